@@ -1,0 +1,41 @@
+// The one error type. Every failure a user can meet has a stable code, an HTTP status and a plain message.
+// The list below is the documented catalogue (README "Error codes").
+
+export const ERROR_CODES = {
+  register_invalid: { status: 500, title: 'The privacy register is not valid' },
+  not_found: { status: 404, title: 'No such resource' },
+  route_not_found: { status: 404, title: 'No such route' },
+  bad_request: { status: 400, title: 'The request is malformed' },
+  invalid_body: { status: 400, title: 'The request body does not match what this endpoint accepts' },
+  invalid_query: { status: 400, title: 'The query string does not match what this endpoint accepts' },
+  invalid_params: { status: 400, title: 'The path parameters are not valid' },
+  unsupported_media_type: { status: 415, title: 'The request body has a content type this endpoint does not accept' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  unauthenticated: { status: 401, title: 'Sign-in required' },
+  forbidden: { status: 403, title: 'Your role does not allow this' },
+  rate_limited: { status: 429, title: 'Too many attempts; wait and try again' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  database_unavailable: { status: 503, title: 'The database is not reachable' },
+  internal: { status: 500, title: 'Something went wrong on our side' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class CustodianError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CODES[code].title);
+    this.name = 'CustodianError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = details;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> } } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}

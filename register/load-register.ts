@@ -1,0 +1,288 @@
+// Reads a register from YAML, keeping line and column of every node, validates shape and rules, and returns
+// a frozen, fingerprinted Register, or every problem found, each located in the file.
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { checkRules } from './check-rules.ts';
+import { fingerprintOf, canonicalJson } from './fingerprint.ts';
+import { didYouMean, type Problem, type YamlPath } from './problems.ts';
+import { RegisterSchema, type RegisterData } from './schema.ts';
+import { CustodianError } from '../core/errors.ts';
+
+export interface Register extends RegisterData {
+  /** SHA-256 of the canonical JSON, hex. Identifies this exact version of the register. */
+  readonly fingerprint: string;
+  /** Canonical JSON text (sorted keys, no insignificant whitespace). */
+  readonly canonical: string;
+}
+
+export type LoadResult =
+  | { ok: true; register: Register; warnings: Problem[] }
+  | { ok: false; problems: Problem[] };
+
+export function loadRegisterFile(file: string): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`;
+    return { ok: false, problems: [{ severity: 'error', path: [], message, line: 0, col: 0 }] };
+  }
+  return parseRegister(text);
+}
+
+/** Loads a register and throws a coded error carrying the report when it is invalid. */
+export function loadRegisterOrThrow(file: string): { register: Register; warnings: Problem[] } {
+  const result = loadRegisterFile(file);
+  if (!result.ok) throw new CustodianError('register_invalid', `${file} is not a valid register`, { problems: result.problems });
+  return result;
+}
+
+export function parseRegister(text: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const locate = locator(doc, lineCounter);
+
+  const yamlProblems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = lineCounter.linePos(e.pos[0]);
+    return {
+      severity: doc.errors.includes(e as never) ? 'error' : 'warning',
+      path: [],
+      message: yamlMessage(e.code, e.message),
+      line: pos.line,
+      col: pos.col,
+    } satisfies Problem;
+  });
+  if (yamlProblems.some((p) => p.severity === 'error')) return { ok: false, problems: yamlProblems };
+
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, problems: [{ severity: 'error', path: [], message: 'the register must be a YAML mapping (key: value lines), starting with "custodian: 1"', line: 1, col: 1 }] };
+  }
+
+  const parsed = RegisterSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => schemaProblems(issue, raw, locate));
+    // Report rule problems too, over the entries that are well formed, so one run shows everything.
+    const salvaged = salvage(raw as Record<string, unknown>);
+    const rules = checkRules(salvaged.data)
+      .filter((r) => r.severity === 'error' && !salvaged.broken.has(String(r.path[0])))
+      .map((r) => ({ ...r, ...locate(r.path, r.at ?? 'value') }));
+    return { ok: false, problems: [...yamlProblems, ...dedupe([...problems, ...rules])] };
+  }
+
+  const ruleProblems = checkRules(parsed.data).map((r) => ({ ...r, ...locate(r.path, r.at ?? 'value') }));
+  const problems = [...yamlProblems, ...ruleProblems];
+  if (problems.some((p) => p.severity === 'error')) return { ok: false, problems };
+
+  const canonical = canonicalJson(parsed.data);
+  const register = deepFreeze({ ...parsed.data, canonical, fingerprint: fingerprintOf(canonical) }) as Register;
+  return { ok: true, register, warnings: problems };
+}
+
+/**
+ * Builds a register from the entries that pass the schema on their own, so rules can still run over them.
+ * Sections that are single objects (controller, notice, rights) fall back to neutral values when broken.
+ */
+function salvage(raw: Record<string, unknown>): { data: RegisterData; broken: Set<string> } {
+  const broken = new Set<string>();
+  const shape = RegisterSchema.shape;
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(shape)) {
+    const value = raw[key];
+    const whole = schema.safeParse(value);
+    if (whole.success) {
+      out[key] = whole.data;
+      continue;
+    }
+    broken.add(key);
+    const inner = unwrap(schema) as { def?: { type?: string; valueType?: z.ZodType } };
+    if (inner.def?.type === 'record' && inner.def.valueType && value && typeof value === 'object') {
+      const entries: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const r = inner.def.valueType.safeParse(v);
+        if (r.success) entries[k] = r.data;
+      }
+      out[key] = entries;
+    }
+  }
+  const fallback = {
+    controller: { name: '', address: '', jurisdiction: 'uk', roles: ['controller'] },
+    notice: { effective: '1970-01-01', language: 'en', extra: [] },
+    rights: { identity: 'reasonable-doubt', email: 'x@x.invalid' },
+    security: [],
+  } as Record<string, unknown>;
+  if (broken.has('controller')) broken.add('rights');
+  for (const k of ['controller', 'notice', 'rights', 'security', 'processing']) if (!(k in out) && k in fallback) out[k] = fallback[k];
+  for (const k of ['subjects', 'data', 'sources', 'events', 'purposes', 'recipients', 'cookies', 'collection']) out[k] ??= {};
+  return { data: out as unknown as RegisterData, broken };
+}
+
+type Locate = (path: YamlPath, at?: 'key' | 'value') => { line: number; col: number };
+
+/** Maps a path in the data to the line and column of its node; falls back to the nearest existing ancestor. */
+function locator(doc: Document, lc: LineCounter): Locate {
+  return (path, at = 'value') => {
+    let node: unknown = doc.contents;
+    let best: Node | null = (doc.contents as Node | null) ?? null;
+    for (let i = 0; i < path.length; i++) {
+      const part = path[i];
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+        if (!pair) break;
+        const last = i === path.length - 1;
+        if (last && at === 'key' && isScalar(pair.key)) {
+          best = pair.key;
+          break;
+        }
+        node = pair.value;
+        best = (pair.value as Node | null) ?? (pair.key as Node);
+      } else if (isSeq(node) && typeof part === 'number') {
+        node = node.items[part];
+        if (!node) break;
+        best = node as Node;
+      } else break;
+    }
+    const offset = best?.range?.[0] ?? 0;
+    const pos = lc.linePos(offset);
+    return { line: pos.line, col: pos.col };
+  };
+}
+
+function schemaProblems(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): Problem[] {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const make = (p: YamlPath, message: string, at: 'key' | 'value' = 'value'): Problem => ({
+    severity: 'error',
+    path: p,
+    message,
+    ...locate(p, at),
+  });
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = knownKeysAt(path);
+      return issue.keys.map((k) =>
+        make(
+          [...path, k],
+          k.includes(' ')
+            ? `"${k}" is read as a setting name: inside { ... } a comma starts a new setting, so put text containing commas in quotes`
+            : `"${k}" is not a setting the register knows here${didYouMean(k, allowed)}`,
+          'key',
+        ),
+      );
+    }
+    case 'invalid_type': {
+      const value = valueAt(raw, path);
+      if (value === undefined) {
+        const key = path[path.length - 1];
+        return [make(path.slice(0, -1), `"${String(key)}" is missing: it is required here`)];
+      }
+      return [make(path, `should be ${article(issue.expected)}, but is ${describe(value)}`)];
+    }
+    case 'invalid_value': {
+      const value = valueAt(raw, path);
+      const options = issue.values.map(String);
+      const hint = typeof value === 'string' ? didYouMean(value, options) : '';
+      if (options.length === 1) return [make(path, issue.message.startsWith('Invalid') ? `must be ${options[0]}` : issue.message)];
+      return [make(path, `"${String(value)}" is not allowed here${hint}; use one of: ${options.join(', ')}`)];
+    }
+    case 'invalid_union': {
+      const value = valueAt(raw, path);
+      if (!issue.message.startsWith('Invalid input')) return [make(path, issue.message)];
+      if (value === undefined) return [make(path.slice(0, -1), `"${String(path[path.length - 1])}" is missing: it is required here`)];
+      return [make(path, `should be text, or text per language such as { en: ..., de: ... }, but is ${describe(value)}`)];
+    }
+    case 'too_small':
+      if (issue.origin === 'array') return [make(path, issue.message.startsWith('Too small') ? `must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}` : issue.message)];
+      if (issue.origin === 'string') return [make(path, 'must not be empty')];
+      return [make(path, `must be at least ${String(issue.minimum)}`)];
+    case 'too_big':
+      return [make(path, `must be at most ${String(issue.maximum)}`)];
+    case 'invalid_format':
+      return [make(path, issue.message.startsWith('Invalid') ? `"${String(valueAt(raw, path))}" is not a valid ${issue.format}` : `"${String(valueAt(raw, path))}" ${issue.message}`)];
+    case 'invalid_key':
+      return [make(path, `has a key that is not allowed: keys use lower-case letters, digits and hyphens, starting with a letter`)];
+    default:
+      return [make(path, issue.message)];
+  }
+}
+
+function knownKeysAt(path: YamlPath): string[] {
+  // Walk the schema's shape along the path to suggest the keys that are allowed there.
+  let schema: unknown = RegisterSchema;
+  for (const part of path) {
+    schema = unwrap(schema);
+    const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown } }).def;
+    if (!def) return [];
+    if (def.type === 'object' && def.shape) schema = def.shape[String(part)];
+    else if (def.type === 'record') schema = def.valueType;
+    else if (def.type === 'array') schema = def.element;
+    else return [];
+  }
+  schema = unwrap(schema);
+  const shape = (schema as { def?: { shape?: Record<string, unknown> } }).def?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+  let s = schema as { def?: { type?: string; innerType?: unknown } } | undefined;
+  while (s?.def && (s.def.type === 'optional' || s.def.type === 'default' || s.def.type === 'nullable')) {
+    s = s.def.innerType as typeof s;
+  }
+  return s;
+}
+
+function valueAt(raw: unknown, path: YamlPath): unknown {
+  let v: unknown = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
+function article(type: string): string {
+  const words: Record<string, string> = {
+    string: 'text',
+    number: 'a number',
+    boolean: 'true or false',
+    object: 'a mapping (key: value lines)',
+    array: 'a list',
+    record: 'a mapping (key: value lines)',
+  };
+  return words[type] ?? type;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the text "${value}"`;
+  if (typeof value === 'boolean') return String(value);
+  return `the ${typeof value} ${String(value)}`;
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  if (code === 'DUPLICATE_KEY') return 'this key appears twice in the same mapping; YAML keeps only one, so remove or rename one of them';
+  if (code === 'BAD_INDENT' || code === 'MISSING_CHAR') return `YAML syntax: ${first} (check the indentation of this line and the one above)`;
+  return `YAML syntax: ${first}`;
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.path.join('.')}|${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

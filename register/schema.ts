@@ -1,0 +1,343 @@
+// The shape of a privacy register. Structure and types live here; the rules that relate one part of the
+// register to another (references, Art. 9 conditions, transfers, PECR) live in check-rules.ts.
+import { z } from 'zod';
+
+export const LANGUAGES = ['en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** A key used to refer to an entry from elsewhere in the register. */
+const Key = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and hyphens, starting with a letter');
+
+/** Human text: one string, or one string per language ({ en: ..., de: ... }). */
+export const Text = z.union([
+  z.string().min(1, 'must not be empty'),
+  z.strictObject({ en: z.string().min(1), de: z.string().min(1).optional() }),
+]);
+export type Text = z.infer<typeof Text>;
+
+/** ISO 8601 duration: years, months, weeks, days, hours, minutes (P8Y, P3M, P2W, P14D, PT30M). */
+export const DURATION_PATTERN = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
+export const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'is not an ISO 8601 duration (examples: P8Y for 8 years, P3M for 3 months, PT30M for 30 minutes)');
+
+const Email = z.email('is not an email address');
+const Url = z.url('is not a URL');
+const Country = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'use a two-letter ISO 3166 country code such as GB, DE, US');
+const IsoDate = z.iso.date('use a date written as YYYY-MM-DD');
+
+export const BASES = [
+  'consent',
+  'contract',
+  'legal-obligation',
+  'vital-interests',
+  'public-task',
+  'legitimate-interests',
+] as const;
+export type Basis = (typeof BASES)[number];
+
+/** Art. 9(2) conditions for processing special category data. */
+export const ART9_CONDITIONS = [
+  'explicit-consent', // 9(2)(a)
+  'employment', // 9(2)(b)
+  'vital-interests', // 9(2)(c)
+  'not-for-profit', // 9(2)(d)
+  'made-public', // 9(2)(e)
+  'legal-claims', // 9(2)(f)
+  'substantial-public-interest', // 9(2)(g)
+  'health-care', // 9(2)(h)
+  'public-health', // 9(2)(i)
+  'archiving-research', // 9(2)(j)
+] as const;
+
+export const SPECIAL_CATEGORIES = [
+  'health',
+  'genetic',
+  'biometric',
+  'racial-ethnic',
+  'political',
+  'religious',
+  'trade-union',
+  'sex-life',
+  'criminal', // Art. 10 rather than Art. 9, but handled with the same care
+] as const;
+
+export const RETENTION_ACTIONS = ['erase', 'anonymise', 'restrict', 'offsite', 'suppress', 'review'] as const;
+export type RetentionAction = (typeof RETENTION_ACTIONS)[number];
+
+/** Open-ended retention: kept until something the subject does, rather than for a fixed time. */
+export const OPEN_ENDED_KEEPS = [
+  'until-objection',
+  'until-withdrawn',
+  'until-erasure-requested',
+  'session',
+] as const;
+
+export const FIELD_TYPES = [
+  'text',
+  'long-text',
+  'email',
+  'phone',
+  'date',
+  'number',
+  'boolean',
+  'choice',
+  'postcode',
+  'url',
+  'file',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** Identifier kinds: a field marked with one of these finds or creates the subject it names. */
+export const IDENTIFIER_KINDS = [
+  'email',
+  'phone',
+  'patient-number',
+  'practice-number',
+  'gdc-number',
+  'customer-number',
+  'visitor-id',
+] as const;
+
+export const CHANNELS = ['web', 'app', 'email', 'phone', 'post', 'in-person', 'call-centre', 'api', 'other-organisation'] as const;
+
+export const MARKETING_CHANNELS = ['email', 'sms', 'phone', 'automated-call', 'post'] as const;
+export const MARKETING_RULES = ['opt-in', 'soft-opt-in', 'opt-out'] as const;
+
+export const ROLES = ['controller', 'processor'] as const;
+export const RECIPIENT_ROLES = ['controller', 'joint-controller', 'processor', 'sub-processor', 'authority'] as const;
+export const SAFEGUARDS = [
+  'adequacy', // adequacy decision / UK adequacy regulations
+  'scc', // EU standard contractual clauses
+  'idta', // UK international data transfer agreement
+  'uk-addendum', // UK addendum to the EU SCCs
+  'bcr', // binding corporate rules
+  'dpf', // EU-US Data Privacy Framework / UK extension, for certified organisations
+  'derogation', // Art. 49 derogation (e.g. explicit consent, contract)
+] as const;
+
+export const COOKIE_EXEMPTIONS = ['statistics', 'appearance'] as const;
+
+const Dpv = z
+  .string()
+  .regex(/^(dpv|pd|dpv-pd|risk|tech|legal|loc):[A-Za-z0-9]+$/, 'use a DPV term such as dpv:ServiceProvision or pd:HealthRecord')
+  .optional();
+
+const Address = Text;
+
+const Contact = z.strictObject({
+  title: Text,
+  name: z.string().optional(),
+  email: Email.optional(),
+  phone: z.string().optional(),
+  address: Address.optional(),
+  url: Url.optional(),
+});
+
+const Authority = z.strictObject({
+  name: Text,
+  url: Url.optional(),
+  address: Address.optional(),
+  phone: z.string().optional(),
+});
+
+const Controller = z.strictObject({
+  name: z.string().min(1),
+  address: Address,
+  email: Email.optional(),
+  phone: z.string().optional(),
+  website: Url.optional(),
+  registration: z.strictObject({ authority: z.string(), number: z.string() }).optional(),
+  dpo: Contact.optional(),
+  representative: Contact.optional(),
+  jurisdiction: z.enum(['uk', 'eu']),
+  /** Overrides the supervisory authority named in notices (e.g. a German state authority). */
+  authority: Authority.optional(),
+  roles: z.array(z.enum(ROLES)).min(1).default(['controller']),
+});
+
+const Notice = z.strictObject({
+  /** The version label people see, e.g. "2026-11". */
+  version: z.string().optional(),
+  effective: IsoDate,
+  language: z.enum(LANGUAGES).default('en'),
+  intro: Text.optional(),
+  /** Free-text sections the register cannot express as data (scope, external links...). */
+  extra: z.array(z.strictObject({ heading: Text, text: Text })).default([]),
+});
+
+const Subject = z.strictObject({ title: Text, description: Text.optional(), dpv: Dpv });
+
+const DataCategory = z.strictObject({
+  title: Text,
+  description: Text.optional(),
+  special: z.enum(SPECIAL_CATEGORIES).optional(),
+  /** Seal values of this category at rest even when it is not a special category. */
+  encrypt: z.boolean().default(false),
+  dpv: Dpv,
+});
+
+const Source = z.strictObject({
+  title: Text,
+  /** Publicly accessible sources must be named in Art. 14 notices. */
+  public: z.boolean().default(false),
+  country: Country.optional(),
+});
+
+const Event = z.strictObject({
+  /** How the event reads after "after", e.g. "your scan is completed". */
+  title: Text,
+});
+
+const Retention = z.strictObject({
+  keep: z.union([Duration, z.enum(OPEN_ENDED_KEEPS)], {
+    error: 'must be an ISO 8601 duration such as P8Y, or one of until-objection, until-withdrawn, until-erasure-requested, session',
+  }),
+  /** The event that starts the clock. */
+  after: Key.optional(),
+  then: z.enum(RETENTION_ACTIONS),
+  /** Children's records: kept at least until this birthday (NHS code: 25). */
+  'until-age': z.number().int().min(1).max(120).optional(),
+  /** The law or guidance the period comes from. */
+  law: Text.optional(),
+  /** Further step once the first action is done, e.g. restrict then erase. */
+  finally: z.strictObject({ keep: Duration, then: z.enum(RETENTION_ACTIONS) }).optional(),
+});
+export type Retention = z.infer<typeof Retention>;
+
+const AutomatedDecision = z.strictObject({
+  logic: Text,
+  significance: Text,
+});
+
+const Purpose = z.strictObject({
+  title: Text,
+  description: Text.optional(),
+  basis: z.enum(BASES),
+  /** Legitimate interests: the interest pursued. */
+  interest: Text.optional(),
+  /** Legal obligation: the law that requires it. */
+  law: Text.optional(),
+  /** Art. 9(2) condition, required when any category is special. */
+  condition: z.enum(ART9_CONDITIONS).optional(),
+  subjects: z.array(Key).min(1),
+  data: z.array(Key).min(1),
+  recipients: z.array(Key).default([]),
+  sources: z.array(Key).default([]),
+  retention: Retention,
+  /** Direct marketing channels and the PECR rule each follows. */
+  channels: z.partialRecord(z.enum(MARKETING_CHANNELS), z.enum(MARKETING_RULES)).optional(),
+  /** Consent purposes: how consent is withdrawn (defaults to the privacy centre and any unsubscribe link). */
+  withdraw: Text.optional(),
+  /** Consent purposes: consent lapses after this long unless renewed. */
+  'consent-lasts': Duration.optional(),
+  /** Automated decision-making with legal or similarly significant effects (Art. 22). */
+  automated: AutomatedDecision.optional(),
+  dpv: Dpv,
+});
+export type Purpose = z.infer<typeof Purpose>;
+
+const Transfer = z.strictObject({
+  safeguard: z.enum(SAFEGUARDS),
+  /** How a person can get a copy of the safeguard. */
+  copy: Text.optional(),
+  note: Text.optional(),
+});
+
+const Recipient = z.strictObject({
+  title: Text,
+  role: z.enum(RECIPIENT_ROLES),
+  country: Country,
+  /** Named organisations, where the notice names them. */
+  names: z.array(z.string()).default([]),
+  transfer: Transfer.optional(),
+  /** Processors are bound by an Art. 28 agreement. */
+  agreement: z.boolean().optional(),
+  dpv: Dpv,
+});
+
+const Cookie = z.strictObject({
+  names: z.array(z.string().min(1)).min(1),
+  /** strictly-necessary, or the key of the purpose the cookie serves. */
+  purpose: Key,
+  lasts: z.union([z.literal('session'), Duration], {
+    error: 'must be "session" or an ISO 8601 duration such as P14D',
+  }),
+  /** first-party, or the key of the recipient that sets or reads it. */
+  provider: Key,
+  description: Text.optional(),
+  /** UK DUAA exemptions from consent (statistics, appearance): still informed and objectable. */
+  exemption: z.enum(COOKIE_EXEMPTIONS).optional(),
+});
+
+const Field = z.strictObject({
+  data: Key,
+  required: z.boolean().default(false),
+  type: z.enum(FIELD_TYPES).default('text'),
+  label: Text.optional(),
+  identifier: z.enum(IDENTIFIER_KINDS).optional(),
+  choices: z.array(z.string()).optional(),
+  max: z.number().int().positive().optional(),
+});
+export type Field = z.infer<typeof Field>;
+
+const CollectionPoint = z.strictObject({
+  title: Text,
+  subject: Key,
+  /** Who supplies the data: "subject" (the person), another subject kind, or a declared source. */
+  source: z.string().default('subject'),
+  channel: z.enum(CHANNELS).default('web'),
+  fields: z.record(z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'field names use lower-case letters, digits, dots, hyphens and underscores'), Field),
+  purposes: z.array(Key).min(1),
+  /** The event whose date starts the retention clock of what is collected here, where not the collection itself. */
+  starts: Key.optional(),
+});
+
+const Rights = z.strictObject({
+  email: Email.optional(),
+  url: Url.optional(),
+  post: Address.optional(),
+  phone: z.string().optional(),
+  /** When proof of identity is asked for. */
+  identity: z.enum(['reasonable-doubt', 'always']).default('reasonable-doubt'),
+  /** Fee for further copies of an access response. */
+  'further-copy-fee': z.string().optional(),
+});
+
+const ProcessorActivity = z.strictObject({
+  title: Text,
+  controllers: z.array(Key).min(1),
+  data: z.array(Key).min(1),
+  subjects: z.array(Key).min(1),
+  recipients: z.array(Key).default([]),
+});
+
+const Processing = z.strictObject({
+  controllers: z.record(Key, Contact),
+  activities: z.record(Key, ProcessorActivity),
+});
+
+export const RegisterSchema = z.strictObject({
+  custodian: z.literal(1, { error: 'must be 1 (the register format version)' }),
+  controller: Controller,
+  notice: Notice,
+  rights: Rights.default({ identity: 'reasonable-doubt' }),
+  security: z.array(Text).min(1, 'list at least one security measure (Art. 30(1)(g))'),
+  subjects: z.record(Key, Subject),
+  data: z.record(Key, DataCategory),
+  sources: z.record(Key, Source).default({}),
+  events: z.record(Key, Event).default({}),
+  purposes: z.record(Key, Purpose),
+  recipients: z.record(Key, Recipient).default({}),
+  cookies: z.record(Key, Cookie).default({}),
+  collection: z.record(Key, CollectionPoint).default({}),
+  /** Art. 30(2): processing carried out as a processor on behalf of other controllers. */
+  processing: Processing.optional(),
+});
+
+export type RegisterInput = z.input<typeof RegisterSchema>;
+export type RegisterData = z.output<typeof RegisterSchema>;
