@@ -38,6 +38,7 @@ export function checkRules(r: RegisterData): RuleProblem[] {
   const used = { subjects: new Set<string>(), data: new Set<string>(), recipients: new Set<string>(), sources: new Set<string>(), events: new Set<string>() };
 
   const ref = (path: YamlPath, key: string, pool: string[], what: string, usedSet?: Set<string>) => {
+    if (typeof key !== 'string') return false; // malformed: the schema has already reported it
     if (pool.includes(key)) {
       usedSet?.add(key);
       return true;
@@ -132,8 +133,8 @@ export function checkRules(r: RegisterData): RuleProblem[] {
       continue;
     }
     if (!ref([...at, 'purpose'], c.purpose, [STRICTLY_NECESSARY, ...purposes], 'cookie purpose')) continue;
-    const purpose = r.purposes[c.purpose]!;
-    if (purpose.basis === 'consent') continue;
+    const purpose = r.purposes[c.purpose];
+    if (!purpose || purpose.basis === 'consent') continue;
     if (!c.exemption) {
       error([...at, 'purpose'], `a cookie that is not strictly necessary needs consent, but purpose "${c.purpose}" is based on ${purpose.basis}: map it to a consent purpose${r.controller.jurisdiction === 'uk' ? ', or declare a UK exemption (statistics, appearance)' : ''}`);
     } else if (r.controller.jurisdiction !== 'uk') {
@@ -199,9 +200,6 @@ export function checkRules(r: RegisterData): RuleProblem[] {
   unused('recipients', recipients, used.recipients);
   unused('sources', sources, used.sources);
   unused('events', Object.keys(r.events), used.events);
-  for (const [pk] of Object.entries(r.purposes)) {
-    void pk;
-  }
   return out;
 }
 

@@ -2,7 +2,7 @@
 // a frozen, fingerprinted Register, or every problem found, each located in the file.
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { checkRules } from './check-rules.ts';
 import { fingerprintOf, canonicalJson } from './fingerprint.ts';
 import { didYouMean, type Problem, type YamlPath } from './problems.ts';
@@ -17,7 +17,7 @@ export interface Register extends RegisterData {
 }
 
 export type LoadResult =
-  | { ok: true; register: Register; warnings: Problem[] }
+  | { ok: true; register: Register; warnings: Problem[]; source: string }
   | { ok: false; problems: Problem[] };
 
 export function loadRegisterFile(file: string): LoadResult {
@@ -33,7 +33,7 @@ export function loadRegisterFile(file: string): LoadResult {
 }
 
 /** Loads a register and throws a coded error carrying the report when it is invalid. */
-export function loadRegisterOrThrow(file: string): { register: Register; warnings: Problem[] } {
+export function loadRegisterOrThrow(file: string): { register: Register; warnings: Problem[]; source: string } {
   const result = loadRegisterFile(file);
   if (!result.ok) throw new CustodianError('register_invalid', `${file} is not a valid register`, { problems: result.problems });
   return result;
@@ -65,9 +65,9 @@ export function parseRegister(text: string): LoadResult {
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((issue) => schemaProblems(issue, raw, locate));
     // Report rule problems too, over the entries that are well formed, so one run shows everything.
-    const salvaged = salvage(raw as Record<string, unknown>);
-    const rules = checkRules(salvaged.data)
-      .filter((r) => r.severity === 'error' && !salvaged.broken.has(String(r.path[0])))
+    const covered = problems.map((p) => p.path.join('\u0000'));
+    const rules = checkRules(salvage(raw as Record<string, unknown>))
+      .filter((r) => r.severity === 'error' && !covered.some((c) => r.path.join('\u0000').startsWith(c)))
       .map((r) => ({ ...r, ...locate(r.path, r.at ?? 'value') }));
     return { ok: false, problems: [...yamlProblems, ...dedupe([...problems, ...rules])] };
   }
@@ -78,45 +78,43 @@ export function parseRegister(text: string): LoadResult {
 
   const canonical = canonicalJson(parsed.data);
   const register = deepFreeze({ ...parsed.data, canonical, fingerprint: fingerprintOf(canonical) }) as Register;
-  return { ok: true, register, warnings: problems };
+  return { ok: true, register, warnings: problems, source: text };
 }
 
 /**
- * Builds a register from the entries that pass the schema on their own, so rules can still run over them.
- * Sections that are single objects (controller, notice, rights) fall back to neutral values when broken.
+ * Reads the register leniently, so the rules can still run when the schema failed: every value that does not
+ * fit its schema becomes empty (undefined, [] or {}) instead of failing the whole section.
  */
-function salvage(raw: Record<string, unknown>): { data: RegisterData; broken: Set<string> } {
-  const broken = new Set<string>();
-  const shape = RegisterSchema.shape;
-  const out: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(shape)) {
-    const value = raw[key];
-    const whole = schema.safeParse(value);
-    if (whole.success) {
-      out[key] = whole.data;
-      continue;
+function salvage(raw: Record<string, unknown>): RegisterData {
+  return lenient(RegisterSchema).parse(raw) as RegisterData;
+}
+
+function lenient(schema: z.ZodType): z.ZodType {
+  const def = (schema as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; keyType?: z.ZodType; valueType?: z.ZodType; innerType?: z.ZodType } }).def;
+  switch (def.type) {
+    case 'object': {
+      const shape = Object.fromEntries(Object.entries(def.shape ?? {}).map(([k, v]) => [k, lenient(v)]));
+      return z.object(shape).catch({});
     }
-    broken.add(key);
-    const inner = unwrap(schema) as { def?: { type?: string; valueType?: z.ZodType } };
-    if (inner.def?.type === 'record' && inner.def.valueType && value && typeof value === 'object') {
-      const entries: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) {
-        const r = inner.def.valueType.safeParse(v);
-        if (r.success) entries[k] = r.data;
-      }
-      out[key] = entries;
+    case 'array':
+      return z.array(z.unknown()).catch([]).transform((items) => items.flatMap((item) => {
+        const r = def.element!.safeParse(item);
+        return r.success ? [r.data] : [];
+      }));
+    case 'record':
+      return z.record(z.string(), lenient(def.valueType!)).catch({});
+    case 'default': {
+      const inner = (def.innerType as unknown as { def: { type: string } }).def.type;
+      // Containers fall back to empty; scalars keep their default when absent and become undefined when wrong.
+      return ['object', 'array', 'record'].includes(inner) ? lenient(def.innerType!) : schema.catch(undefined as never);
     }
+    case 'optional': {
+      const inner = lenient(def.innerType!);
+      return z.unknown().transform((v) => inner.parse(v)).optional();
+    }
+    default:
+      return schema.optional().catch(undefined);
   }
-  const fallback = {
-    controller: { name: '', address: '', jurisdiction: 'uk', roles: ['controller'] },
-    notice: { effective: '1970-01-01', language: 'en', extra: [] },
-    rights: { identity: 'reasonable-doubt', email: 'x@x.invalid' },
-    security: [],
-  } as Record<string, unknown>;
-  if (broken.has('controller')) broken.add('rights');
-  for (const k of ['controller', 'notice', 'rights', 'security', 'processing']) if (!(k in out) && k in fallback) out[k] = fallback[k];
-  for (const k of ['subjects', 'data', 'sources', 'events', 'purposes', 'recipients', 'cookies', 'collection']) out[k] ??= {};
-  return { data: out as unknown as RegisterData, broken };
 }
 
 type Locate = (path: YamlPath, at?: 'key' | 'value') => { line: number; col: number };
@@ -181,6 +179,7 @@ function schemaProblems(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): 
     }
     case 'invalid_value': {
       const value = valueAt(raw, path);
+      if (value === undefined) return [make(path.slice(0, -1), `"${String(path[path.length - 1])}" is missing: it is required here`)];
       const options = issue.values.map(String);
       const hint = typeof value === 'string' ? didYouMean(value, options) : '';
       if (options.length === 1) return [make(path, issue.message.startsWith('Invalid') ? `must be ${options[0]}` : issue.message)];

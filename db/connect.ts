@@ -1,0 +1,128 @@
+// One way to reach the database: PGlite in a data folder (embedded default) or PostgreSQL via DATABASE_URL.
+// Both speak the same SQL; everything above this file sees only Kysely and `Db`.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { CustodianError } from '../core/errors.ts';
+import type { Tables } from './tables.ts';
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface Db {
+  readonly kysely: Kysely<Tables>;
+  readonly engine: Engine;
+  /** Where the data lives, for messages: a folder or the server's host/database (never the password). */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction with a runner for multi-statement SQL text without parameters (migrations,
+   * maintenance). Kysely's drivers send one statement per call; scripts need the simple protocol.
+   */
+  script<T>(fn: (run: ScriptRunner) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type ScriptRunner = (text: string) => Promise<Record<string, unknown>[]>;
+
+export interface ConnectOptions {
+  /** PostgreSQL connection string; when set, the data folder is not used. */
+  url?: string | undefined;
+  /** PGlite data folder; `memory://` keeps everything in memory (tests). */
+  dataDir?: string | undefined;
+  /** PostgreSQL schema to use (tests get a fresh one each); created if absent. */
+  schema?: string | undefined;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number | undefined;
+}
+
+export async function connect(options: ConnectOptions): Promise<Db> {
+  if (options.url) return connectPostgres(options.url, options.schema, options.poolSize ?? 10);
+  return connectPglite(options.dataDir ?? './data');
+}
+
+async function connectPglite(dataDir: string): Promise<Db> {
+  let pglite: PGlite;
+  let location = 'memory';
+  if (dataDir === 'memory://') {
+    pglite = await PGlite.create();
+  } else {
+    const dir = resolve(dataDir, 'pgdata');
+    mkdirSync(dir, { recursive: true });
+    location = dir;
+    try {
+      pglite = await PGlite.create(dir);
+    } catch (e) {
+      throw new CustodianError('database_unavailable', `cannot open the embedded database in ${dir}: ${(e as Error).message}`);
+    }
+  }
+  const kysely = new Kysely<Tables>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    kysely,
+    engine: 'pglite',
+    location,
+    script: (fn) =>
+      pglite.transaction(async (tx) =>
+        fn(async (text) => {
+          const results = await tx.exec(text);
+          return (results.at(-1)?.rows ?? []) as Record<string, unknown>[];
+        }),
+      ),
+    close: async () => {
+      await kysely.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function connectPostgres(url: string, schema: string | undefined, poolSize: number): Promise<Db> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new CustodianError('bad_request', 'schema names use lower-case letters, digits and _');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(kysely);
+    else await sql`SELECT 1`.execute(kysely);
+  } catch (e) {
+    await kysely.destroy();
+    throw new CustodianError('database_unavailable', `cannot reach PostgreSQL at ${describeUrl(url)}: ${(e as Error).message}`);
+  }
+  const script = async <T,>(fn: (run: ScriptRunner) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(async (text) => {
+        const r = (await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const last = Array.isArray(r) ? r.at(-1) : r;
+        return (last?.rows ?? []) as Record<string, unknown>[];
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    kysely,
+    engine: 'postgres',
+    location: describeUrl(url) + (schema ? ` (schema ${schema})` : ''),
+    script,
+    close: () => kysely.destroy(),
+  };
+}
+
+/** host:port/database, with any password left out. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'an unparseable DATABASE_URL';
+  }
+}
