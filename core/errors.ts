@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   bad_request: { status: 400, title: 'The request is malformed' },
   invalid_body: { status: 400, title: 'The request body does not match what this endpoint accepts' },
   invalid_query: { status: 400, title: 'The query string does not match what this endpoint accepts' },
+  invalid_fields: { status: 400, title: 'Some fields are not accepted by this collection point' },
+  consent_required: { status: 400, title: 'A field is only used with a consent the submission does not give' },
   invalid_params: { status: 400, title: 'The path parameters are not valid' },
   unsupported_media_type: { status: 415, title: 'The request body has a content type this endpoint does not accept' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
@@ -18,6 +20,11 @@ export const ERROR_CODES = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   database_unavailable: { status: 503, title: 'The database is not reachable' },
   internal: { status: 500, title: 'Something went wrong on our side' },
+  master_key_missing: { status: 500, title: 'No master key is configured' },
+  master_key_invalid: { status: 500, title: 'The master key configuration is not valid' },
+  master_key_unknown: { status: 500, title: 'Data is wrapped by a master key this server does not have' },
+  seal_invalid: { status: 500, title: 'A sealed value could not be opened' },
+  subject_key_shredded: { status: 410, title: 'The subject was erased and its data key destroyed' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

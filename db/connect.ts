@@ -15,6 +15,10 @@ export interface Db {
   readonly engine: Engine;
   /** Where the data lives, for messages: a folder or the server's host/database (never the password). */
   readonly location: string;
+  /** The embedded engine itself, for libraries that speak to it directly (pg-boss); absent on PostgreSQL. */
+  readonly pglite?: PGlite;
+  /** The PostgreSQL connection string and schema, for libraries that open their own pool; absent on PGlite. */
+  readonly postgres?: { readonly url: string; readonly schema: string | undefined };
   /**
    * Runs `fn` in one transaction with a runner for multi-statement SQL text without parameters (migrations,
    * maintenance). Kysely's drivers send one statement per call; scripts need the simple protocol.
@@ -61,6 +65,7 @@ async function connectPglite(dataDir: string): Promise<Db> {
     kysely,
     engine: 'pglite',
     location,
+    pglite,
     script: (fn) =>
       pglite.transaction(async (tx) =>
         fn(async (text) => {
@@ -112,6 +117,7 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
     kysely,
     engine: 'postgres',
     location: describeUrl(url) + (schema ? ` (schema ${schema})` : ''),
+    postgres: { url, schema },
     script,
     close: () => kysely.destroy(),
   };

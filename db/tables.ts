@@ -1,7 +1,12 @@
-// Typed view of the database for Kysely. The SQL in migrations/ is the source of truth; keep these in step.
+// Typed view of the database for Kysely. The SQL in migrations/ is the source of truth; each concept folder
+// declares the tables it owns (its tables.ts) and they are joined here.
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { AuditTables } from '../audit/tables.ts';
+import type { CryptoTables } from '../crypto/tables.ts';
+import type { StaffTables } from '../staff/tables.ts';
+import type { SubjectTables } from '../subjects/tables.ts';
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface RegisterVersionTable {
   id: Generated<number>;
@@ -14,7 +19,7 @@ export interface RegisterVersionTable {
   last_served_at: Timestamp;
 }
 
-export interface Tables {
+export interface Tables extends AuditTables, CryptoTables, StaffTables, SubjectTables {
   register_version: RegisterVersionTable;
 }
 

@@ -187,6 +187,23 @@ export function checkRules(r: RegisterData): RuleProblem[] {
     }
   }
 
+  const accessLog = r.service['access-log'];
+  if (accessLog) {
+    const purpose = r.purposes[accessLog.purpose];
+    if (!purpose) ref(['service', 'access-log', 'purpose'], accessLog.purpose, purposes, 'purpose');
+    else if (!DURATION_PATTERN.test(purpose.retention.keep)) {
+      error(['service', 'access-log', 'purpose'], `the access log needs a fixed retention period, but "${accessLog.purpose}" keeps data ${purpose.retention.keep}`);
+    }
+  }
+  const visitor = r.service['visitor-session'];
+  if (visitor) {
+    const cookie = r.cookies[visitor.cookie];
+    if (!cookie) ref(['service', 'visitor-session', 'cookie'], visitor.cookie, Object.keys(r.cookies), 'cookie');
+    else if (cookie.purpose !== STRICTLY_NECESSARY || cookie.provider !== FIRST_PARTY) {
+      error(['service', 'visitor-session', 'cookie'], `the visitor-session cookie must be a first-party, strictly necessary cookie; "${visitor.cookie}" is not`);
+    }
+  }
+
   if (!r.rights.email && !r.rights.url && !r.rights.post && !r.controller.email && !r.controller.dpo?.email) {
     error(['rights'], 'people need a way to exercise their rights: give an email, URL or postal address under "rights:"');
   }

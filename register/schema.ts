@@ -155,6 +155,8 @@ const Controller = z.strictObject({
   dpo: Contact.optional(),
   representative: Contact.optional(),
   jurisdiction: z.enum(['uk', 'eu']),
+  /** Where the business is established; the default region for phone numbers written without +country code. */
+  country: Country.optional(),
   /** Overrides the supervisory authority named in notices (e.g. a German state authority). */
   authority: Authority.optional(),
   roles: z.array(z.enum(ROLES)).min(1).default(['controller']),
@@ -316,6 +318,14 @@ const ProcessorActivity = z.strictObject({
   recipients: z.array(Key).default([]),
 });
 
+/** How the running service itself handles personal data: its request log and visitor sessions. */
+const Service = z.strictObject({
+  /** Per-request log with truncated IP and browser family; kept as long as the named purpose's retention says. */
+  'access-log': z.strictObject({ purpose: Key }).optional(),
+  /** Server-side visitor sessions keyed by a random id in the named (strictly necessary) cookie. */
+  'visitor-session': z.strictObject({ cookie: Key, idle: Duration.default('PT30M') }).optional(),
+});
+
 const Processing = z.strictObject({
   controllers: z.record(Key, Contact),
   activities: z.record(Key, ProcessorActivity),
@@ -335,6 +345,7 @@ export const RegisterSchema = z.strictObject({
   recipients: z.record(Key, Recipient).default({}),
   cookies: z.record(Key, Cookie).default({}),
   collection: z.record(Key, CollectionPoint).default({}),
+  service: Service.default({}),
   /** Art. 30(2): processing carried out as a processor on behalf of other controllers. */
   processing: Processing.optional(),
 });

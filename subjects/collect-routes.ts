@@ -1,0 +1,46 @@
+// POST /api/v1/collect/{point}: one route per collection point in the register, so the OpenAPI document lists
+// each form's exact fields. The edge schema only requires an object; parseSubmission applies the register.
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CustodianError } from '../core/errors.ts';
+import { collect, type CollectDeps } from './collect-service.ts';
+import { CONSENT_PREFIX } from './submission-schema.ts';
+
+const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+
+export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (base, { deps }) => {
+  await base.register(formbody, { bodyLimit: 64 * 1024 });
+  const app = base.withTypeProvider<ZodTypeProvider>();
+  const { register } = deps;
+
+  for (const [key, point] of Object.entries(register.collection)) {
+    const fields: Record<string, z.ZodType> = {};
+    for (const [name, f] of Object.entries(point.fields)) {
+      const title = typeof register.data[f.data]?.title === 'string' ? (register.data[f.data]!.title as string) : f.data;
+      fields[name] = z.unknown().optional().describe(`${f.type}${f.required ? ', required' : ''}${f.identifier ? `, identifies the ${point.subject} (${f.identifier})` : ''}: ${title}`);
+    }
+    for (const p of point.purposes.filter((p) => register.purposes[p]?.basis === 'consent')) {
+      fields[`${CONSENT_PREFIX}${p}`] = z.unknown().optional().describe(`yes when the person gives consent to "${p}"`);
+    }
+    app.post(`/api/v1/collect/${key}`, {
+      schema: {
+        summary: `Submit "${typeof point.title === 'string' ? point.title : point.title.en}"`,
+        description: `Accepts exactly the fields the register declares for collection point "${key}" (JSON or form-encoded). Undeclared or invalid fields: 400 listing each field; nothing is stored.`,
+        tags: ['collection'],
+        body: z.looseObject(fields),
+        response: { 201: Created, 400: ErrorBody },
+      },
+    }, async (req, reply) => {
+      const result = await collect(deps, { point: key, body: req.body, actor: `public:${key}` });
+      return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
+    });
+  }
+
+  // A point that is not in the register: say so in the same coded shape as everything else.
+  app.post('/api/v1/collect/:point', { schema: { hide: true, params: z.object({ point: z.string().max(100) }) } }, async (req) => {
+    throw new CustodianError('not_found', `there is no collection point "${req.params.point.slice(0, 64)}" in the register`);
+  });
+};

@@ -1,0 +1,128 @@
+// Turns a collection point's declared fields into a validator: exactly those fields, with their types and
+// required flags. JSON and form-encoded bodies are both accepted, so form strings are coerced here.
+import type { Register } from '../register/load-register.ts';
+import type { Field } from '../register/schema.ts';
+import { defaultPhoneRegion, normaliseIdentifier } from './normalise-identifier.ts';
+
+export interface FieldProblem {
+  readonly field: string;
+  readonly problem: string;
+}
+
+export type FieldValue = string | number | boolean;
+export type CleanValues = ReadonlyMap<string, FieldValue>;
+
+const DEFAULT_MAX: Partial<Record<Field['type'], number>> = { text: 500, 'long-text': 10_000, postcode: 16, url: 2048, email: 254, phone: 40 };
+const UK_POSTCODE = /^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$/i;
+/** Body keys that are not fields but carry the submitter's consent choices, e.g. consent.newsletter=yes. */
+export const CONSENT_PREFIX = 'consent.';
+
+export interface ParsedSubmission {
+  readonly values: CleanValues;
+  /** Consent purposes the person ticked on this form. */
+  readonly consents: readonly string[];
+}
+
+export function parseSubmission(
+  register: Register,
+  pointKey: string,
+  body: unknown,
+): { ok: true; submission: ParsedSubmission } | { ok: false; problems: FieldProblem[] } {
+  const point = register.collection[pointKey];
+  if (!point) return { ok: false, problems: [{ field: '(point)', problem: 'no such collection point' }] };
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, problems: [{ field: '(body)', problem: 'send the fields as a JSON object or a form' }] };
+  }
+  const input = flatten(body as Record<string, unknown>);
+  const problems: FieldProblem[] = [];
+  const values = new Map<string, FieldValue>();
+  const consents: string[] = [];
+  const consentPurposes = point.purposes.filter((p) => register.purposes[p]?.basis === 'consent');
+  const region = defaultPhoneRegion(register.controller);
+
+  for (const [name, raw] of input) {
+    if (name.startsWith(CONSENT_PREFIX)) {
+      const purpose = name.slice(CONSENT_PREFIX.length);
+      if (!consentPurposes.includes(purpose)) {
+        problems.push({ field: name, problem: `this form does not ask for consent to "${purpose}"` });
+      } else if (truthy(raw)) consents.push(purpose);
+      else if (!falsy(raw)) problems.push({ field: name, problem: 'must be yes or no' });
+      continue;
+    }
+    const field = point.fields[name];
+    if (!field) {
+      problems.push({ field: name, problem: 'is not a field of this form' });
+      continue;
+    }
+    if (raw === undefined || raw === null || raw === '') continue;
+    const result = coerce(field, raw, region);
+    if ('problem' in result) problems.push({ field: name, problem: result.problem });
+    else values.set(name, result.value);
+  }
+  for (const [name, field] of Object.entries(point.fields)) {
+    if (field.required && !values.has(name) && !problems.some((p) => p.field === name)) {
+      problems.push({ field: name, problem: 'is required' });
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, submission: { values, consents } };
+}
+
+function coerce(field: Field, raw: unknown, region: string | undefined): { value: FieldValue } | { problem: string } {
+  if (Array.isArray(raw) || (typeof raw === 'object' && raw !== null)) return { problem: 'must be a single value' };
+  const text = typeof raw === 'string' ? raw.normalize('NFC') : String(raw);
+  const max = field.max ?? DEFAULT_MAX[field.type];
+  if (max !== undefined && text.length > max) return { problem: `is longer than ${max} characters` };
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) return { problem: 'contains control characters' };
+  switch (field.type) {
+    case 'number': {
+      if (typeof raw === 'boolean' || text.trim() === '') return { problem: 'must be a number' };
+      const n = Number(text);
+      return Number.isFinite(n) ? { value: n } : { problem: 'must be a number' };
+    }
+    case 'boolean':
+      if (truthy(raw)) return { value: true };
+      if (falsy(raw)) return { value: false };
+      return { problem: 'must be yes or no' };
+    case 'date': {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return { problem: 'must be a date written YYYY-MM-DD' };
+      const d = new Date(`${text}T00:00:00Z`);
+      return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(text) ? { value: text } : { problem: 'is not a real date' };
+    }
+    case 'choice':
+      return field.choices?.includes(text) ? { value: text } : { problem: `must be one of: ${(field.choices ?? []).join(', ')}` };
+    case 'email':
+    case 'phone': {
+      const n = normaliseIdentifier(field.type, text, region);
+      return n.ok ? { value: n.value } : { problem: n.problem };
+    }
+    case 'postcode':
+      return UK_POSTCODE.test(text.trim()) || /^[A-Z0-9 -]{3,10}$/i.test(text.trim()) ? { value: text.trim().toUpperCase() } : { problem: 'is not a postcode' };
+    case 'url':
+      return URL.canParse(text) && /^https?:/.test(text) ? { value: text } : { problem: 'is not a web address' };
+    case 'file':
+      return { problem: 'file uploads are not accepted through this endpoint' };
+    default: {
+      if (typeof raw !== 'string') return { problem: 'must be text' };
+      const trimmed = text.trim();
+      return trimmed ? { value: trimmed } : { problem: 'must not be blank' };
+    }
+  }
+}
+
+/** Accepts `{ "patient.name": "x" }` and nested `{ patient: { name: "x" } }` alike. */
+function flatten(body: Record<string, unknown>, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  for (const [key, value] of Object.entries(body)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
+      flatten(value as Record<string, unknown>, name, out);
+    } else out.set(name, value);
+  }
+  return out;
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || v === 1 || (typeof v === 'string' && ['yes', 'true', 'on', '1'].includes(v.toLowerCase()));
+}
+function falsy(v: unknown): boolean {
+  return v === false || v === 0 || (typeof v === 'string' && ['no', 'false', 'off', '0', ''].includes(v.toLowerCase()));
+}

@@ -1,0 +1,82 @@
+// Tables owned by subjects/ (db/migrations/0003_subjects_records.sql).
+import type { ColumnType } from 'kysely';
+import type { Timestamp } from '../db/tables.ts';
+
+export interface SubjectTable {
+  id: string;
+  kind: string;
+  created_at: Timestamp;
+  merged_into: string | null;
+  erased_at: Timestamp | null;
+}
+
+export interface SubjectIdentifierTable {
+  kind: string;
+  value: string;
+  subject_id: string;
+  created_at: Timestamp;
+}
+
+export type RecordState = 'active' | 'restricted' | 'erased';
+
+export interface RecordTable {
+  id: string;
+  subject_id: string;
+  collection_point: string | null;
+  field: string;
+  category: string;
+  purposes: string[];
+  bases: string[];
+  source: string;
+  channel: string;
+  collected_at: Timestamp;
+  received_at: Timestamp | null;
+  retention_event: string;
+  retention_starts_at: Timestamp | null;
+  state: ColumnType<RecordState, RecordState | undefined, RecordState>;
+  value_text: string | null;
+  value_sealed: Uint8Array | null;
+  register_fingerprint: string;
+}
+
+export type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired';
+export type ConsentMethod = 'form' | 'banner' | 'email-link' | 'gpc' | 'staff' | 'privacy-centre';
+
+export interface ConsentEventTable {
+  id: string;
+  subject_id: string | null;
+  visitor_id: string | null;
+  purpose: string;
+  state: ConsentState;
+  method: ConsentMethod;
+  collection_point: string | null;
+  notice_fingerprint: string;
+  at: Timestamp;
+}
+
+export interface VisitorSessionTable {
+  id_hash: Uint8Array;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface AccessLogTable {
+  at: Timestamp;
+  method: string;
+  route: string;
+  status: number;
+  duration_ms: number;
+  ip_prefix: string | null;
+  browser: string | null;
+}
+
+export interface SubjectTables {
+  consent_event: ConsentEventTable;
+  visitor_session: VisitorSessionTable;
+  access_log: AccessLogTable;
+  subject: SubjectTable;
+  subject_identifier: SubjectIdentifierTable;
+  record: RecordTable;
+}
