@@ -160,10 +160,24 @@ export function checkRules(r: RegisterData): RuleProblem[] {
       }
       if (f.type === 'choice' && !f.choices?.length) error([...fp, 'type'], 'a choice field must list its "choices"');
       if (f.choices && f.type !== 'choice') warn([...fp, 'choices'], '"choices" only applies to fields of type choice');
+      if (f.consent) {
+        const target = r.purposes[f.consent];
+        if (f.type !== 'boolean') error([...fp, 'type'], 'a consent checkbox must have type boolean');
+        if (!ref([...fp, 'consent'], f.consent, purposes, 'purpose')) continue;
+        if (target!.basis !== 'consent') error([...fp, 'consent'], `"${f.consent}" is based on ${target!.basis}, not consent: a checkbox cannot give consent to it`);
+        if (!c.purposes.includes(f.consent)) error([...fp, 'consent'], `"${f.consent}" is not one of this point's purposes`);
+        if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.consent}" does not declare the ${f.channel} channel`);
+        if (f.required) error([...fp, 'required'], 'consent must be freely given: a consent checkbox cannot be required (no pre-ticked or mandatory boxes)');
+      } else if (f.channel) error([...fp, 'channel'], '"channel" only applies to consent checkboxes');
       if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');
       if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
     }
     if (Object.keys(c.fields).length === 0) error([...at, 'fields'], 'a collection point must declare at least one field');
+    for (const p of validPurposes) {
+      if (r.purposes[p]!.basis === 'consent' && !Object.values(c.fields).some((f) => f.consent === p)) {
+        warn([...at, 'purposes'], `"${p}" is based on consent, but this form has no checkbox giving it (add a boolean field with "consent: ${p}")`);
+      }
+    }
     const subjectInPurposes = validPurposes.some((p) => r.purposes[p]!.subjects.includes(c.subject));
     if (validPurposes.length > 0 && !subjectInPurposes) {
       warn([...at, 'subject'], `none of this point's purposes lists "${c.subject}" under "subjects"`);

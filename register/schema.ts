@@ -284,6 +284,10 @@ const Field = z.strictObject({
   identifier: z.enum(IDENTIFIER_KINDS).optional(),
   choices: z.array(z.string()).optional(),
   max: z.number().int().positive().optional(),
+  /** A checkbox that gives consent to this (consent-based) purpose when ticked; recorded in the consent ledger. */
+  consent: Key.optional(),
+  /** With `consent`: the marketing channel the consent covers (email, sms, phone...). */
+  channel: z.enum(MARKETING_CHANNELS).optional(),
 });
 export type Field = z.infer<typeof Field>;
 

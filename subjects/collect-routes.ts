@@ -6,7 +6,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CustodianError } from '../core/errors.ts';
 import { collect, type CollectDeps } from './collect-service.ts';
-import { CONSENT_PREFIX } from './submission-schema.ts';
 
 const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
@@ -20,10 +19,8 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
     const fields: Record<string, z.ZodType> = {};
     for (const [name, f] of Object.entries(point.fields)) {
       const title = typeof register.data[f.data]?.title === 'string' ? (register.data[f.data]!.title as string) : f.data;
-      fields[name] = z.unknown().optional().describe(`${f.type}${f.required ? ', required' : ''}${f.identifier ? `, identifies the ${point.subject} (${f.identifier})` : ''}: ${title}`);
-    }
-    for (const p of point.purposes.filter((p) => register.purposes[p]?.basis === 'consent')) {
-      fields[`${CONSENT_PREFIX}${p}`] = z.unknown().optional().describe(`yes when the person gives consent to "${p}"`);
+      const role = f.consent ? `, ticked = consent to "${f.consent}"${f.channel ? ` by ${f.channel}` : ''}` : f.identifier ? `, identifies the ${point.subject} (${f.identifier})` : '';
+      fields[name] = z.unknown().optional().describe(`${f.type}${f.required ? ', required' : ''}${role}: ${title}`);
     }
     app.post(`/api/v1/collect/${key}`, {
       schema: {

@@ -82,10 +82,11 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<C
 
     const consentIds = await insertConsentEvents(
       trx,
-      consents.map((purpose) => ({
+      consents.map(({ purpose, channel: consentChannel }) => ({
         subject_id: subjectId,
         visitor_id: null,
         purpose,
+        channel: consentChannel,
         state: 'given' as const,
         method: input.actor.startsWith('staff:') ? ('staff' as const) : ('form' as const),
         collection_point: input.point,
@@ -93,8 +94,8 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<C
         at: now,
       })),
     );
-    for (const [i, purpose] of consents.entries()) {
-      audit.push({ actor: input.actor, action: 'consent.record', subjectId, purpose, detail: { state: 'given', consent: consentIds[i] ?? null } });
+    for (const [i, { purpose, channel: consentChannel }] of consents.entries()) {
+      audit.push({ actor: input.actor, action: 'consent.record', subjectId, purpose, detail: { state: 'given', channel: consentChannel, consent: consentIds[i] ?? null } });
     }
     const consented = consentPurposes.length > 0 ? await consentedPurposes(trx, subjectId, consentPurposes) : new Set<string>();
 

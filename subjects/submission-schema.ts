@@ -14,13 +14,16 @@ export type CleanValues = ReadonlyMap<string, FieldValue>;
 
 const DEFAULT_MAX: Partial<Record<Field['type'], number>> = { text: 500, 'long-text': 10_000, postcode: 16, url: 2048, email: 254, phone: 40 };
 const UK_POSTCODE = /^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$/i;
-/** Body keys that are not fields but carry the submitter's consent choices, e.g. consent.newsletter=yes. */
-export const CONSENT_PREFIX = 'consent.';
+export interface ConsentGiven {
+  readonly purpose: string;
+  readonly channel: string | null;
+}
 
 export interface ParsedSubmission {
+  /** Values of data fields (consent checkboxes are not data: they go to the consent ledger). */
   readonly values: CleanValues;
-  /** Consent purposes the person ticked on this form. */
-  readonly consents: readonly string[];
+  /** Consents the person gave by ticking the form's consent checkboxes. */
+  readonly consents: readonly ConsentGiven[];
 }
 
 export function parseSubmission(
@@ -36,19 +39,10 @@ export function parseSubmission(
   const input = flatten(body as Record<string, unknown>);
   const problems: FieldProblem[] = [];
   const values = new Map<string, FieldValue>();
-  const consents: string[] = [];
-  const consentPurposes = point.purposes.filter((p) => register.purposes[p]?.basis === 'consent');
+  const consents: ConsentGiven[] = [];
   const region = defaultPhoneRegion(register.controller);
 
   for (const [name, raw] of input) {
-    if (name.startsWith(CONSENT_PREFIX)) {
-      const purpose = name.slice(CONSENT_PREFIX.length);
-      if (!consentPurposes.includes(purpose)) {
-        problems.push({ field: name, problem: `this form does not ask for consent to "${purpose}"` });
-      } else if (truthy(raw)) consents.push(purpose);
-      else if (!falsy(raw)) problems.push({ field: name, problem: 'must be yes or no' });
-      continue;
-    }
     const field = point.fields[name];
     if (!field) {
       problems.push({ field: name, problem: 'is not a field of this form' });
@@ -57,7 +51,9 @@ export function parseSubmission(
     if (raw === undefined || raw === null || raw === '') continue;
     const result = coerce(field, raw, region);
     if ('problem' in result) problems.push({ field: name, problem: result.problem });
-    else values.set(name, result.value);
+    else if (field.consent) {
+      if (result.value === true) consents.push({ purpose: field.consent, channel: field.channel ?? null });
+    } else values.set(name, result.value);
   }
   for (const [name, field] of Object.entries(point.fields)) {
     if (field.required && !values.has(name) && !problems.some((p) => p.field === name)) {

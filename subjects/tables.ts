@@ -47,6 +47,7 @@ export interface ConsentEventTable {
   subject_id: string | null;
   visitor_id: string | null;
   purpose: string;
+  channel: string | null;
   state: ConsentState;
   method: ConsentMethod;
   collection_point: string | null;

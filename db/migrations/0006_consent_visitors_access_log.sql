@@ -4,6 +4,7 @@ CREATE TABLE consent_event (
   subject_id         uuid REFERENCES subject(id),
   visitor_id         text,
   purpose            text NOT NULL,
+  channel            text,
   state              text NOT NULL CHECK (state IN ('given', 'withdrawn', 'refused', 'expired')),
   method             text NOT NULL CHECK (method IN ('form', 'banner', 'email-link', 'gpc', 'staff', 'privacy-centre')),
   collection_point   text,
