@@ -20,11 +20,16 @@ export const ERROR_CODES = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   database_unavailable: { status: 503, title: 'The database is not reachable' },
   internal: { status: 500, title: 'Something went wrong on our side' },
+  csrf_invalid: { status: 403, title: 'The form is out of date or did not come from this site; reload it and try again' },
+  password_change_required: { status: 403, title: 'Change your one-time password before going on' },
+  password_rejected: { status: 400, title: 'That password cannot be used' },
   master_key_missing: { status: 500, title: 'No master key is configured' },
   master_key_invalid: { status: 500, title: 'The master key configuration is not valid' },
   master_key_unknown: { status: 500, title: 'Data is wrapped by a master key this server does not have' },
   seal_invalid: { status: 500, title: 'A sealed value could not be opened' },
   subject_key_shredded: { status: 410, title: 'The subject was erased and its data key destroyed' },
+  audit_input_invalid: { status: 500, title: 'An audit event was refused: audit events carry ids and codes, never personal values' },
+  audit_chain_broken: { status: 500, title: 'The audit trail failed its integrity check; changes it would record are refused until it is investigated' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
