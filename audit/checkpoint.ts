@@ -1,0 +1,21 @@
+// The keyed checkpoint on each partition's head. The chain alone cannot show that its tail was cut off or
+// rewritten by someone with database rights; an HMAC they cannot compute without the master key can.
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+const INFO = 'custodian audit checkpoint v1';
+
+/** HKDF-SHA256 of the master key, so the audit key is independent of every other key derived from it. */
+export function deriveCheckpointKey(masterKey: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', masterKey, new Uint8Array(0), INFO, 32));
+}
+
+/** HMAC-SHA256 over `partition|seq|` followed by the 32 hash bytes (fixed length, so the split is unambiguous). */
+export function checkpointMac(key: Uint8Array, partition: string, seq: number, hashHex: string): Buffer {
+  return createHmac('sha256', key).update(`${partition}|${seq}|`).update(Buffer.from(hashHex, 'hex')).digest();
+}
+
+export function checkpointMatches(key: Uint8Array, partition: string, seq: number, hashHex: string, checkpointHex: string): boolean {
+  const expected = checkpointMac(key, partition, seq, hashHex);
+  const actual = Buffer.from(checkpointHex, 'hex');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,200 @@
+// Recomputes every chain from its first event and checks it against its signed head. Reads one consistent
+// snapshot (REPEATABLE READ), so events appended while it runs are neither half-seen nor mistaken for forgeries.
+import { sql, type Kysely } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { Tables } from '../db/tables.ts';
+import { AT_MICROS_SQL, canonicalEventText, createChainHasher, GENESIS_HASH_HEX } from './canonical-event.ts';
+import { checkpointMatches } from './checkpoint.ts';
+
+export interface AuditChainBreak {
+  partition: string;
+  /** The event (or, for the head, the seq it claims) where the chain first fails. */
+  seq: number;
+  /** null when the bad event is missing altogether, or the fault is in the head. */
+  id: string | null;
+  reason: string;
+}
+
+export interface VerifyAuditResult {
+  ok: boolean;
+  /** Events verified good (up to the first bad one). */
+  events: number;
+  partitions: number;
+  firstBad?: AuditChainBreak;
+}
+
+export interface VerifyProgress {
+  partition: string;
+  events: number;
+  partitions: number;
+}
+
+export interface VerifyAuditOptions {
+  /**
+   * From deriveCheckpointKey. Several keys after a master-key rotation: heads last written under an older key
+   * (closed months) still verify with it, while new appends sign with the active one.
+   */
+  checkpointKey: Uint8Array | readonly Uint8Array[];
+  /** Verify one partition (`YYYY-MM/<shard>`) only. */
+  partition?: string;
+  /** Rows per query; keyset pages keep memory flat however long a chain is. */
+  pageSize?: number;
+  onProgress?: (progress: VerifyProgress) => void;
+}
+
+/** Everything as text: the pg driver then parses nothing, which is most of the cost of reading millions of rows. */
+interface EventRow {
+  seq: string;
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  subject_id: string | null;
+  record_ids: string;
+  purpose: string | null;
+  fingerprint: string | null;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface HeadRow {
+  seq: string;
+  hash: string;
+  checkpoint: string;
+}
+
+type Verdict = { events: number; exists: boolean; bad?: AuditChainBreak };
+
+export async function verifyAuditChain(db: Db, opts: VerifyAuditOptions): Promise<VerifyAuditResult> {
+  return db.kysely.transaction().execute(async (trx) => {
+    // Set in SQL rather than through Kysely's transaction settings, which its PGlite driver does not apply.
+    await sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`.execute(trx);
+    // Walk the primary key in seq order. Left to itself the planner reads a large page by bitmap scan and then
+    // sorts it (spilling to disk), because one partition's rows are spread over the whole table: several times slower.
+    await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+    await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+    await sql`SET LOCAL enable_sort = off`.execute(trx);
+    const partitions = opts.partition !== undefined ? [opts.partition] : await listPartitions(trx);
+    let events = 0;
+    let seen = 0;
+    for (const partition of partitions) {
+      const verdict = await verifyPartition(trx, partition, opts, events, seen);
+      events += verdict.events;
+      if (verdict.exists) seen++;
+      if (verdict.bad) return { ok: false, events, partitions: seen, firstBad: verdict.bad };
+    }
+    return { ok: true, events, partitions: seen };
+  });
+}
+
+/** Partitions that have events or a head: a head without events, or events without a head, are both findings. */
+async function listPartitions(trx: Kysely<Tables>): Promise<string[]> {
+  // A recursive "loose index scan" over the primary key: one index probe per partition, not a scan of every event.
+  const { rows } = await sql<{ partition: string }>`
+    WITH RECURSIVE p(partition) AS (
+      (SELECT partition FROM audit_event ORDER BY partition LIMIT 1)
+      UNION ALL
+      SELECT (SELECT e.partition FROM audit_event e WHERE e.partition > p.partition ORDER BY e.partition LIMIT 1)
+      FROM p WHERE p.partition IS NOT NULL
+    )
+    SELECT partition FROM p WHERE partition IS NOT NULL
+    UNION
+    SELECT partition FROM audit_head`.execute(trx);
+  return rows.map((r) => r.partition).sort();
+}
+
+async function verifyPartition(
+  trx: Kysely<Tables>,
+  partition: string,
+  opts: VerifyAuditOptions,
+  eventsBefore: number,
+  partitionsBefore: number,
+): Promise<Verdict> {
+  const pageSize = opts.pageSize ?? 10_000;
+  const bad = (events: number, seq: number, id: string | null, reason: string): Verdict => ({
+    events,
+    exists: true,
+    bad: { partition, seq, id, reason },
+  });
+
+  const head = (
+    await sql<HeadRow>`
+      SELECT seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint
+      FROM audit_head WHERE partition = ${partition}`.execute(trx)
+  ).rows[0];
+  const headSeq = head ? Number(head.seq) : null;
+  // The head first: if it does not verify, nothing it says about where the chain ends can be trusted.
+  const keys = opts.checkpointKey instanceof Uint8Array ? [opts.checkpointKey] : opts.checkpointKey;
+  if (head && !keys.some((key) => checkpointMatches(key, partition, Number(head.seq), head.hash, head.checkpoint))) {
+    return bad(0, Number(head.seq), null, 'the head checkpoint does not verify: the head row was edited or forged');
+  }
+
+  const fetchPage = (afterSeq: string) =>
+    sql<EventRow>`
+      SELECT seq::text AS seq, id::text AS id, ${sql.raw(AT_MICROS_SQL)} AS at, actor, action,
+             subject_id::text AS subject_id, record_ids::text AS record_ids, purpose, fingerprint,
+             detail::text AS detail, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash
+      FROM audit_event
+      WHERE partition = ${partition} AND seq > ${afterSeq}::bigint
+      ORDER BY audit_event.seq -- the column: a bare "seq" would sort by the text alias, 1 then 10
+      LIMIT ${pageSize}`
+      .execute(trx)
+      .then((r) => r.rows);
+
+  const hasher = createChainHasher();
+  let expected = 1;
+  let prevHash = GENESIS_HASH_HEX;
+  let lastId: string | null = null;
+  let pending: Promise<EventRow[]> | null = fetchPage('0');
+  try {
+    while (pending) {
+      const rows: EventRow[] = await pending;
+      const last = rows.at(-1);
+      // Ask for the next page before hashing this one, so the database works while we hash.
+      pending = rows.length === pageSize && last ? fetchPage(last.seq) : null;
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        const good = expected - 1;
+        if (headSeq === null) return bad(good, seq, row.id, 'the partition has events but no head checkpoint: events were inserted or the head was removed');
+        if (seq > headSeq) return bad(good, seq, row.id, `event is beyond the signed head (#${headSeq}): inserted without the checkpoint key`);
+        if (seq > expected) return bad(good, expected, null, `event #${expected} is missing: the chain jumps from #${expected - 1} to #${seq}`);
+        if (seq < expected) return bad(good, seq, row.id, `seq #${seq} appears twice`);
+        if (row.prev_hash !== prevHash) {
+          return bad(good, seq, row.id, `prev_hash does not link to event #${seq - 1}: events were removed, reordered or inserted`);
+        }
+        const canonical = canonicalEventText({
+          partition,
+          seq,
+          id: row.id,
+          at: row.at,
+          actor: row.actor,
+          action: row.action,
+          subjectId: row.subject_id,
+          recordIds: row.record_ids,
+          purpose: row.purpose,
+          fingerprint: row.fingerprint,
+          detail: row.detail === '{}' ? EMPTY : JSON.parse(row.detail),
+        });
+        if (hasher(prevHash, canonical) !== row.hash) return bad(good, seq, row.id, 'the hash does not match the content: the event was edited');
+        prevHash = row.hash;
+        lastId = row.id;
+        expected++;
+      }
+      opts.onProgress?.({ partition, events: eventsBefore + expected - 1, partitions: partitionsBefore + 1 });
+    }
+  } finally {
+    // On an early return a prefetched page may still be in flight; let it settle before the transaction ends.
+    if (pending) await pending.catch(() => undefined);
+  }
+
+  const count = expected - 1;
+  if (head === undefined || headSeq === null) return { events: count, exists: count > 0 };
+  if (count < headSeq) {
+    return bad(count, count + 1, null, `event${headSeq > count + 1 ? `s #${count + 1} to` : ''} #${headSeq} missing: the signed head is at #${headSeq}, the chain ends at #${count}`);
+  }
+  if (head.hash !== prevHash) return bad(count - 1, count, lastId, 'the last event does not match the signed head: the end of the chain was rewritten');
+  return { events: count, exists: true };
+}
+
+const EMPTY = Object.freeze({});
