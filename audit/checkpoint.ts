@@ -1,6 +1,7 @@
 // The keyed checkpoint on each partition's head. The chain alone cannot show that its tail was cut off or
 // rewritten by someone with database rights; an HMAC they cannot compute without the master key can.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { Keyring } from '../crypto/keyring.ts';
 
 const INFO = 'custodian audit checkpoint v1';
 
@@ -18,4 +19,14 @@ export function checkpointMatches(key: Uint8Array, partition: string, seq: numbe
   const expected = checkpointMac(key, partition, seq, hashHex);
   const actual = Buffer.from(checkpointHex, 'hex');
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/**
+ * The checkpoint keys of every master key the keyring holds, the active one first: new heads are signed with the
+ * first; heads signed before a rotation still verify with the others.
+ */
+export function checkpointKeysOf(keyring: Keyring): Uint8Array[] {
+  const active = keyring.active();
+  const others = keyring.ids().filter((id) => id !== active.id).map((id) => keyring.resolve(id));
+  return [active, ...others].map((m) => deriveCheckpointKey(m.key));
 }

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CustodianError } from '../core/errors.ts';
 import { loadKeyring } from '../crypto/keyring.ts';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit/actions.ts';
-import { deriveCheckpointKey } from '../audit/checkpoint.ts';
+import { checkpointKeysOf } from '../audit/checkpoint.ts';
 import { queryAuditLog } from '../audit/query-audit-log.ts';
 import { verifyAuditChain } from '../audit/verify-audit-chain.ts';
 import { openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
@@ -24,14 +24,7 @@ interface LogOptions extends DataOptions {
  * heads signed before a master-key rotation must still verify.
  */
 export function readCheckpointKeyForCli(opts: { data: string }, env: NodeJS.ProcessEnv = process.env): Uint8Array[] {
-  const { keyring } = loadKeyring({ env, dataDir: opts.data, createIfMissing: false });
-  const active = keyring.active().id;
-  const ids = [active, ...keyring.ids().filter((id) => id !== active)];
-  return ids.map((id) => {
-    const master = keyring.get(id);
-    if (!master) throw new CustodianError('master_key_unknown', `master key ${id} is listed but not loaded`);
-    return deriveCheckpointKey(master.key);
-  });
+  return checkpointKeysOf(loadKeyring({ env, dataDir: opts.data, createIfMissing: false }).keyring);
 }
 
 function positiveInt(value: string): number {

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../core/clock.ts';
 import { recordServedVersion } from '../register/register-versions.ts';
-import { loadRegisterOrExit, openMigratedDb, withDataOptions, withRegisterOption, type DataOptions } from './shared-options.ts';
+import { auditWriter, loadRegisterOrExit, openKeyring, openMigratedDb, withDataOptions, withRegisterOption, type DataOptions } from './shared-options.ts';
 
 interface ServeOptions extends DataOptions {
   register: string;
@@ -9,6 +9,7 @@ interface ServeOptions extends DataOptions {
   host: string;
   https: boolean;
   logLevel: string;
+  jobs: boolean;
 }
 
 function port(value: string): number {
@@ -24,17 +25,42 @@ export const serveCommand = withDataOptions(
   .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
   .addOption(new Option('--https', 'running behind an https proxy: HSTS, Secure cookies, trust X-Forwarded-*').env('CUSTODIAN_HTTPS').default(false))
   .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('info'))
+  .addOption(new Option('--no-jobs', 'do not run background jobs in this process (another process runs them)'))
   .action(async (opts: ServeOptions) => {
     const out = (line: string) => process.stdout.write(`${line}\n`);
+    const clock = systemClock;
     const { register, source } = loadRegisterOrExit(opts.register);
+    const keyring = openKeyring(opts, out);
     const db = await openMigratedDb(opts, out);
-    const { isNew } = await recordServedVersion(db, register, source, systemClock);
+    const { isNew } = await recordServedVersion(db, register, source, clock);
     if (isNew) out(`register ${register.fingerprint.slice(0, 12)} is a new notice version`);
+
+    if (!opts.databaseUrl) {
+      // First embedded start: an owner account with a one-time password, printed this once only.
+      const { ensureFirstOwner } = await import('../staff/users-service.ts');
+      const owner = await ensureFirstOwner(db, { clock, audit: auditWriter(keyring, clock, register.fingerprint), email: process.env.CUSTODIAN_OWNER_EMAIL });
+      if (owner) {
+        out(['', '='.repeat(72), `  First start: staff owner account created`, `    email:              ${owner.email}`, `    one-time password:  ${owner.oneTimePassword}`, '  Sign in at /console and choose a new password. This is shown only once.', '='.repeat(72), ''].join('\n'));
+      }
+    }
+
     // Loaded here, not at the top, so commands that do not serve (check, notice...) start fast.
     const { buildApp } = await import('../http/app.ts');
-    const app = await buildApp({ db, register, clock: systemClock, logLevel: opts.logLevel, https: opts.https });
+    const app = await buildApp({ db, register, clock, keyring, logLevel: opts.logLevel, https: opts.https });
     const address = await app.listen({ port: opts.port, host: opts.host });
-    out(`Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; database: ${db.engine}, ${db.location})`);
+    out(`Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; console: ${address}/console; database: ${db.engine}, ${db.location})`);
+
+    let jobs: { stop(): Promise<void> } | undefined;
+    if (opts.jobs) {
+      // Started after listening: the service answers at once while the job queue sets itself up.
+      const { startJobs } = await import('../jobs/start-jobs.ts');
+      startJobs({ db, register, clock, log: out }).then(
+        (j) => {
+          jobs = j;
+        },
+        (e: unknown) => out(`background jobs could not start: ${(e as Error).message}`),
+      );
+    }
 
     let closing = false;
     const shutdown = async (signal: string) => {
@@ -42,6 +68,7 @@ export const serveCommand = withDataOptions(
       closing = true;
       out(`${signal}: finishing open requests and stopping`);
       await app.close();
+      await jobs?.stop().catch(() => {});
       await db.close();
       process.exit(0);
     };

@@ -1,5 +1,12 @@
 // Options every data-touching command shares, and the steps they all take to reach a migrated database.
 import { Option, type Command } from 'commander';
+import type { Transaction } from 'kysely';
+import { appendAuditEvent, type AuditInput } from '../audit/append-audit-event.ts';
+import { checkpointKeysOf } from '../audit/checkpoint.ts';
+import type { Clock } from '../core/clock.ts';
+import { keyFilePath } from '../crypto/key-file.ts';
+import { backupWarning, loadKeyring, type Keyring } from '../crypto/keyring.ts';
+import type { Tables } from '../db/tables.ts';
 import { connect, type Db } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { loadRegisterFile, type Register } from '../register/load-register.ts';
@@ -43,4 +50,22 @@ export function loadRegisterOrExit(file: string): { register: Register; source: 
     process.exit(1);
   }
   return result;
+}
+
+/**
+ * The master keys for a command: CUSTODIAN_MASTER_KEY, or `<data>/master.key`. On the embedded database the key
+ * file is made on first use, with a loud instruction to back it up (separately from the data).
+ */
+export function openKeyring(opts: DataOptions, out: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Keyring {
+  const { keyring, created } = loadKeyring({ env: process.env, dataDir: opts.data, createIfMissing: !opts.databaseUrl, log: out });
+  if (created) out(backupWarning(keyFilePath(opts.data)));
+  return keyring;
+}
+
+/** An audit writer bound to the keyring, for commands that change personal data or accounts. */
+export function auditWriter(keyring: Keyring, clock: Clock, fingerprint: string | null = null) {
+  const checkpointKey = checkpointKeysOf(keyring);
+  return async (trx: Transaction<Tables>, input: AuditInput): Promise<void> => {
+    await appendAuditEvent(trx, input, { clock, fingerprint, checkpointKey });
+  };
 }

@@ -5,13 +5,13 @@ import type { Db } from '../db/connect.ts';
 import { ROLES, type Role } from '../staff/roles.ts';
 import type { StaffAudit } from '../staff/staff-audit.ts';
 import { staffUsers, type StaffUser } from '../staff/users-service.ts';
-import { openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
+import { auditWriter, openKeyring, openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
 
 export interface UserCommandDeps {
   /** Default: the embedded data folder or DATABASE_URL, migrated. */
   readonly openDb?: (opts: DataOptions) => Promise<Db>;
   /** The audit writer for account changes, bound to the database the command opened. */
-  readonly audit?: (db: Db) => StaffAudit | Promise<StaffAudit>;
+  readonly audit?: (db: Db, opts: DataOptions) => StaffAudit | Promise<StaffAudit>;
   readonly clock?: Clock;
   readonly out?: (line: string) => void;
   readonly warn?: (line: string) => void;
@@ -30,7 +30,7 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
   async function withUsers<T>(opts: DataOptions, fn: (users: ReturnType<typeof staffUsers>) => Promise<T>): Promise<T> {
     const db = await openDb(opts);
     try {
-      return await fn(staffUsers({ db, clock: deps.clock ?? systemClock, audit: await audit(db) }));
+      return await fn(staffUsers({ db, clock: deps.clock ?? systemClock, audit: await audit(db, opts) }));
     } finally {
       await db.close();
     }
@@ -82,7 +82,7 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
     .addCommand(disable);
 }
 
-export const userCommand = buildUserCommand();
+export const userCommand = buildUserCommand({ audit: (_db, opts) => auditWriter(openKeyring(opts), systemClock) });
 
 function status(user: StaffUser, now: Date): string {
   if (user.disabledAt) return 'disabled';

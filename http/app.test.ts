@@ -9,6 +9,7 @@ import type { Db } from '../db/connect.ts';
 import { parseRegister, type Register } from '../register/load-register.ts';
 import { recordServedVersion } from '../register/register-versions.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
+import { testKeyring } from '../test/helpers/test-keyring.ts';
 import { buildApp } from './app.ts';
 
 const fixture = readFileSync(new URL('../test/fixtures/minimal.yaml', import.meta.url), 'utf8');
@@ -29,7 +30,7 @@ before(async () => {
   await recordServedVersion(db, v1, fixture, clock);
   clock.set('2026-11-23T09:00:00Z');
   await recordServedVersion(db, v2, fixture, clock);
-  app = await buildApp({ db, register: v2, clock, logLevel: false });
+  app = await buildApp({ db, register: v2, clock, keyring: testKeyring(), logLevel: false });
 });
 after(async () => {
   await app.close();

@@ -1,11 +1,17 @@
 // Assembles the HTTP service from its parts. Everything it needs is passed in; nothing is read from globals.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
+import { appendAuditEvent } from '../audit/append-audit-event.ts';
+import { checkpointKeysOf } from '../audit/checkpoint.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { staffPlugin } from '../staff/staff-plugin.ts';
+import { collectRoutes } from '../subjects/collect-routes.ts';
 import { privacyRoutes } from '../web/privacy-routes.ts';
+import { installAccessLog } from './access-log.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { systemRoutes } from './system-routes.ts';
@@ -14,18 +20,22 @@ export interface AppDeps {
   readonly db: Db;
   readonly register: Register;
   readonly clock: Clock;
+  /** Master keys: wrap per-subject data keys and sign audit checkpoints. */
+  readonly keyring: Keyring;
   /** pino log level, or false for none (tests). */
   readonly logLevel?: string | false;
   /** Behind an https proxy: HSTS and Secure cookies. */
   readonly https?: boolean;
   readonly version?: string;
+  /** Where pino writes (tests capture it); defaults to stdout. */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logLevel === false || deps.logLevel === undefined ? false : { level: deps.logLevel },
+    logger: deps.logLevel === false || deps.logLevel === undefined ? false : { level: deps.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) },
     // Our own one-line request log (below) records the route pattern, never the URL with its query string.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     trustProxy: deps.https ?? false,
     routerOptions: { ignoreTrailingSlash: true },
@@ -50,8 +60,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
+  installAccessLog(app, deps);
 
+  const { db, register, clock, keyring } = deps;
+  const checkpointKeys = checkpointKeysOf(keyring);
+  // Staff access first: its route hook must see every route registered after it.
+  await app.register(staffPlugin, {
+    deps: {
+      db,
+      clock,
+      https: deps.https ?? false,
+      controllerName: register.controller.name,
+      audit: async (trx, input) => {
+        await appendAuditEvent(trx, input, { clock, fingerprint: register.fingerprint, checkpointKey: checkpointKeys });
+      },
+    },
+  });
   await app.register(systemRoutes, { deps });
   await app.register(privacyRoutes, { deps });
+  await app.register(collectRoutes, { deps: { db, register, clock, keyring, checkpointKeys } });
   return app;
 }

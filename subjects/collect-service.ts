@@ -25,7 +25,8 @@ export interface CollectDeps {
   readonly register: Register;
   readonly clock: Clock;
   readonly keyring: Keyring;
-  readonly checkpointKey: Uint8Array;
+  /** Audit head checkpoint keys, the active one first (audit/checkpoint.ts). */
+  readonly checkpointKeys: readonly Uint8Array[];
 }
 
 export interface CollectInput {
@@ -73,7 +74,7 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<C
   const consentPurposes = point.purposes.filter((p) => register.purposes[p]?.basis === 'consent');
   const retentionEvent = point.starts ?? 'collected';
   const channel = input.channel ?? point.channel;
-  const actorCtx = { clock: deps.clock, fingerprint: register.fingerprint, checkpointKey: deps.checkpointKey };
+  const actorCtx = { clock: deps.clock, fingerprint: register.fingerprint, checkpointKey: deps.checkpointKeys };
 
   return deps.db.kysely.transaction().execute(async (trx) => {
     const { subjectId, created } = await findOrCreateSubject(trx, point.subject, identifiers, now);

@@ -1,0 +1,123 @@
+// `custodian keys status|rotate`: which master keys wrap the subject data keys, and master key rotation.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { systemClock } from '../core/clock.ts';
+import { keyStatus } from '../crypto/key-status.ts';
+import { KEYRING_RECHECK_MS, loadKeyring, MASTER_KEY_ENV, type Keyring } from '../crypto/keyring.ts';
+import { rotateMasterKey } from '../crypto/rotate-master-key.ts';
+import { openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
+
+interface RotateOptions extends DataOptions {
+  retireOld: boolean;
+  rewrapOnly: boolean;
+  batchSize: number;
+  settleSeconds: number;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('use a whole number from 1 to 10000');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('use a number of seconds, 0 or more');
+  return n;
+}
+
+function openKeyring(opts: DataOptions): Keyring {
+  return loadKeyring({ env: process.env, dataDir: opts.data, createIfMissing: false, log: out }).keyring;
+}
+
+const ROTATE_HELP = `
+With a key file (<data>/master.key, the embedded default):
+  A new master key is added to the file and made active. The old keys stay in the file, so running servers can
+  still unwrap; they switch to the new key within ${KEYRING_RECHECK_MS / 1000} s, without a restart. Every subject data key is
+  then re-wrapped under the new key, a batch per transaction, skipping rows a request holds, so the service keeps
+  running and writing. Sealed values are not touched (their data keys do not change).
+  --retire-old then waits ${(2 * KEYRING_RECHECK_MS) / 1000} s, sweeps again and removes the old keys that no data key uses.
+  Back up master.key again afterwards: it holds a new key. Never keep it in the same backup as the database.
+  With PostgreSQL the service can keep running. The embedded database opens in one process only: stop the
+  service first.
+
+With ${MASTER_KEY_ENV} (production): this command cannot change your servers' environment, so it never
+makes a key (a key only it knew would leave running servers unable to unwrap). Rotate in four steps:
+  1. make a key:                   openssl rand -base64 32
+  2. on every server, put it FIRST: ${MASTER_KEY_ENV}="k2:<new base64>,<old id>:<old base64>", restart
+     (<old id> is what \`custodian keys status\` shows as active now, e.g. env-1a2b3c4d for a bare key)
+  3. run, with that same value:    custodian keys rotate      (re-wraps every data key under k2)
+  4. when \`custodian keys status\` shows nothing under the old id, remove it from the list.
+
+If a rotation was interrupted, --rewrap-only finishes it without adding another key.`;
+
+const rotateCommand = withDataOptions(new Command('rotate').description('Rotate the master key: add a new active key and re-wrap every subject data key under it'))
+  .addOption(new Option('--retire-old', 'afterwards, remove older keys that no data key uses any more (key file only)').default(false))
+  .addOption(new Option('--rewrap-only', 'do not add a key: re-wrap data keys still under older keys (finishes a rotation)').default(false))
+  .addOption(new Option('--batch-size <n>', 'data keys re-wrapped per transaction').default(500).argParser(positiveInt))
+  .addOption(new Option('--settle-seconds <s>', 'wait before retiring old keys').default((2 * KEYRING_RECHECK_MS) / 1000).argParser(seconds).hideHelp())
+  .addHelpText('after', ROTATE_HELP)
+  .action(async (opts: RotateOptions) => {
+    const keyring = openKeyring(opts);
+    const fromEnv = keyring.source.kind === 'env';
+    const db = await openMigratedDb(opts, out);
+    try {
+      let shown = 0;
+      const result = await rotateMasterKey(db, keyring, systemClock, {
+        addKey: !fromEnv && !opts.rewrapOnly,
+        retireOld: opts.retireOld,
+        batchSize: opts.batchSize,
+        settleMs: opts.settleSeconds * 1000,
+        log: out,
+        onProgress: (n) => {
+          if (n - shown >= 10 * opts.batchSize) out(`  re-wrapped ${(shown = n)} data keys so far`);
+        },
+      });
+      out(`re-wrapped ${result.rewrapped} subject data key${result.rewrapped === 1 ? '' : 's'} under master key ${result.activeKeyId}`);
+      if (result.remaining > 0) {
+        out(`${result.remaining} data keys are still under older master keys (their rows stayed locked): run \`custodian keys rotate --rewrap-only\` again`);
+        process.exitCode = 1;
+      }
+      if (result.retired.length > 0) out(`retired master keys no data key uses: ${result.retired.join(', ')}`);
+      if (result.unused.length > 0) {
+        out(`older master keys no data key uses: ${result.unused.join(', ')}`);
+        out(fromEnv ? `  remove them from ${MASTER_KEY_ENV} on every server` : '  run again with --retire-old to remove them from the key file');
+      }
+      if (result.addedKeyId && keyring.source.kind === 'file') {
+        out(`BACK UP ${keyring.source.path} AGAIN NOW: it holds the new key ${result.addedKeyId}, without which the re-wrapped data keys cannot be opened.`);
+        out('Keep it out of the database backups.');
+      }
+      if (fromEnv && result.rewrapped === 0 && result.remaining === 0) {
+        out(`every data key was already under the active key ${result.activeKeyId}. To rotate with ${MASTER_KEY_ENV}, see \`custodian keys rotate --help\`.`);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
+const statusCommand = withDataOptions(new Command('status').description('Show the active master key and how many subject data keys each master key wraps')).action(
+  async (opts: DataOptions) => {
+    const keyring = openKeyring(opts);
+    const db = await openMigratedDb(opts, out);
+    try {
+      const status = await keyStatus(db.kysely, keyring);
+      out(`master keys: ${status.source}`);
+      out(`  active: ${status.activeKeyId}   configured: ${status.knownKeyIds.join(', ')}`);
+      out('subject data keys by master key:');
+      if (status.byMasterKey.length === 0) out('  (none yet)');
+      for (const k of status.byMasterKey) {
+        out(`  ${k.masterKeyId.padEnd(24)} ${String(k.count).padStart(9)}${k.known ? '' : '   NOT CONFIGURED: these subjects\' sealed values cannot be opened; restore the key'}`);
+      }
+      out(`shredded (erased subjects): ${status.shredded}`);
+      if (status.byMasterKey.some((k) => !k.known)) process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  },
+);
+
+export const keysCommand = new Command('keys')
+  .description('Master keys and subject data keys: status, rotation')
+  .addCommand(statusCommand)
+  .addCommand(rotateCommand);
