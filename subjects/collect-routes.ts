@@ -5,6 +5,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CustodianError } from '../core/errors.ts';
+import { CHANNELS } from '../register/schema.ts';
+import { requireStaff } from '../staff/require-staff.ts';
+import { rolesWith } from '../staff/roles.ts';
 import { collect, type CollectDeps } from './collect-service.ts';
 
 const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
@@ -35,6 +38,31 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
       return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
     });
   }
+
+  // Staff record what arrived by post, phone or email through the same path, saying how and when it came.
+  const StaffBody = z.object({
+    channel: z.enum(CHANNELS),
+    receivedAt: z.iso.date().or(z.iso.datetime()),
+    fields: z.record(z.string(), z.unknown()),
+  });
+  app.post('/api/v1/staff/collect/:point', {
+    preValidation: requireStaff(rolesWith('records.write')),
+    schema: {
+      summary: 'Record a submission that arrived by post, phone or email (staff)',
+      description: 'Same rules as the public collection point; the records carry the channel and the date received.',
+      tags: ['collection', 'staff'],
+      params: z.object({ point: z.string().max(100) }),
+      body: StaffBody,
+      response: { 201: Created, 400: ErrorBody },
+    },
+  }, async (req, reply) => {
+    const { point } = req.params;
+    if (!register.collection[point]) throw new CustodianError('not_found', `there is no collection point "${point.slice(0, 64)}" in the register`);
+    const receivedAt = new Date(req.body.receivedAt);
+    if (receivedAt.getTime() > deps.clock.now().getTime()) throw new CustodianError('invalid_body', 'receivedAt is in the future');
+    const result = await collect(deps, { point, body: req.body.fields, actor: `staff:${req.staff?.userId ?? 'unknown'}`, channel: req.body.channel, receivedAt });
+    return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
+  });
 
   // A point that is not in the register: say so in the same coded shape as everything else.
   app.post('/api/v1/collect/:point', { schema: { hide: true, params: z.object({ point: z.string().max(100) }) } }, async (req) => {

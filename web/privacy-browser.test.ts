@@ -8,6 +8,7 @@ import { buildApp } from '../http/app.ts';
 import { loadRegisterFile } from '../register/load-register.ts';
 import { hasChromium, launchBrowser, screenshotPath } from '../test/helpers/browser.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
+import { testKeyring } from '../test/helpers/test-keyring.ts';
 
 let db: Db;
 let app: FastifyInstance;
@@ -17,7 +18,7 @@ before(async () => {
   const loaded = loadRegisterFile(new URL('../examples/image-diagnostic-technology/register.yaml', import.meta.url).pathname);
   assert.ok(loaded.ok, 'example register is valid');
   db = await openTestDb();
-  app = await buildApp({ db, register: loaded.register, clock: fixedClock('2026-11-22T09:00:00Z'), logLevel: false });
+  app = await buildApp({ db, register: loaded.register, clock: fixedClock('2026-11-22T09:00:00Z'), keyring: testKeyring(), logLevel: false });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 after(async () => {
