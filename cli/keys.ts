@@ -79,6 +79,10 @@ const rotateCommand = withDataOptions(new Command('rotate').description('Rotate 
         out(`${result.remaining} data keys are still under older master keys (their rows stayed locked): run \`custodian keys rotate --rewrap-only\` again`);
         process.exitCode = 1;
       }
+      for (const s of result.stranded) {
+        out(`${s.count} data keys are wrapped by master key ${s.masterKeyId}, which is not configured: those subjects' sealed values cannot be opened until it is restored from your key backup`);
+        process.exitCode = 1;
+      }
       if (result.retired.length > 0) out(`retired master keys no data key uses: ${result.retired.join(', ')}`);
       if (result.unused.length > 0) {
         out(`older master keys no data key uses: ${result.unused.join(', ')}`);

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../core/clock.ts';
 import { recordServedVersion } from '../register/register-versions.ts';
-import { auditWriter, loadRegisterOrExit, openKeyring, openMigratedDb, withDataOptions, withRegisterOption, type DataOptions } from './shared-options.ts';
+import { auditWriter, loadRegisterOrExit, openKeyring, openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
 
 interface ServeOptions extends DataOptions {
   register: string;
@@ -18,9 +18,7 @@ function port(value: string): number {
   return n;
 }
 
-export const serveCommand = withDataOptions(
-  withRegisterOption(new Command('serve').description('Run the Custodian service for a privacy register')),
-)
+export const serveCommand = withDataOptions(new Command('serve').description('Run the Custodian service for a privacy register'), 'required')
   .addOption(new Option('--port <n>', 'port to listen on').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
   .addOption(new Option('--https', 'running behind an https proxy: HSTS, Secure cookies, trust X-Forwarded-*').env('CUSTODIAN_HTTPS').default(false))
@@ -31,7 +29,7 @@ export const serveCommand = withDataOptions(
     const clock = systemClock;
     const { register, source } = loadRegisterOrExit(opts.register);
     const keyring = openKeyring(opts, out);
-    const db = await openMigratedDb(opts, out);
+    const db = await openMigratedDb({ data: opts.data, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) }, out);
     const { isNew } = await recordServedVersion(db, register, source, clock);
     if (isNew) out(`register ${register.fingerprint.slice(0, 12)} is a new notice version`);
 

@@ -15,22 +15,31 @@ import { formatReport } from '../register/problems.ts';
 export interface DataOptions {
   data: string;
   databaseUrl?: string;
+  /** The privacy register: checked before the command touches data; its fingerprint goes on audit events. */
+  register?: string;
 }
 
-export function withDataOptions(cmd: Command): Command {
+/**
+ * Every command that touches data takes `--data DIR` (or DATABASE_URL) and `--register FILE`; the register is
+ * required where the command needs it (serve) and otherwise checked when given.
+ */
+export function withDataOptions(cmd: Command, register: 'required' | 'optional' = 'optional'): Command {
+  const registerOption = new Option('--register <file>', register === 'required' ? 'privacy register YAML' : 'privacy register YAML (checked first; its fingerprint is recorded on audit events)').env('CUSTODIAN_REGISTER');
+  if (register === 'required') registerOption.makeOptionMandatory();
   return cmd
+    .addOption(registerOption)
     .addOption(new Option('--data <dir>', 'folder of the embedded database (ignored when DATABASE_URL is set)').env('CUSTODIAN_DATA').default('./data'))
     .addOption(new Option('--database-url <url>', 'PostgreSQL connection string').env('DATABASE_URL'));
 }
 
-export function withRegisterOption(cmd: Command, required = true): Command {
-  const opt = new Option('--register <file>', 'privacy register YAML').env('CUSTODIAN_REGISTER');
-  if (required) opt.makeOptionMandatory();
-  return cmd.addOption(opt);
+/** The fingerprint of the register named by --register, after checking it (exit 1 with the report if invalid). */
+export function registerFingerprint(opts: DataOptions): string | null {
+  return opts.register ? loadRegisterOrExit(opts.register).register.fingerprint : null;
 }
 
 /** Connects and applies pending migrations; prints which migrations ran. */
 export async function openMigratedDb(opts: DataOptions, log: (line: string) => void = () => {}): Promise<Db> {
+  registerFingerprint(opts);
   const db = await connect({ url: opts.databaseUrl, dataDir: opts.data });
   try {
     const applied = await migrate(db);

@@ -5,7 +5,7 @@ import type { Db } from '../db/connect.ts';
 import { ROLES, type Role } from '../staff/roles.ts';
 import type { StaffAudit } from '../staff/staff-audit.ts';
 import { staffUsers, type StaffUser } from '../staff/users-service.ts';
-import { auditWriter, openKeyring, openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
+import { auditWriter, openKeyring, openMigratedDb, registerFingerprint, withDataOptions, type DataOptions } from './shared-options.ts';
 
 export interface UserCommandDeps {
   /** Default: the embedded data folder or DATABASE_URL, migrated. */
@@ -82,7 +82,7 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
     .addCommand(disable);
 }
 
-export const userCommand = buildUserCommand({ audit: (_db, opts) => auditWriter(openKeyring(opts), systemClock) });
+export const userCommand = buildUserCommand({ audit: (_db, opts) => auditWriter(openKeyring(opts), systemClock, registerFingerprint(opts)) });
 
 function status(user: StaffUser, now: Date): string {
   if (user.disabledAt) return 'disabled';

@@ -197,8 +197,11 @@ function schemaProblems(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): 
       return [make(path, `must be at least ${String(issue.minimum)}`)];
     case 'too_big':
       return [make(path, `must be at most ${String(issue.maximum)}`)];
-    case 'invalid_format':
-      return [make(path, issue.message.startsWith('Invalid') ? `"${String(valueAt(raw, path))}" is not a valid ${issue.format}` : `"${String(valueAt(raw, path))}" ${issue.message}`)];
+    case 'invalid_format': {
+      const shown = `"${String(valueAt(raw, path))}"`;
+      if (issue.message.startsWith('Invalid')) return [make(path, `${shown} is not a valid ${issue.format}`)];
+      return [make(path, issue.message.startsWith('is ') ? `${shown} ${issue.message}` : `${shown} is not valid: ${issue.message}`)];
+    }
     case 'invalid_key':
       return [make(path, `has a key that is not allowed: keys use lower-case letters, digits and hyphens, starting with a letter`)];
     default:
