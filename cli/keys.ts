@@ -106,7 +106,7 @@ const statusCommand = withDataOptions(new Command('status').description('Show th
     const db = await openMigratedDb(opts, out);
     try {
       const status = await keyStatus(db.kysely, keyring);
-      out(`master keys: ${status.source}`);
+      out(`master keys from ${status.source}`);
       out(`  active: ${status.activeKeyId}   configured: ${status.knownKeyIds.join(', ')}`);
       out('subject data keys by master key:');
       if (status.byMasterKey.length === 0) out('  (none yet)');
