@@ -4,7 +4,7 @@ import { systemClock } from '../core/clock.ts';
 import { keyStatus } from '../crypto/key-status.ts';
 import { KEYRING_RECHECK_MS, loadKeyring, MASTER_KEY_ENV, type Keyring } from '../crypto/keyring.ts';
 import { rotateMasterKey } from '../crypto/rotate-master-key.ts';
-import { openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
+import { openMigratedDb, registerFingerprint, withDataOptions, type DataOptions } from './shared-options.ts';
 
 interface RotateOptions extends DataOptions {
   retireOld: boolean;
@@ -66,6 +66,7 @@ const rotateCommand = withDataOptions(new Command('rotate').description('Rotate 
       let shown = 0;
       const result = await rotateMasterKey(db, keyring, systemClock, {
         addKey: !fromEnv && !opts.rewrapOnly,
+        fingerprint: registerFingerprint(opts),
         retireOld: opts.retireOld,
         batchSize: opts.batchSize,
         settleMs: opts.settleSeconds * 1000,

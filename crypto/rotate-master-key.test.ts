@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { after, beforeEach, test } from 'node:test';
 import { sql } from 'kysely';
 import { fixedClock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
@@ -23,12 +23,12 @@ import { getOrCreateSubjectKey, getSubjectKey } from './subject-keys.ts';
 const clock = fixedClock('2026-11-22T10:00:00Z');
 const dirs: string[] = [];
 let db: Db;
-before(async () => {
-  db = await openTestDb();
-});
 // Rotation covers the whole table: each test starts with no data keys (subjects may stay).
+// Each test gets a database of its own: rotation writes an audit event signed with that test's keys, and one
+// installation has one line of master keys (another test's audit heads would not verify with them).
 beforeEach(async () => {
-  await db.kysely.deleteFrom('subject_key').execute();
+  await db?.close();
+  db = await openTestDb();
 });
 after(async () => {
   await db.close();

@@ -13,6 +13,9 @@ import { countSubjectKeys } from './key-status.ts';
 import { describeKeySource, KEYRING_RECHECK_MS, MASTER_KEY_ENV, type Keyring } from './keyring.ts';
 import { generateMasterKey, type MasterKey } from './master-key.ts';
 import { unwrapKey, wrapKey } from './seal.ts';
+import { appendAuditEvent } from '../audit/append-audit-event.ts';
+import { checkpointKeysOf } from '../audit/checkpoint.ts';
+import { resignAuditHeads } from '../audit/resign-audit-heads.ts';
 
 const ROTATION_LOCK = 7_311_022; // advisory lock: one rotation at a time (two would each add a key to the file)
 const MAX_PASSES = 10;
@@ -32,6 +35,10 @@ export interface RewrapResult {
 }
 
 export interface RotateOptions extends RewrapOptions {
+  /** Who rotates, for the audit event (default system:cli). */
+  actor?: string;
+  /** Register fingerprint for the audit event, when known. */
+  fingerprint?: string | null;
   /** Add a fresh active key to the key file first (file source only); false finishes an earlier rotation. */
   addKey?: boolean;
   /** Remove from the key file the older keys that no data key uses any more. */
@@ -42,6 +49,8 @@ export interface RotateOptions extends RewrapOptions {
 }
 
 export interface RotateResult extends RewrapResult {
+  /** Audit heads re-signed with the new key before old keys were retired. */
+  headsResigned: number;
   addedKeyId: string | null;
   activeKeyId: string;
   /** Older keys removed from the key file. */
@@ -69,6 +78,8 @@ export async function rotateMasterKey(db: Db, keyring: Keyring, clock: Clock, op
     let { rewrapped, remaining, stranded } = await rewrapSubjectKeys(db.kysely, keyring, clock, options);
     let unused = await unusedKeyIds(db.kysely, keyring);
     let retired: string[] = [];
+    // Audit heads signed with an older key are re-signed with the active one, so the old key can go.
+    const { resigned: headsResigned, refused: headsRefused } = await resignAuditHeads(db.kysely, checkpointKeysOf(keyring));
     if (options.retireOld && fromFile && unused.length > 0) {
       // A server notices a new active key within KEYRING_RECHECK_MS; until then it may still wrap new data keys
       // with an old one. Wait that out and sweep again before removing anything.
@@ -80,11 +91,21 @@ export async function rotateMasterKey(db: Db, keyring: Keyring, clock: Clock, op
       remaining = again.remaining;
       stranded = again.stranded;
       unused = await unusedKeyIds(db.kysely, keyring);
+      if (headsRefused.length > 0) {
+        log(`not retiring old keys: the audit heads of ${headsRefused.join(', ')} do not verify; run custodian audit verify`);
+        unused = [];
+      }
       retired = retireMasterKeys(keyring, unused);
       unused = unused.filter((id) => !retired.includes(id));
     }
-    // audit: keys.rotate
-    return { addedKeyId: added?.id ?? null, activeKeyId, rewrapped, remaining, stranded, retired, unused };
+    await db.kysely.transaction().execute(async (trx) => {
+      await appendAuditEvent(
+        trx,
+        { actor: options.actor ?? 'system:cli', action: 'keys.rotate', detail: { added: added?.id ?? null, active: activeKeyId, rewrapped, retired: retired.length } },
+        { clock, fingerprint: options.fingerprint ?? null, checkpointKey: checkpointKeysOf(keyring) },
+      );
+    });
+    return { addedKeyId: added?.id ?? null, activeKeyId, rewrapped, remaining, stranded, retired, unused, headsResigned };
   });
 }
 
