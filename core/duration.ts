@@ -1,5 +1,8 @@
 // ISO 8601 durations as the register writes them (P8Y, P3M, PT30M), and calendar arithmetic on them.
-import { add, sub, type Duration as DateFnsDuration } from 'date-fns';
+// Subpath imports: the package root loads all ~250 date-fns modules, which costs over a second at every start.
+import { add } from 'date-fns/add';
+import { sub } from 'date-fns/sub';
+import type { Duration as DateFnsDuration } from 'date-fns';
 import { DURATION_PATTERN } from '../register/schema.ts';
 
 export type Duration = Required<Pick<DateFnsDuration, 'years' | 'months' | 'weeks' | 'days' | 'hours' | 'minutes' | 'seconds'>>;

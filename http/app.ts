@@ -11,6 +11,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { staffPlugin } from '../staff/staff-plugin.ts';
 import { collectRoutes } from '../subjects/collect-routes.ts';
 import { consolePeopleRoutes } from '../web/console-people-routes.ts';
+import { formsRoutes } from '../web/forms-routes.ts';
 import { privacyRoutes } from '../web/privacy-routes.ts';
 import { installAccessLog } from './access-log.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes, { deps });
   await app.register(privacyRoutes, { deps });
   await app.register(collectRoutes, { deps: { db, register, clock, keyring, checkpointKeys } });
+  await app.register(formsRoutes, { deps: { db, register, clock, keyring, checkpointKeys }, https: deps.https ?? false });
   await app.register(consolePeopleRoutes, { deps: { db, register, clock, keyring, checkpointKeys } });
   return app;
 }

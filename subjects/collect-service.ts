@@ -53,7 +53,7 @@ export function isSealed(register: Register, category: string): boolean {
 
 export async function collect(deps: CollectDeps, input: CollectInput): Promise<CollectResult> {
   const { register } = deps;
-  const point = register.collection[input.point];
+  const point = Object.hasOwn(register.collection, input.point) ? register.collection[input.point] : undefined;
   if (!point) throw new CustodianError('not_found', `there is no collection point "${input.point}"`);
 
   const parsed = parseSubmission(register, input.point, input.body);

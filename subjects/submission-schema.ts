@@ -43,7 +43,7 @@ export function parseSubmission(
   const region = defaultPhoneRegion(register.controller);
 
   for (const [name, raw] of input) {
-    const field = point.fields[name];
+    const field = Object.hasOwn(point.fields, name) ? point.fields[name] : undefined; // not `constructor`, `toString`…
     if (!field) {
       problems.push({ field: name, problem: 'is not a field of this form' });
       continue;
@@ -69,6 +69,7 @@ function coerce(field: Field, raw: unknown, region: string | undefined): { value
   const max = field.max ?? DEFAULT_MAX[field.type];
   if (max !== undefined && text.length > max) return { problem: `is longer than ${max} characters` };
   if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) return { problem: 'contains control characters' };
+  if (!text.isWellFormed()) return { problem: 'contains characters that are not valid text' };
   switch (field.type) {
     case 'number': {
       if (typeof raw === 'boolean' || text.trim() === '') return { problem: 'must be a number' };
@@ -106,11 +107,12 @@ function coerce(field: Field, raw: unknown, region: string | undefined): { value
 }
 
 /** Accepts `{ "patient.name": "x" }` and nested `{ patient: { name: "x" } }` alike. */
-function flatten(body: Record<string, unknown>, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+function flatten(body: Record<string, unknown>, prefix = '', out = new Map<string, unknown>(), depth = 0): Map<string, unknown> {
   for (const [key, value] of Object.entries(body)) {
     const name = prefix ? `${prefix}.${key}` : key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
-      flatten(value as Record<string, unknown>, name, out);
+    // No field name is 32 levels deep: deeper nesting stays one (undeclared) value instead of overflowing the stack.
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype && depth < 32) {
+      flatten(value as Record<string, unknown>, name, out, depth + 1);
     } else out.set(name, value);
   }
   return out;

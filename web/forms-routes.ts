@@ -79,7 +79,10 @@ export async function formsRoutes(app: FastifyInstance, { deps, https }: { deps:
   /** Keeps the non-sealed values as a draft; sealed categories never leave the encrypted record store. */
   async function keepDraft(req: FastifyRequest, reply: FastifyReply, config: VisitorSessionConfig, draftKey: string, body: Record<string, string>): Promise<void> {
     const point = register.collection[draftKey.slice('draft:'.length)]!;
-    const draft = Object.fromEntries(Object.entries(body).filter(([name]) => point.fields[name] && !isSealed(register, point.fields[name]!.data)));
+    // Only declared, non-sealed fields, and only text a database can hold (a refused value may be anything).
+    const draft = Object.fromEntries(
+      Object.entries(body).filter(([name, value]) => Object.hasOwn(point.fields, name) && !isSealed(register, point.fields[name]!.data) && value.isWellFormed() && !value.includes('\u0000')),
+    );
     let token = req.cookies[config.cookieName];
     const data = (token ? await loadVisitorSession(deps.db, token, deps.clock) : null) ?? {};
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) token = newVisitorToken();
