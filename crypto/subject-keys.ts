@@ -60,6 +60,28 @@ export async function getOrCreateSubjectKey(trx: Executor, keyring: Keyring, sub
   return liveKey(keyring, subjectId, theirs);
 }
 
+/**
+ * Data keys for subjects created in the caller's transaction (so none can exist yet): one multi-row insert, no
+ * read first. Used by batched collection, where it saves a round trip per new person.
+ */
+export async function createSubjectKeys(trx: Executor, keyring: Keyring, subjectIds: readonly string[], clock: Clock): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  if (subjectIds.length === 0) return out;
+  const master = keyring.active();
+  const now = clock.now();
+  const rows = subjectIds.map((id) => {
+    const dek = randomBytes(KEY_BYTES);
+    out.set(id, new Uint8Array(dek));
+    const wrapped = wrapKey(master, dek, id);
+    cache.set(cacheKey(id), master, wrapped, dek);
+    return { subject_id: id, master_key_id: master.id, wrapped_key: wrapped, created_at: now };
+  });
+  await trx.insertInto('subject_key').values(rows).execute().catch((e: unknown) => {
+    throw databaseError(e);
+  });
+  return out;
+}
+
 /** The subject's data key, or null when it has none: shredded (show the values as erased) or never made. */
 export async function getSubjectKey(db: Executor, keyring: Keyring, subjectId: string): Promise<Uint8Array | null> {
   const row = await readKeyRow(db, subjectId, false);

@@ -8,7 +8,7 @@ import { CustodianError } from '../core/errors.ts';
 import { CHANNELS } from '../register/schema.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
-import { collect, type CollectDeps } from './collect-service.ts';
+import { collect, CollectBatcher, type CollectDeps } from './collect-service.ts';
 
 const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
@@ -17,6 +17,8 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
   await base.register(formbody, { bodyLimit: 64 * 1024 });
   const app = base.withTypeProvider<ZodTypeProvider>();
   const { register } = deps;
+  // Public submissions arriving together are committed together (group commit); each still gets its own answer.
+  const batcher = new CollectBatcher(deps);
 
   for (const [key, point] of Object.entries(register.collection)) {
     const fields: Record<string, z.ZodType> = {};
@@ -34,7 +36,7 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
         response: { 201: Created, 400: ErrorBody },
       },
     }, async (req, reply) => {
-      const result = await collect(deps, { point: key, body: req.body, actor: `public:${key}` });
+      const result = await batcher.submit({ point: key, body: req.body, actor: `public:${key}` });
       return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
     });
   }

@@ -1,22 +1,19 @@
 // Collecting personal data through a declared collection point: the register decides which fields are accepted,
 // which purposes and bases each value serves, and which values are sealed. Records, consents and their audit
 // events are written in one transaction, so a 201 always means everything is stored.
-import { randomUUID } from 'node:crypto';
-import type { Insertable } from 'kysely';
-import { appendAuditEvents } from '../audit/append-audit-event.ts';
-import type { AuditInput } from '../audit/append-audit-event.ts';
+//
+// Submissions that arrive together are written together (write-submissions.ts, CollectBatcher): validation is per
+// submission, the database work is a handful of multi-row statements per batch.
 import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Keyring } from '../crypto/keyring.ts';
-import { sealValue } from '../crypto/seal.ts';
-import { getOrCreateSubjectKey } from '../crypto/subject-keys.ts';
 import type { Db } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
-import { CHANNELS, type IDENTIFIER_KINDS } from '../register/schema.ts';
-import { normaliseIdentifier, defaultPhoneRegion } from './normalise-identifier.ts';
-import { parseSubmission } from './submission-schema.ts';
-import { consentedPurposes, findOrCreateSubject, insertConsentEvents, insertRecords, type IdentifierInput } from './subjects-store.ts';
-import type { RecordTable } from './tables.ts';
+import type { CHANNELS, IDENTIFIER_KINDS } from '../register/schema.ts';
+import { defaultPhoneRegion, normaliseIdentifier } from './normalise-identifier.ts';
+import { parseSubmission, type CleanValues, type ConsentGiven } from './submission-schema.ts';
+import type { IdentifierInput } from './subjects-store.ts';
+import { IdentifierRace, writeSubmissions } from './write-submissions.ts';
 
 export type Channel = (typeof CHANNELS)[number];
 
@@ -45,14 +42,26 @@ export interface CollectResult {
   readonly createdSubject: boolean;
 }
 
+/** A submission that passed validation: everything the database step needs, nothing it must re-check. */
+export interface PreparedSubmission {
+  readonly point: string;
+  readonly subjectKind: string;
+  readonly values: CleanValues;
+  readonly consents: readonly ConsentGiven[];
+  readonly identifiers: readonly IdentifierInput[];
+  readonly actor: string;
+  readonly channel: Channel;
+  readonly receivedAt: Date | null;
+}
+
 /** Whether values of a category are stored sealed. */
 export function isSealed(register: Register, category: string): boolean {
   const c = register.data[category];
   return Boolean(c && (c.special || c.encrypt));
 }
 
-export async function collect(deps: CollectDeps, input: CollectInput): Promise<CollectResult> {
-  const { register } = deps;
+/** Validates a submission against its collection point; throws `invalid_fields` listing every problem. */
+export function prepareSubmission(register: Register, input: CollectInput): PreparedSubmission {
   const point = Object.hasOwn(register.collection, input.point) ? register.collection[input.point] : undefined;
   if (!point) throw new CustodianError('not_found', `there is no collection point "${input.point}"`);
 
@@ -69,92 +78,86 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<C
     if (!n.ok) throw new CustodianError('invalid_fields', 'some fields are not accepted', { problems: [{ field: name, problem: n.problem }] });
     identifiers.push({ kind: field.identifier, value: n.value });
   }
+  return {
+    point: input.point,
+    subjectKind: point.subject,
+    values,
+    consents,
+    identifiers,
+    actor: input.actor,
+    channel: input.channel ?? point.channel,
+    receivedAt: input.receivedAt ?? null,
+  };
+}
 
-  const now = deps.clock.now();
-  const consentPurposes = point.purposes.filter((p) => register.purposes[p]?.basis === 'consent');
-  const retentionEvent = point.starts ?? 'collected';
-  const channel = input.channel ?? point.channel;
-  const actorCtx = { clock: deps.clock, fingerprint: register.fingerprint, checkpointKey: deps.checkpointKeys };
-
-  return deps.db.kysely.transaction().execute(async (trx) => {
-    const { subjectId, created } = await findOrCreateSubject(trx, point.subject, identifiers, now);
-    const audit: AuditInput[] = [];
-    if (created) audit.push({ actor: input.actor, action: 'subject.create', subjectId, detail: { kind: point.subject, point: input.point } });
-
-    const consentIds = await insertConsentEvents(
-      trx,
-      consents.map(({ purpose, channel: consentChannel }) => ({
-        subject_id: subjectId,
-        visitor_id: null,
-        purpose,
-        channel: consentChannel,
-        state: 'given' as const,
-        method: input.actor.startsWith('staff:') ? ('staff' as const) : ('form' as const),
-        collection_point: input.point,
-        notice_fingerprint: register.fingerprint,
-        at: now,
-      })),
-    );
-    for (const [i, { purpose, channel: consentChannel }] of consents.entries()) {
-      audit.push({ actor: input.actor, action: 'consent.record', subjectId, purpose, detail: { state: 'given', channel: consentChannel, consent: consentIds[i] ?? null } });
+/** Writes prepared submissions in one transaction, retrying when another process claimed an identifier first. */
+async function writeWithRetry(deps: CollectDeps, batch: readonly PreparedSubmission[]): Promise<CollectResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeSubmissions(deps, batch);
+    } catch (e) {
+      // The other transaction has committed by the time ON CONFLICT reports it: a retry finds its subject.
+      if (e instanceof IdentifierRace && attempt < 3) continue;
+      throw e;
     }
-    const consented = consentPurposes.length > 0 ? await consentedPurposes(trx, subjectId, consentPurposes) : new Set<string>();
+  }
+}
 
-    let dek: Uint8Array | undefined;
-    const rows: Insertable<RecordTable>[] = [];
-    const refused: { field: string; problem: string }[] = [];
-    for (const [name, value] of values) {
-      const field = point.fields[name]!;
-      const purposes = point.purposes.filter((p) => {
-        const purpose = register.purposes[p]!;
-        return purpose.data.includes(field.data) && (purpose.basis !== 'consent' || consented.has(p));
-      });
-      if (purposes.length === 0) {
-        refused.push({ field: name, problem: `is only used with your consent to ${consentPurposes.join(', ')}, which this submission does not give` });
-        continue;
+export async function collect(deps: CollectDeps, input: CollectInput): Promise<CollectResult> {
+  const [result] = await writeWithRetry(deps, [prepareSubmission(deps.register, input)]);
+  return result!;
+}
+
+/**
+ * Group commit for the collection endpoint: while one batch is being written, new submissions queue; the next
+ * batch takes all of them. At low load a batch holds one submission (no added latency); under load the database
+ * work per submission shrinks to a share of a few multi-row statements. A batch that fails is retried one
+ * submission at a time, so one submission's failure is never another's.
+ */
+export class CollectBatcher {
+  readonly #deps: CollectDeps;
+  readonly #max: number;
+  #queue: { prepared: PreparedSubmission; resolve: (r: CollectResult) => void; reject: (e: unknown) => void }[] = [];
+  #running = false;
+
+  constructor(deps: CollectDeps, maxBatch = 64) {
+    this.#deps = deps;
+    this.#max = maxBatch;
+  }
+
+  submit(input: CollectInput): Promise<CollectResult> {
+    let prepared: PreparedSubmission;
+    try {
+      prepared = prepareSubmission(this.#deps.register, input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ prepared, resolve, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#max);
+        try {
+          const results = await writeWithRetry(this.#deps, batch.map((b) => b.prepared));
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        } catch (e) {
+          if (batch.length === 1) {
+            batch[0]!.reject(e);
+            continue;
+          }
+          for (const b of batch) {
+            await writeWithRetry(this.#deps, [b.prepared]).then((r) => b.resolve(r[0]!), b.reject);
+          }
+        }
       }
-      const id = randomUUID();
-      const text = String(value);
-      let sealed: Uint8Array | null = null;
-      if (isSealed(register, field.data)) {
-        dek ??= await getOrCreateSubjectKey(trx, deps.keyring, subjectId, deps.clock);
-        sealed = sealValue(dek, text, id);
-      }
-      rows.push({
-        id,
-        subject_id: subjectId,
-        collection_point: input.point,
-        field: name,
-        category: field.data,
-        purposes,
-        bases: purposes.map((p) => register.purposes[p]!.basis),
-        source: point.source,
-        channel,
-        collected_at: now,
-        received_at: input.receivedAt ?? null,
-        retention_event: retentionEvent,
-        retention_starts_at: retentionEvent === 'collected' ? now : null,
-        value_text: sealed ? null : text,
-        value_sealed: sealed,
-        register_fingerprint: register.fingerprint,
-      });
+    } finally {
+      this.#running = false;
     }
-    if (refused.length > 0) throw new CustodianError('consent_required', 'some fields need a consent this submission does not give', { problems: refused });
-
-    await insertRecords(trx, rows);
-    const recordIds = rows.map((r) => r.id);
-    if (rows.length > 0) {
-      const purposes = [...new Set(rows.flatMap((r) => r.purposes))];
-      audit.push({
-        actor: input.actor,
-        action: 'record.create',
-        subjectId,
-        recordIds,
-        purpose: purposes.length === 1 ? purposes[0]! : undefined,
-        detail: { point: input.point, channel, purposes: purposes.join(','), sealed: rows.filter((r) => r.value_sealed).length },
-      } as AuditInput);
-    }
-    await appendAuditEvents(trx, audit, actorCtx);
-    return { subjectId, recordIds, createdSubject: created };
-  });
+  }
 }

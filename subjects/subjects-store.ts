@@ -22,58 +22,18 @@ async function resolveMerged(ex: Executor, id: string): Promise<string> {
   return current;
 }
 
-export async function findSubjectByIdentifiers(ex: Executor, ids: readonly IdentifierInput[]): Promise<string | null> {
-  if (ids.length === 0) return null;
+/** The subjects that own these identifiers, followed through merges. One query unless someone was merged. */
+export async function findIdentifierOwners(ex: Executor, ids: readonly IdentifierInput[]): Promise<{ kind: string; value: string; subjectId: string }[]> {
+  if (ids.length === 0) return [];
   const rows = await ex
     .selectFrom('subject_identifier')
-    .select(['kind', 'value', 'subject_id'])
-    .where((eb) => eb.or(ids.map((i) => eb.and([eb('kind', '=', i.kind), eb('value', '=', i.value)]))))
+    .innerJoin('subject', 'subject.id', 'subject_identifier.subject_id')
+    .select(['subject_identifier.kind', 'subject_identifier.value', 'subject_identifier.subject_id', 'subject.merged_into'])
+    .where((eb) => eb.or(ids.map((i) => eb.and([eb('subject_identifier.kind', '=', i.kind), eb('subject_identifier.value', '=', i.value)]))))
     .execute();
-  // Prefer the identifier the form lists first: the strongest one is declared first.
-  for (const id of ids) {
-    const hit = rows.find((r) => r.kind === id.kind && r.value === id.value);
-    if (hit) return resolveMerged(ex, hit.subject_id);
-  }
-  return null;
-}
-
-/**
- * Finds the subject these identifiers name, or creates one of `kind`. Safe under concurrency: a new subject's
- * identifiers are claimed with ON CONFLICT DO NOTHING, and a submission that loses the race joins the winner.
- */
-export async function findOrCreateSubject(
-  trx: Transaction<Tables>,
-  kind: string,
-  ids: readonly IdentifierInput[],
-  now: Date,
-): Promise<{ subjectId: string; created: boolean }> {
-  const existing = await findSubjectByIdentifiers(trx, ids);
-  if (existing) {
-    await claimIdentifiers(trx, existing, ids, now);
-    return { subjectId: existing, created: false };
-  }
-  const newId = randomUUID();
-  const claimed = await claimIdentifiers(trx, newId, ids, now);
-  if (claimed < ids.length) {
-    const winner = await findSubjectByIdentifiers(trx, ids);
-    if (winner && winner !== newId) {
-      await trx.updateTable('subject_identifier').set({ subject_id: winner }).where('subject_id', '=', newId).execute();
-      return { subjectId: winner, created: false };
-    }
-  }
-  await trx.insertInto('subject').values({ id: newId, kind, created_at: now, merged_into: null, erased_at: null }).execute();
-  return { subjectId: newId, created: true };
-}
-
-async function claimIdentifiers(trx: Transaction<Tables>, subjectId: string, ids: readonly IdentifierInput[], now: Date): Promise<number> {
-  if (ids.length === 0) return 0;
-  const inserted = await trx
-    .insertInto('subject_identifier')
-    .values(ids.map((i) => ({ kind: i.kind, value: i.value, subject_id: subjectId, created_at: now })))
-    .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
-    .returning('kind')
-    .execute();
-  return inserted.length;
+  const out: { kind: string; value: string; subjectId: string }[] = [];
+  for (const r of rows) out.push({ kind: r.kind, value: r.value, subjectId: r.merged_into ? await resolveMerged(ex, r.merged_into) : r.subject_id });
+  return out;
 }
 
 export async function insertRecords(trx: Transaction<Tables>, rows: readonly Insertable<RecordTable>[]): Promise<void> {
@@ -87,19 +47,27 @@ export async function insertConsentEvents(trx: Transaction<Tables>, rows: readon
   return withIds.map((r) => r.id);
 }
 
-/** Purposes for which the subject's latest consent event is "given". */
-export async function consentedPurposes(ex: Executor, subjectId: string, purposes: readonly string[]): Promise<Set<string>> {
-  if (purposes.length === 0) return new Set();
+/** For each subject, the purposes whose latest consent event is "given". */
+export async function consentedPurposesOf(ex: Executor, subjectIds: readonly string[], purposes: readonly string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  if (subjectIds.length === 0 || purposes.length === 0) return out;
   const rows = await ex
     .selectFrom('consent_event')
-    .select(['purpose', 'state'])
-    .distinctOn('purpose')
-    .where('subject_id', '=', subjectId)
+    .select(['subject_id', 'purpose', 'state'])
+    .distinctOn(['subject_id', 'purpose'])
+    .where('subject_id', 'in', [...subjectIds])
     .where('purpose', 'in', [...purposes])
+    .orderBy('subject_id')
     .orderBy('purpose')
     .orderBy('at', 'desc')
     .execute();
-  return new Set(rows.filter((r) => r.state === 'given').map((r) => r.purpose));
+  for (const r of rows) {
+    if (r.state !== 'given' || !r.subject_id) continue;
+    let set = out.get(r.subject_id);
+    if (!set) out.set(r.subject_id, (set = new Set()));
+    set.add(r.purpose);
+  }
+  return out;
 }
 
 export interface SubjectOverview {
