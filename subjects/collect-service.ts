@@ -117,12 +117,16 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<C
 export class CollectBatcher {
   readonly #deps: CollectDeps;
   readonly #max: number;
+  readonly #writers: number;
   #queue: { prepared: PreparedSubmission; resolve: (r: CollectResult) => void; reject: (e: unknown) => void }[] = [];
-  #running = false;
+  #active = 0;
 
-  constructor(deps: CollectDeps, maxBatch = 64) {
+  /** `writers`: batches in flight at once, so Node prepares one while the database works on another. */
+  constructor(deps: CollectDeps, options: { maxBatch?: number; writers?: number } = {}) {
     this.#deps = deps;
-    this.#max = maxBatch;
+    this.#max = options.maxBatch ?? 64;
+    // PGlite is one connection: a second writer would only wait for it.
+    this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 2);
   }
 
   submit(input: CollectInput): Promise<CollectResult> {
@@ -134,12 +138,12 @@ export class CollectBatcher {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ prepared, resolve, reject });
-      if (!this.#running) void this.#drain();
+      if (this.#active < this.#writers) void this.#drain();
     });
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
+    this.#active++;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
@@ -157,7 +161,7 @@ export class CollectBatcher {
         }
       }
     } finally {
-      this.#running = false;
+      this.#active--;
     }
   }
 }
