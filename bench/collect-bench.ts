@@ -20,6 +20,7 @@ import { migrate } from '../db/migrate.ts';
 import { buildApp } from '../http/app.ts';
 import { loadRegisterFile } from '../register/load-register.ts';
 import { collect } from '../subjects/collect-service.ts';
+import { scanRequest } from '../test/helpers/scan-request.ts';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TOTAL = Number(process.env.COLLECT_BENCH_N ?? 5_000);
@@ -29,17 +30,8 @@ const WARMUP = Math.min(500, Math.ceil(TOTAL / 10));
 const TARGET = 1_000;
 const POINT_PATH = '/api/v1/collect/scan-request';
 
-/** A valid scan request; `i` makes its phone, email and reference unique in the run. */
 function submission(run: string, i: number) {
-  return {
-    'patient.name': `Patient ${i}`,
-    'patient.dob': '1980-02-03',
-    'patient.phone': `+44 20 7${String(i).padStart(7, '0')}`,
-    'patient.email': `p${i}.${run}@example.com`,
-    'patient.reference': `R-${run}-${i}`,
-    'scan.type': i % 2 ? 'Medical CT' : 'CBCT (cone beam CT)',
-    'scan.area': `Lower left molar, suspected cyst; CBCT of the mandible requested before extraction (${i})`,
-  };
+  return scanRequest(run, i, `Lower left molar, suspected cyst; CBCT of the mandible requested before extraction (${i})`);
 }
 type Submission = ReturnType<typeof submission>;
 

@@ -128,6 +128,9 @@ test('a consent purpose only gets data when the person ticks its box, and the co
   assert.equal(consent[0]!.channel, 'email');
   assert.equal(consent[0]!.state, 'given');
   assert.equal(consent[0]!.notice_fingerprint, t.register.fingerprint);
+  // The ledger is append-only in the database: a consent is withdrawn by a new event, never edited away.
+  await assert.rejects(sql`UPDATE consent_event SET state = 'withdrawn'`.execute(t.db.kysely), /append-only/);
+  await assert.rejects(sql`DELETE FROM consent_event`.execute(t.db.kysely), /append-only/);
   // The checkbox itself is consent, not data: no record is made of it.
   assert.equal((await t.db.kysely.selectFrom('record').select('id').where('subject_id', '=', subjectId).where('field', '=', 'marketing').execute()).length, 0);
 });

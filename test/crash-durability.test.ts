@@ -19,6 +19,7 @@ import { loadKeyring } from '../crypto/keyring.ts';
 import { openValue } from '../crypto/seal.ts';
 import { getSubjectKey } from '../crypto/subject-keys.ts';
 import { connect } from '../db/connect.ts';
+import { scanRequest } from './helpers/scan-request.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REGISTER = join(root, 'examples/image-diagnostic-technology/register.yaml');
@@ -78,17 +79,7 @@ async function startServer(dataDir: string, env: Record<string, string>, extraAr
   return { child, url, exited, output: () => out };
 }
 
-function submission(run: string, i: number) {
-  return {
-    'patient.name': `Patient ${i}`,
-    'patient.dob': '1980-02-03',
-    'patient.phone': `+44 20 7${String(i).padStart(7, '0')}`,
-    'patient.email': `p${i}.${run}@example.com`,
-    'patient.reference': `R-${run}-${i}`,
-    'scan.type': i % 2 ? 'Medical CT' : 'CBCT (cone beam CT)',
-    'scan.area': `Lower left molar ${i}, suspected cyst`,
-  };
-}
+const submission = (run: string, i: number) => scanRequest(run, i);
 
 interface Ack {
   readonly i: number;

@@ -15,14 +15,9 @@ CREATE TABLE consent_event (
 CREATE INDEX consent_event_subject ON consent_event (subject_id, purpose, at);
 CREATE INDEX consent_event_visitor ON consent_event (visitor_id, purpose, at);
 
-CREATE OR REPLACE FUNCTION custodian_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'custodian: % on % is not allowed: this table is append-only', TG_OP, TG_TABLE_NAME
-    USING ERRCODE = 'insufficient_privilege';
-END;
-$$;
+-- Withdrawal is a new event, never an edit: the ledger is append-only like the audit trail (0002's function).
 CREATE TRIGGER consent_event_append_only BEFORE UPDATE OR DELETE ON consent_event
-  FOR EACH ROW EXECUTE FUNCTION custodian_refuse_change();
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
 
 -- Server-side visitor sessions (seed 000: "a temporary session file ... indexed by a unique session ID").
 -- Only a hash of the cookie's random id is stored, so a database leak cannot be replayed as cookies.
