@@ -2,7 +2,9 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ServerResponse } from 'node:http';
 import type { Clock } from '../core/clock.ts';
+import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
 import { appendAuditEvent } from '../audit/append-audit-event.ts';
@@ -33,6 +35,13 @@ export interface AppDeps {
   readonly logStream?: NodeJS.WritableStream;
 }
 
+function sendRaw(res: ServerResponse, err: CustodianError): void {
+  res.statusCode = err.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.end(JSON.stringify(err.toJSON()));
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logLevel === false || deps.logLevel === undefined ? false : { level: deps.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) },
@@ -40,7 +49,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     trustProxy: deps.https ?? false,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      // Errors the router answers before any route runs still get the one coded JSON shape.
+      onMaxParamLength: (_path, _req, res) => sendRaw(res, new CustodianError('route_not_found', 'a part of this path is too long')),
+    },
+    frameworkErrors: (_error, _req, reply) => {
+      sendRaw(reply.raw, new CustodianError('bad_request', 'the URL is not valid'));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -10,6 +10,8 @@ import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
 import { collect, CollectBatcher, type CollectDeps } from './collect-service.ts';
 
+/** Channels people use themselves; points on other channels (post, phone...) are recorded by staff only. */
+export const PUBLIC_CHANNELS: ReadonlySet<string> = new Set(['web', 'app', 'api']);
 const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 
@@ -21,6 +23,8 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
   const batcher = new CollectBatcher(deps);
 
   for (const [key, point] of Object.entries(register.collection)) {
+    // Letters, calls and emails are recorded by staff (below); only points people reach online are public.
+    if (!PUBLIC_CHANNELS.has(point.channel)) continue;
     const fields: Record<string, z.ZodType> = {};
     for (const [name, f] of Object.entries(point.fields)) {
       const title = typeof register.data[f.data]?.title === 'string' ? (register.data[f.data]!.title as string) : f.data;
