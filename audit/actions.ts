@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   'auth.sign-in-failed',
   'auth.sign-out',
   'auth.locked',
+  'auth.password-change',
   'staff.create',
   'staff.role-change',
   'staff.disable',

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { SESSION_COOKIE } from './sessions.ts';
 import { Browser, staffTestApp, tableAudit, type StaffTestApp } from './staff-test-kit.ts';
 import { ensureFirstOwner } from './users-service.ts';
+import { sql } from 'kysely';
 
 let t: StaffTestApp;
 before(async () => {
@@ -54,6 +55,9 @@ describe('first start', () => {
     const welcome = await b.request({ url: done.headers.location });
     assert.equal(welcome.statusCode, 200);
     assert.match(welcome.body, /Your password was changed/);
+    const changes = await sql<{ event: { action: string; actor: string } }>`SELECT event FROM test_staff_audit WHERE event->>'action' = 'auth.password-change'`.execute(t.db.kysely);
+    assert.equal(changes.rows.length, 1, 'the password change is audited');
+    assert.match(changes.rows[0]!.event.actor, /^staff:/);
 
     assert.equal((await new Browser(t.app, '198.51.9.1').signIn('owner@localhost', first.oneTimePassword)).statusCode, 401, 'the one-time password is spent');
     assert.equal((await new Browser(t.app, '198.51.9.2').signIn('owner@localhost', 'violet orbit canal 7')).headers.location, '/console');

@@ -8,6 +8,7 @@ export type StaffAuditAction =
   | 'auth.sign-in-failed'
   | 'auth.sign-out'
   | 'auth.locked'
+  | 'auth.password-change'
   | 'staff.create'
   | 'staff.role-change'
   | 'staff.disable';

@@ -235,6 +235,7 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
         }
         if (problem || !nextHash) return { ok: false, problem: problem ?? 'too_short' };
         await store.setPassword(trx, user.id, nextHash, now, false);
+        await audit(trx, { actor: staffActor(user.id), action: 'auth.password-change' });
         // Every other session of this user ends; the one making the change continues under a new id.
         await deleteUserSessions(trx, user.id);
         return { ok: true, session: await openSession(trx, user.id, now, origin) };
