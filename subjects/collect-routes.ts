@@ -10,6 +10,16 @@ import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
 import { collect, CollectBatcher, type CollectDeps } from './collect-service.ts';
 
+/**
+ * A form field named __proto__ would vanish when the body is copied into a plain object (and so be accepted
+ * silently); JSON bodies with it are already refused by the parser. Refuse it like any undeclared field.
+ */
+async function refuseProtoKey(req: { body: unknown }): Promise<void> {
+  if (req.body && typeof req.body === 'object' && Object.hasOwn(req.body, '__proto__')) {
+    throw new CustodianError('invalid_fields', 'some fields are not accepted', { problems: [{ field: '__proto__', problem: 'is not a field of this form' }] });
+  }
+}
+
 /** Channels people use themselves; points on other channels (post, phone...) are recorded by staff only. */
 export const PUBLIC_CHANNELS: ReadonlySet<string> = new Set(['web', 'app', 'api']);
 const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
@@ -32,6 +42,7 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
       fields[name] = z.unknown().optional().describe(`${f.type}${f.required ? ', required' : ''}${role}: ${title}`);
     }
     app.post(`/api/v1/collect/${key}`, {
+      preValidation: refuseProtoKey,
       schema: {
         summary: `Submit "${typeof point.title === 'string' ? point.title : point.title.en}"`,
         description: `Accepts exactly the fields the register declares for collection point "${key}" (JSON or form-encoded). Undeclared or invalid fields: 400 listing each field; nothing is stored.`,

@@ -158,3 +158,14 @@ test('after all of this the audit chain verifies', async () => {
   assert.equal(result.ok, true, JSON.stringify(result.firstBad));
   assert.ok(result.events > 5);
 });
+
+test('a form field named __proto__ is refused like any undeclared field, not dropped', async () => {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/collect/enquiry-form',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'name=A&email=a%40b.co&message=hi&__proto__=x',
+  });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(res.json().error.details.problems[0].field, '__proto__');
+});
