@@ -79,7 +79,7 @@ export function checkRules(r: RegisterData): RuleProblem[] {
       warn([...at, 'condition'], 'explicit consent as the Art. 9 condition normally goes with consent as the basis');
     }
 
-    checkRetention(p, at, r, events, used.events, error);
+    checkRetention(p, at, events, used.events, error);
 
     if (p.channels) {
       for (const [channel, rule] of Object.entries(p.channels)) {
@@ -237,7 +237,6 @@ export function checkRules(r: RegisterData): RuleProblem[] {
 function checkRetention(
   p: RegisterData['purposes'][string],
   at: readonly (string | number)[],
-  r: RegisterData,
   events: string[],
   usedEvents: Set<string>,
   error: (path: YamlPath, message: string) => void,
@@ -267,5 +266,4 @@ function checkRetention(
   if (ret.then === 'offsite' && !ret.finally) {
     error([...rp, 'then'], 'moving records off-site is not the end of their life: add "finally: { keep: ..., then: erase }"');
   }
-  void r;
 }

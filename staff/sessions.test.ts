@@ -71,7 +71,7 @@ describe('sessions', () => {
     assert.ok(row);
     const { createHash } = await import('node:crypto');
     assert.deepEqual(Buffer.from(row.id_hash), createHash('sha256').update(token).digest());
-    assert.equal(row.ip_truncated, '203.0.113.0');
+    assert.equal(row.ip_truncated, '203.0.113.0/24');
     assert.equal(row.user_agent_family, 'Firefox');
   });
 

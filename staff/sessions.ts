@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Tables } from '../db/tables.ts';
-import { truncateIp, userAgentFamily } from './client-info.ts';
+import { browserFamily, truncateIp } from '../http/client-info.ts';
 import { isWellFormedToken, sessionCsrfToken } from './csrf.ts';
 import type { Role } from './roles.ts';
 import { deleteExpiredSessions, deleteSession, findSession, insertSession, touchSession } from './sessions-store.ts';
@@ -52,8 +52,8 @@ export async function openSession(db: Kysely<Tables>, userId: string, now: Date,
     csrfSecret,
     now,
     absoluteExpiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
-    ipTruncated: truncateIp(origin.ip),
-    userAgentFamily: userAgentFamily(origin.userAgent),
+    ipTruncated: (truncateIp(origin.ip) ?? undefined),
+    userAgentFamily: (browserFamily(origin.userAgent) ?? 'unknown'),
   });
   return { token, csrfToken: sessionCsrfToken(csrfSecret, token) };
 }

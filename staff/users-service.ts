@@ -8,7 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
-import { truncateIp, userAgentFamily } from './client-info.ts';
+import { browserFamily, truncateIp } from '../http/client-info.ts';
 import { hashPassword, needsRehash, verifyPassword } from './password-hash.ts';
 import { checkPassword, PASSWORD_PROBLEM_TEXT, type PasswordProblem } from './password-policy.ts';
 import type { Role } from './roles.ts';
@@ -245,7 +245,7 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
 
   function rateKeys(email: string, ip: string | undefined): { key: string; max: number }[] {
     const keys = [{ key: `email:${createHash('sha256').update(email).digest('hex')}`, max: policy.maxFailuresPerEmail }];
-    const truncated = truncateIp(ip);
+    const truncated = truncateIp(ip) ?? undefined;
     if (truncated) keys.push({ key: `ip:${truncated}`, max: policy.maxFailuresPerIp });
     return keys;
   }
@@ -293,8 +293,8 @@ function rejectWeak(password: string, email: string): void {
 }
 
 function originDetail(origin: SessionOrigin): Record<string, string> {
-  const ip = truncateIp(origin.ip);
-  return { ...(ip ? { ip } : {}), userAgent: userAgentFamily(origin.userAgent) };
+  const ip = (truncateIp(origin.ip) ?? undefined);
+  return { ...(ip ? { ip } : {}), userAgent: (browserFamily(origin.userAgent) ?? 'unknown') };
 }
 
 function toUser(row: StaffUserRow): StaffUser {
