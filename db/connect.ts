@@ -20,6 +20,11 @@ export interface Db {
   /** The PostgreSQL connection string and schema, for libraries that open their own pool; absent on PGlite. */
   readonly postgres?: { readonly url: string; readonly schema: string | undefined };
   /**
+   * PostgreSQL only: one pooled connection for work Kysely cannot express (COPY streams). `fn` may mark the
+   * connection broken (an abandoned COPY), and it is then closed instead of returned to the pool.
+   */
+  readonly withPgClient?: <T>(fn: (client: pg.PoolClient, broken: () => void) => Promise<T>) => Promise<T>;
+  /**
    * Runs `fn` in one transaction with a runner for multi-statement SQL text without parameters (migrations,
    * maintenance). Kysely's drivers send one statement per call; scripts need the simple protocol.
    */
@@ -118,6 +123,17 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
     engine: 'postgres',
     location: describeUrl(url) + (schema ? ` (schema ${schema})` : ''),
     postgres: { url, schema },
+    withPgClient: async (fn) => {
+      const client = await pool.connect();
+      let isBroken = false;
+      try {
+        return await fn(client, () => {
+          isBroken = true;
+        });
+      } finally {
+        client.release(isBroken ? true : undefined);
+      }
+    },
     script,
     close: () => kysely.destroy(),
   };
