@@ -26,7 +26,15 @@ export function checkpointMatches(key: Uint8Array, partition: string, seq: numbe
  * first; heads signed before a rotation still verify with the others.
  */
 export function checkpointKeysOf(keyring: Keyring): Uint8Array[] {
+  // Called at each use, so a running server follows a rotation; derived again only when the keys changed.
   const active = keyring.active();
+  const signature = `${active.id}|${keyring.ids().join(',')}`;
+  const cached = derived.get(keyring);
+  if (cached?.signature === signature) return cached.keys;
   const others = keyring.ids().filter((id) => id !== active.id).map((id) => keyring.resolve(id));
-  return [active, ...others].map((m) => deriveCheckpointKey(m.key));
+  const keys = [active, ...others].map((m) => deriveCheckpointKey(m.key));
+  derived.set(keyring, { signature, keys });
+  return keys;
 }
+
+const derived = new WeakMap<Keyring, { signature: string; keys: Uint8Array[] }>();

@@ -73,8 +73,7 @@ export function openKeyring(opts: DataOptions, out: (line: string) => void = (l)
 
 /** An audit writer bound to the keyring, for commands that change personal data or accounts. */
 export function auditWriter(keyring: Keyring, clock: Clock, fingerprint: string | null = null) {
-  const checkpointKey = checkpointKeysOf(keyring);
   return async (trx: Transaction<Tables>, input: AuditInput): Promise<void> => {
-    await appendAuditEvent(trx, input, { clock, fingerprint, checkpointKey });
+    await appendAuditEvent(trx, input, { clock, fingerprint, checkpointKey: checkpointKeysOf(keyring) });
   };
 }

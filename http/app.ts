@@ -81,7 +81,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installAccessLog(app, deps);
 
   const { db, register, clock, keyring } = deps;
-  const checkpointKeys = checkpointKeysOf(keyring);
+  // Read at each use (a getter), so audit heads are signed with the active key after a rotation without restart.
+  const live = {
+    db,
+    register,
+    clock,
+    keyring,
+    get checkpointKeys() {
+      return checkpointKeysOf(keyring);
+    },
+  };
   // Staff access first: its route hook must see every route registered after it.
   await app.register(staffPlugin, {
     deps: {
@@ -90,14 +99,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       https: deps.https ?? false,
       controllerName: register.controller.name,
       audit: async (trx, input) => {
-        await appendAuditEvent(trx, input, { clock, fingerprint: register.fingerprint, checkpointKey: checkpointKeys });
+        await appendAuditEvent(trx, input, { clock, fingerprint: register.fingerprint, checkpointKey: checkpointKeysOf(keyring) });
       },
     },
   });
   await app.register(systemRoutes, { deps });
   await app.register(privacyRoutes, { deps });
-  await app.register(collectRoutes, { deps: { db, register, clock, keyring, checkpointKeys } });
-  await app.register(formsRoutes, { deps: { db, register, clock, keyring, checkpointKeys }, https: deps.https ?? false });
-  await app.register(consolePeopleRoutes, { deps: { db, register, clock, keyring, checkpointKeys } });
+  await app.register(collectRoutes, { deps: live });
+  await app.register(formsRoutes, { deps: live, https: deps.https ?? false });
+  await app.register(consolePeopleRoutes, { deps: live });
   return app;
 }
