@@ -72,10 +72,35 @@ test('an intact store verifies, across pages and partitions, and reports progres
   assert.deepEqual(await verifyAuditChain(db, { checkpointKey: key, partition: chains[1]!.partition }), { ok: true, events: 5, partitions: 1 });
 });
 
+test('codes outside ASCII, repeated and changing, verify as stored', async () => {
+  const at = '2199-12-31T23:59:59.999Z'; // far enough from 2000 that the binary time is past exact doubles
+  const subjectId = randomUUID(); // one subject: one partition
+  const events = await appendAuditEvents(
+    db.kysely,
+    ['zahnärztin:1', 'zahnärztin:1', 'staff:2', '歯科:3', '歯科:3'].map((actor, i) => ({
+      actor,
+      action: 'record.update' as const,
+      subjectId,
+      recordIds: i === 4 ? [] : [randomUUID(), randomUUID()],
+      purpose: i % 2 ? 'behandlung' : 'überweisung',
+      detail: { 'feld': 'größe', n: i, ok: i % 2 === 0, none: null },
+    })),
+    { clock: fixedClock(at), fingerprint: 'f'.repeat(64), checkpointKey: key },
+  );
+  assert.deepEqual(await verifyAuditChain(db, { checkpointKey: key, partition: events[0]!.partition }), { ok: true, events: 5, partitions: 1 });
+});
+
 const edits: [string, (p: string, seq: number) => string][] = [
   ['actor', (p, seq) => `UPDATE audit_event SET actor = 'staff:999' WHERE partition = '${p}' AND seq = ${seq}`],
   ['detail', (p, seq) => `UPDATE audit_event SET detail = detail || '{"step": 42}' WHERE partition = '${p}' AND seq = ${seq}`],
   ['the time, by one microsecond', (p, seq) => `UPDATE audit_event SET at = at + interval '1 microsecond' WHERE partition = '${p}' AND seq = ${seq}`],
+  ['the time, to infinity', (p, seq) => `UPDATE audit_event SET at = 'infinity' WHERE partition = '${p}' AND seq = ${seq}`],
+  ['the time, by a century', (p, seq) => `UPDATE audit_event SET at = at - interval '100 years' WHERE partition = '${p}' AND seq = ${seq}`],
+  ['record ids (renumbered from 0)', (p, seq) => `UPDATE audit_event SET record_ids = ('[0:0]=' || record_ids::text)::uuid[] WHERE partition = '${p}' AND seq = ${seq}`],
+  ['record ids (made two-dimensional)', (p, seq) => `UPDATE audit_event SET record_ids = ARRAY[record_ids] WHERE partition = '${p}' AND seq = ${seq}`],
+  ['record ids (emptied)', (p, seq) => `UPDATE audit_event SET record_ids = '{}' WHERE partition = '${p}' AND seq = ${seq}`],
+  ['purpose (to NULL)', (p, seq) => `UPDATE audit_event SET purpose = NULL WHERE partition = '${p}' AND seq = ${seq}`],
+  ['fingerprint (one character)', (p, seq) => `UPDATE audit_event SET fingerprint = 'e' || substr(fingerprint, 2) WHERE partition = '${p}' AND seq = ${seq}`],
   ['record ids (a NULL slipped into the array)', (p, seq) => `UPDATE audit_event SET record_ids = record_ids || NULL::uuid WHERE partition = '${p}' AND seq = ${seq}`],
   ['subject id', (p, seq) => `UPDATE audit_event SET subject_id = '${randomUUID()}' WHERE partition = '${p}' AND seq = ${seq}`],
   ['the stored hash', (p, seq) => `UPDATE audit_event SET hash = sha256(hash) WHERE partition = '${p}' AND seq = ${seq}`],

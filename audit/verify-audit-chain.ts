@@ -1,11 +1,11 @@
 // Recomputes every chain from its first event and checks it against its signed head. Reads one consistent
 // snapshot (REPEATABLE READ), so events appended while it runs are neither half-seen nor mistaken for forgeries.
-import { StringDecoder } from 'node:string_decoder';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
+import { binaryCopyTuples, int64At, RepeatingText, timestampMicrosAt, uuidAt, type CopyTuples } from '../db/copy-binary.ts';
 import { AT_MICROS_SQL, canonicalEventText, createChainHasher, GENESIS_HASH_HEX } from './canonical-event.ts';
 import { checkpointMatches } from './checkpoint.ts';
 
@@ -45,19 +45,23 @@ export interface VerifyAuditOptions {
   onProgress?: (progress: VerifyProgress) => void;
 }
 
-/** Everything as text: the pg driver then parses nothing, which is most of the cost of reading millions of rows. */
-interface EventRow {
-  seq: string;
+/** One stored event, as both sources hand it over: strings exactly as the canonical text takes them, hashes as bytes. */
+interface ChainEvent {
+  seq: number;
   id: string;
-  at: string;
+  /** null: a stored time no ISO string can show (infinity), which can only come from an edit. */
+  at: string | null;
   actor: string;
   action: string;
-  subject_id: string | null;
-  record_ids: string;
+  subjectId: string | null;
+  /** PostgreSQL's text form of the uuid[], or null for an array no append writes (several dimensions, NULLs). */
+  recordIds: string | null;
   purpose: string | null;
   fingerprint: string | null;
+  /** The jsonb as text. */
   detail: string;
-  prev_hash: string;
+  /** Hex. */
+  prevHash: string;
   hash: string;
 }
 
@@ -73,7 +77,8 @@ type Verdict = { events: number; exists: boolean; bad?: AuditChainBreak };
 interface ChainSource {
   partitions(): Promise<string[]>;
   head(partition: string): Promise<HeadRow | undefined>;
-  events(partition: string): AsyncIterable<EventRow>;
+  /** The partition's events in seq order, in batches (one await per batch, not per event). */
+  events(partition: string): AsyncIterable<readonly ChainEvent[]>;
 }
 
 export async function verifyAuditChain(db: Db, opts: VerifyAuditOptions): Promise<VerifyAuditResult> {
@@ -128,31 +133,47 @@ const PARTITIONS_SQL = `
 
 const HEAD_SQL = `SELECT seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint FROM audit_head WHERE partition = $1`;
 
-const EVENT_COLUMNS = `seq::text AS seq, id::text AS id, ${AT_MICROS_SQL} AS at, actor, action,
-  subject_id::text AS subject_id, record_ids::text AS record_ids, purpose, fingerprint,
-  detail::text AS detail, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`;
-
 /** Keyset pages through Kysely (PGlite), the next page fetched while this one is hashed. */
 function pagedSource(trx: Kysely<Tables>, pageSize: number): ChainSource {
+  interface PageRow {
+    seq: string;
+    id: string;
+    at: string;
+    actor: string;
+    action: string;
+    subject_id: string | null;
+    record_ids: string;
+    purpose: string | null;
+    fingerprint: string | null;
+    detail: string;
+    prev_hash: string;
+    hash: string;
+  }
+  const toEvent = (r: PageRow): ChainEvent => ({
+    seq: Number(r.seq), id: r.id, at: r.at, actor: r.actor, action: r.action, subjectId: r.subject_id, recordIds: r.record_ids,
+    purpose: r.purpose, fingerprint: r.fingerprint, detail: r.detail, prevHash: r.prev_hash, hash: r.hash,
+  });
   return {
     partitions: async () => (await sql<{ partition: string }>`${sql.raw(PARTITIONS_SQL)}`.execute(trx)).rows.map((r) => r.partition).sort(),
     head: async (partition) =>
       (await sql<HeadRow>`SELECT seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint FROM audit_head WHERE partition = ${partition}`.execute(trx)).rows[0],
     async *events(partition) {
       const fetchPage = (afterSeq: string) =>
-        sql<EventRow>`SELECT ${sql.raw(EVENT_COLUMNS)} FROM audit_event
-          WHERE partition = ${partition} AND seq > ${afterSeq}::bigint
+        sql<PageRow>`SELECT seq::text AS seq, id::text AS id, ${sql.raw(AT_MICROS_SQL)} AS at, actor, action,
+            subject_id::text AS subject_id, record_ids::text AS record_ids, purpose, fingerprint, detail::text AS detail,
+            encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash
+          FROM audit_event WHERE partition = ${partition} AND seq > ${afterSeq}::bigint
           ORDER BY audit_event.seq -- the column: a bare "seq" would sort by the text alias, 1 then 10
           LIMIT ${pageSize}`
           .execute(trx)
           .then((r) => r.rows);
-      let pending: Promise<EventRow[]> | null = fetchPage('0');
+      let pending: Promise<PageRow[]> | null = fetchPage('0');
       try {
         while (pending) {
-          const rows: EventRow[] = await pending;
+          const rows: PageRow[] = await pending;
           const last = rows.at(-1);
           pending = rows.length === pageSize && last ? fetchPage(last.seq) : null;
-          yield* rows;
+          yield rows.map(toEvent);
         }
       } finally {
         // On an early return a prefetched page may still be in flight; let it settle before the transaction ends.
@@ -162,27 +183,23 @@ function pagedSource(trx: Kysely<Tables>, pageSize: number): ChainSource {
   };
 }
 
-/** COPY ... TO STDOUT in text format, parsed line by line (PostgreSQL). */
+/** The columns in the order the binary COPY sends them. */
+const COPY_COLUMNS = 'seq, id, at, actor, action, subject_id, record_ids, purpose, fingerprint, detail, prev_hash, hash';
+const COPY_FIELDS = 12;
+
+/** COPY ... TO STDOUT (FORMAT binary), decoded here (PostgreSQL): the server formats nothing as text. */
 function copySource(client: pg.PoolClient, broken: () => void): ChainSource {
   return {
     partitions: async () => (await client.query<{ partition: string }>(PARTITIONS_SQL)).rows.map((r) => r.partition).sort(),
     head: async (partition) => (await client.query<HeadRow>(HEAD_SQL, [partition])).rows[0],
     async *events(partition) {
       const literal = `'${partition.replace(/'/g, "''")}'`;
-      const stream = client.query(copyTo(`COPY (SELECT ${EVENT_COLUMNS} FROM audit_event WHERE partition = ${literal} ORDER BY audit_event.seq) TO STDOUT`));
-      const decoder = new StringDecoder('utf8');
-      let rest = '';
+      const stream = client.query(
+        copyTo(`COPY (SELECT ${COPY_COLUMNS} FROM audit_event WHERE partition = ${literal} ORDER BY seq) TO STDOUT (FORMAT binary)`),
+      );
       let finished = false;
       try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          const text = rest + decoder.write(chunk);
-          let start = 0;
-          for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-            yield copyRow(text.slice(start, nl));
-            start = nl + 1;
-          }
-          rest = text.slice(start);
-        }
+        for await (const batch of binaryCopyTuples(stream as AsyncIterable<Buffer>, COPY_FIELDS)) yield copyEvents(batch);
         finished = true;
       } finally {
         // Abandoned mid-stream (a bad event was found): the connection is still in COPY mode; close it.
@@ -195,33 +212,45 @@ function copySource(client: pg.PoolClient, broken: () => void): ChainSource {
   };
 }
 
-function copyRow(line: string): EventRow {
-  const f = line.split('\t').map(copyField);
-  return {
-    seq: f[0]!,
-    id: f[1]!,
-    at: f[2]!,
-    actor: f[3]!,
-    action: f[4]!,
-    subject_id: f[5] ?? null,
-    record_ids: f[6]!,
-    purpose: f[7] ?? null,
-    fingerprint: f[8] ?? null,
-    detail: f[9]!,
-    prev_hash: f[10]!,
-    hash: f[11]!,
-  };
+/** Text columns whose values repeat from row to row, decoded once per run of equal values. */
+const repeating = { actor: new RepeatingText(), action: new RepeatingText(), purpose: new RepeatingText(), fingerprint: new RepeatingText() };
+
+function copyEvents({ buf, count, starts, lengths }: CopyTuples): ChainEvent[] {
+  const events: ChainEvent[] = new Array(count);
+  const text = (i: number, cache: RepeatingText) => (lengths[i]! < 0 ? null : cache.at(buf, starts[i]!, lengths[i]!));
+  for (let t = 0, i = 0; t < count; t++, i += COPY_FIELDS) {
+    // NOT NULL columns are never NULL here; a uuid or a hash of the wrong length can only be a broken stream.
+    events[t] = {
+      seq: int64At(buf, starts[i]!),
+      id: uuidAt(buf, starts[i + 1]!),
+      at: timestampMicrosAt(buf, starts[i + 2]!),
+      actor: text(i + 3, repeating.actor)!,
+      action: text(i + 4, repeating.action)!,
+      subjectId: lengths[i + 5]! < 0 ? null : uuidAt(buf, starts[i + 5]!),
+      recordIds: uuidArrayText(buf, starts[i + 6]!, lengths[i + 6]!),
+      purpose: text(i + 7, repeating.purpose),
+      fingerprint: text(i + 8, repeating.fingerprint),
+      detail: buf.toString('utf8', starts[i + 9]! + 1, starts[i + 9]! + lengths[i + 9]!), // after jsonb's version byte
+      prevHash: buf.toString('hex', starts[i + 10]!, starts[i + 10]! + lengths[i + 10]!),
+      hash: buf.toString('hex', starts[i + 11]!, starts[i + 11]! + lengths[i + 11]!),
+    };
+  }
+  return events;
 }
 
-const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
-
-/** COPY text format: \N is NULL; backslash escapes for control characters and the backslash itself. */
-function copyField(raw: string): string | null {
-  if (raw === '\\N') return null;
-  if (!raw.includes('\\')) return raw;
-  return raw.replace(/\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))/g, (_m, oct: string | undefined, hex: string | undefined, ch: string) =>
-    oct ? String.fromCharCode(parseInt(oct, 8)) : hex ? String.fromCharCode(parseInt(hex, 16)) : (COPY_ESCAPES[ch] ?? ch),
-  );
+/**
+ * A binary uuid[] as PostgreSQL prints it (`{}` or `{a,b}`). Appends only ever write one-dimensional arrays without
+ * NULLs from 1; anything else prints differently and can only be an edit, so it is null (and cannot hash-match).
+ */
+function uuidArrayText(buf: Buffer, p: number, length: number): string | null {
+  const dims = buf.readInt32BE(p);
+  if (dims === 0) return '{}';
+  if (dims !== 1 || buf.readInt32BE(p + 4) !== 0 || buf.readInt32BE(p + 16) !== 1) return null;
+  const n = buf.readInt32BE(p + 12);
+  if (length !== 20 + n * 20) return null;
+  let out = '{';
+  for (let k = 0, q = p + 20; k < n; k++, q += 20) out += (k ? ',' : '') + uuidAt(buf, q + 4);
+  return `${out}}`;
 }
 
 async function verifyPartition(
@@ -249,34 +278,44 @@ async function verifyPartition(
   let expected = 1;
   let prevHash = GENESIS_HASH_HEX;
   let lastId: string | null = null;
-  for await (const row of source.events(partition)) {
-    const seq = Number(row.seq);
-    const good = expected - 1;
-    if (headSeq === null) return bad(good, seq, row.id, 'the partition has events but no head checkpoint: events were inserted or the head was removed');
-    if (seq > headSeq) return bad(good, seq, row.id, `event is beyond the signed head (#${headSeq}): inserted without the checkpoint key`);
-    if (seq > expected) return bad(good, expected, null, `event #${expected} is missing: the chain jumps from #${expected - 1} to #${seq}`);
-    if (seq < expected) return bad(good, seq, row.id, `seq #${seq} appears twice`);
-    if (row.prev_hash !== prevHash) {
-      return bad(good, seq, row.id, `prev_hash does not link to event #${seq - 1}: events were removed, reordered or inserted`);
+  for await (const batch of source.events(partition)) {
+    for (const row of batch) {
+      const seq = row.seq;
+      const good = expected - 1;
+      if (headSeq === null) return bad(good, seq, row.id, 'the partition has events but no head checkpoint: events were inserted or the head was removed');
+      if (seq > headSeq) return bad(good, seq, row.id, `event is beyond the signed head (#${headSeq}): inserted without the checkpoint key`);
+      if (seq > expected) return bad(good, expected, null, `event #${expected} is missing: the chain jumps from #${expected - 1} to #${seq}`);
+      if (seq < expected) return bad(good, seq, row.id, `seq #${seq} appears twice`);
+      if (row.prevHash !== prevHash) {
+        return bad(good, seq, row.id, `prev_hash does not link to event #${seq - 1}: events were removed, reordered or inserted`);
+      }
+      const edited = () => bad(good, seq, row.id, 'the hash does not match the content: the event was edited');
+      if (row.at === null || row.recordIds === null) return edited();
+      let detail: unknown;
+      try {
+        detail = row.detail === '{}' ? EMPTY : JSON.parse(row.detail);
+      } catch {
+        return edited();
+      }
+      const canonical = canonicalEventText({
+        partition,
+        seq,
+        id: row.id,
+        at: row.at,
+        actor: row.actor,
+        action: row.action,
+        subjectId: row.subjectId,
+        recordIds: row.recordIds,
+        purpose: row.purpose,
+        fingerprint: row.fingerprint,
+        detail,
+      });
+      if (hasher(prevHash, canonical) !== row.hash) return edited();
+      prevHash = row.hash;
+      lastId = row.id;
+      expected++;
+      if (expected % 10_000 === 0) opts.onProgress?.({ partition, events: eventsBefore + expected - 1, partitions: partitionsBefore + 1 });
     }
-    const canonical = canonicalEventText({
-      partition,
-      seq,
-      id: row.id,
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      subjectId: row.subject_id,
-      recordIds: row.record_ids,
-      purpose: row.purpose,
-      fingerprint: row.fingerprint,
-      detail: row.detail === '{}' ? EMPTY : JSON.parse(row.detail),
-    });
-    if (hasher(prevHash, canonical) !== row.hash) return bad(good, seq, row.id, 'the hash does not match the content: the event was edited');
-    prevHash = row.hash;
-    lastId = row.id;
-    expected++;
-    if (expected % 10_000 === 0) opts.onProgress?.({ partition, events: eventsBefore + expected - 1, partitions: partitionsBefore + 1 });
   }
 
   const count = expected - 1;
