@@ -2,7 +2,7 @@
 // does. Each partition's head row is locked for the rest of the transaction: appends to one chain queue, appends
 // to other partitions (other months, other shards) run in parallel.
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Tables } from '../db/tables.ts';
@@ -54,14 +54,71 @@ export async function appendAuditEvents(
   ctx: AuditContext,
 ): Promise<AppendedAuditEvent[]> {
   if (inputs.length === 0) return [];
+  if (!trx.isTransaction) return trx.transaction().execute((t) => appendAuditEvents(t, inputs, ctx));
+  const prepared = await prepareAuditAppend(trx as Transaction<Tables>, inputs, ctx);
+  await sql`WITH inserted AS (${prepared.insertEvents}) ${prepared.advanceHeads}`.execute(trx);
+  return prepared.appended;
+}
+
+/** Events chained onto their locked heads, and the two statements that store them. */
+export interface PreparedAuditAppend {
+  readonly appended: AppendedAuditEvent[];
+  /** INSERT INTO audit_event ...: run alone or as a data-modifying CTE of the caller's own statement. */
+  readonly insertEvents: RawBuilder<unknown>;
+  /** UPDATE audit_head ...: likewise. Both must run, in the transaction that prepared them. */
+  readonly advanceHeads: RawBuilder<unknown>;
+}
+
+/**
+ * Validates the events, locks (or creates) their heads and computes the chain, but stores nothing yet: the caller
+ * runs the two statements in the same transaction, on their own or folded into one statement with its own writes
+ * (batched collection does, saving round trips while the heads are locked). The heads stay locked until the
+ * transaction ends.
+ */
+export async function prepareAuditAppend(trx: Transaction<Tables>, inputs: readonly AuditInput[], ctx: AuditContext): Promise<PreparedAuditAppend> {
   // Validate before touching the database: a refused event must not leave a lock or a head behind.
   const valid = inputs.map(validateAuditInput);
   const fingerprint = ctx.fingerprint === null ? null : validateAuditToken('fingerprint', ctx.fingerprint);
-  const at = ctx.clock.now();
   const keys = ctx.checkpointKey instanceof Uint8Array ? [ctx.checkpointKey] : ctx.checkpointKey;
   if (keys.length === 0) throw new CustodianError('audit_input_invalid', 'no checkpoint key to sign the audit head with');
-  if (!trx.isTransaction) return trx.transaction().execute((t) => write(t, valid, fingerprint, at, keys));
-  return write(trx, valid, fingerprint, at, keys);
+  if (valid.length === 0) return { appended: [], insertEvents: sql`SELECT 1`, advanceHeads: sql`SELECT 1` };
+  return write(trx, valid, fingerprint, ctx.clock.now(), keys);
+}
+
+/**
+ * Heads this process signed or already checked, per checkpoint key: a head row read back exactly as it was
+ * written (same seq, hash and checkpoint) needs no second HMAC. Any other row, a forged one included, is checked.
+ */
+const verifiedHeads = new WeakMap<Uint8Array, Set<string>>();
+const VERIFIED_HEADS_MAX = 4096;
+const genesisCheckpoints = new WeakMap<Uint8Array, Map<string, string>>();
+
+const headKey = (h: HeadRow) => `${h.partition}|${h.seq}|${h.hash}|${h.checkpoint}`;
+
+function remember(key: Uint8Array, head: HeadRow): void {
+  let seen = verifiedHeads.get(key);
+  if (!seen) verifiedHeads.set(key, (seen = new Set()));
+  if (seen.size >= VERIFIED_HEADS_MAX) seen.clear();
+  seen.add(headKey(head));
+}
+
+function headVerifies(key: Uint8Array, head: HeadRow): boolean {
+  if (verifiedHeads.get(key)?.has(headKey(head))) return true;
+  if (!checkpointMatches(key, head.partition, Number(head.seq), head.hash, head.checkpoint)) return false;
+  remember(key, head);
+  return true;
+}
+
+/** The checkpoint of a new partition's empty head (seq 0, the genesis hash): the same for every append. */
+function genesisCheckpoint(key: Uint8Array, partition: string): string {
+  let known = genesisCheckpoints.get(key);
+  if (!known) genesisCheckpoints.set(key, (known = new Map()));
+  let mac = known.get(partition);
+  if (mac === undefined) {
+    if (known.size >= VERIFIED_HEADS_MAX) known.clear();
+    known.set(partition, (mac = checkpointMac(key, partition, 0, GENESIS_HASH_HEX).toString('hex')));
+  }
+  return mac;
 }
 
 interface HeadRow {
@@ -72,17 +129,17 @@ interface HeadRow {
 }
 
 async function write(
-  trx: Kysely<Tables>,
+  trx: Transaction<Tables>,
   events: ValidAuditInput[],
   fingerprint: string | null,
   atDate: Date,
   keys: readonly Uint8Array[],
-): Promise<AppendedAuditEvent[]> {
+): Promise<PreparedAuditAppend> {
   const key = keys[0]!;
   const at = isoMicros(atDate);
   const partitionOf = events.map((e) => auditPartition(atDate, e.subjectId, e.actor));
   const partitions = [...new Set(partitionOf)].sort();
-  const genesisCheckpoints = partitions.map((p) => checkpointMac(key, p, 0, GENESIS_HASH_HEX).toString('hex'));
+  const genesisCheckpoints = partitions.map((p) => genesisCheckpoint(key, p));
 
   // One round trip instead of INSERT ... DO NOTHING then SELECT ... FOR UPDATE: the no-op DO UPDATE takes the same
   // row lock and returns the latest committed head, even when another transaction created it a moment ago.
@@ -98,7 +155,7 @@ async function write(
   // Signing a new head endorses the one before it: a head wound back or forged by someone with database rights
   // would be laundered by the next append. So fail closed: no change is recorded on top of a head that is not ours.
   for (const r of locked.rows) {
-    if (!keys.some((k) => checkpointMatches(k, r.partition, Number(r.seq), r.hash, r.checkpoint))) {
+    if (!keys.some((k) => headVerifies(k, r))) {
       throw new CustodianError(
         'audit_chain_broken',
         `the audit head of partition ${r.partition} does not verify; run \`custodian audit verify\` and investigate before writing again`,
@@ -152,22 +209,22 @@ async function write(
   const headSeqs = headPartitions.map((p) => heads.get(p)!.seq);
   const headHashes = headPartitions.map((p) => heads.get(p)!.hash);
   const headCheckpoints = headPartitions.map((p, i) => checkpointMac(key, p, headSeqs[i]!, headHashes[i]!).toString('hex'));
+  headPartitions.forEach((partition, i) => remember(key, { partition, seq: headSeqs[i]!, hash: headHashes[i]!, checkpoint: headCheckpoints[i]! }));
 
   // Hashes travel as hex text and record ids as array literals: plain text[] parameters, identical on pg and PGlite.
-  await sql`
-    WITH inserted AS (
-      INSERT INTO audit_event (partition, seq, id, at, actor, action, subject_id, record_ids, purpose, fingerprint, detail, prev_hash, hash)
-      SELECT u.partition, u.seq, u.id, ${at}::timestamptz, u.actor, u.action, u.subject_id, u.record_ids::uuid[], u.purpose,
-             ${fingerprint}::text, u.detail::jsonb, decode(u.prev, 'hex'), decode(u.hash, 'hex')
-      FROM unnest(${cols.partition}::text[], ${cols.seq}::bigint[], ${cols.id}::uuid[], ${cols.actor}::text[],
-                  ${cols.action}::text[], ${cols.subjectId}::uuid[], ${cols.recordIds}::text[], ${cols.purpose}::text[],
-                  ${cols.detail}::text[], ${cols.prev}::text[], ${cols.hash}::text[])
-           AS u(partition, seq, id, actor, action, subject_id, record_ids, purpose, detail, prev, hash)
-    )
+  const insertEvents = sql`
+    INSERT INTO audit_event (partition, seq, id, at, actor, action, subject_id, record_ids, purpose, fingerprint, detail, prev_hash, hash)
+    SELECT u.partition, u.seq, u.id, ${at}::timestamptz, u.actor, u.action, u.subject_id, u.record_ids::uuid[], u.purpose,
+           ${fingerprint}::text, u.detail::jsonb, decode(u.prev, 'hex'), decode(u.hash, 'hex')
+    FROM unnest(${cols.partition}::text[], ${cols.seq}::bigint[], ${cols.id}::uuid[], ${cols.actor}::text[],
+                ${cols.action}::text[], ${cols.subjectId}::uuid[], ${cols.recordIds}::text[], ${cols.purpose}::text[],
+                ${cols.detail}::text[], ${cols.prev}::text[], ${cols.hash}::text[])
+         AS u(partition, seq, id, actor, action, subject_id, record_ids, purpose, detail, prev, hash)`;
+  const advanceHeads = sql`
     UPDATE audit_head h
     SET seq = v.seq, hash = decode(v.hash, 'hex'), checkpoint = decode(v.checkpoint, 'hex'), updated_at = ${at}::timestamptz
     FROM unnest(${headPartitions}::text[], ${headSeqs}::bigint[], ${headHashes}::text[], ${headCheckpoints}::text[])
          AS v(partition, seq, hash, checkpoint)
-    WHERE h.partition = v.partition`.execute(trx);
-  return appended;
+    WHERE h.partition = v.partition`;
+  return { appended, insertEvents, advanceHeads };
 }

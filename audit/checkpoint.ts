@@ -1,6 +1,6 @@
 // The keyed checkpoint on each partition's head. The chain alone cannot show that its tail was cut off or
 // rewritten by someone with database rights; an HMAC they cannot compute without the master key can.
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.ts';
 
 const INFO = 'custodian audit checkpoint v1';
@@ -12,7 +12,19 @@ export function deriveCheckpointKey(masterKey: Uint8Array): Uint8Array {
 
 /** HMAC-SHA256 over `partition|seq|` followed by the 32 hash bytes (fixed length, so the split is unambiguous). */
 export function checkpointMac(key: Uint8Array, partition: string, seq: number, hashHex: string): Buffer {
-  return createHmac('sha256', key).update(`${partition}|${seq}|`).update(Buffer.from(hashHex, 'hex')).digest();
+  return createHmac('sha256', keyObject(key)).update(`${partition}|${seq}|`).update(Buffer.from(hashHex, 'hex')).digest();
+}
+
+// Node imports a raw key on every createHmac; a KeyObject made once per key array is reused. The bytes are
+// compared on each use, so a caller that changes its array never gets the old key.
+const keyObjects = new WeakMap<Uint8Array, { readonly bytes: Buffer; readonly key: KeyObject }>();
+
+function keyObject(key: Uint8Array): KeyObject {
+  const known = keyObjects.get(key);
+  if (known && known.bytes.equals(key)) return known.key;
+  const made = { bytes: Buffer.from(key), key: createSecretKey(key) };
+  keyObjects.set(key, made);
+  return made.key;
 }
 
 export function checkpointMatches(key: Uint8Array, partition: string, seq: number, hashHex: string, checkpointHex: string): boolean {

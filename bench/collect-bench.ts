@@ -26,6 +26,8 @@ const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/post
 const TOTAL = Number(process.env.COLLECT_BENCH_N ?? 5_000);
 const CONCURRENCY = Number(process.env.COLLECT_BENCH_CONCURRENCY ?? 32);
 const POOL = Number(process.env.COLLECT_BENCH_POOL ?? CONCURRENCY);
+/** Comma-separated subset of insert, http-bare, direct, http (for profiling one of them); all by default. */
+const ONLY = new Set((process.env.COLLECT_BENCH_ONLY ?? 'insert,http-bare,direct,http').split(','));
 const WARMUP = Math.min(500, Math.ceil(TOTAL / 10));
 const TARGET = 1_000;
 const POINT_PATH = '/api/v1/collect/scan-request';
@@ -46,6 +48,8 @@ interface LoadResult {
   readonly ok: number;
   readonly failed: number;
   readonly seconds: number;
+  /** CPU the load generator's own thread used, from its start. */
+  readonly loadCpuSeconds: number;
   readonly firstFailure?: string;
 }
 
@@ -87,8 +91,9 @@ async function generateLoad(job: LoadJob): Promise<LoadResult> {
     }
   }));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.threadCpuUsage(); // since this thread started, its start-up included
   agent.destroy();
-  return { ok, failed, seconds, ...(firstFailure ? { firstFailure } : {}) };
+  return { ok, failed, seconds, loadCpuSeconds: (cpu.user + cpu.system) / 1e6, ...(firstFailure ? { firstFailure } : {}) };
 }
 
 if (!isMainThread) {
@@ -117,12 +122,16 @@ async function concurrently(first: number, count: number, workers: number, task:
   return (performance.now() - started) / 1000;
 }
 
-/** Runs `measure`, returning its result and the CPU this (main) thread spent meanwhile: the server's side only. */
-async function withThreadCpu<T>(measure: () => Promise<T>): Promise<{ result: T; cpuSeconds: number }> {
-  const before = process.threadCpuUsage();
+/**
+ * Runs `measure`, returning its result and the CPU the server side spent meanwhile: every thread of this process
+ * (the request thread and Custodian's writer thread) less what the load generator's thread reports it used.
+ */
+async function withServerCpu<T>(measure: () => Promise<T>): Promise<{ result: T; cpuSeconds: number }> {
+  const before = process.cpuUsage();
   const result = await measure();
-  const used = process.threadCpuUsage(before);
-  return { result, cpuSeconds: (used.user + used.system) / 1e6 };
+  const used = process.cpuUsage(before);
+  const loadCpu = (result as { loadCpuSeconds?: number }).loadCpuSeconds ?? 0;
+  return { result, cpuSeconds: (used.user + used.system) / 1e6 - loadCpu };
 }
 
 /** The same values a submission carries, in one row of a plain table with the same uniqueness on identifiers. */
@@ -167,41 +176,49 @@ async function main(): Promise<void> {
     say(`collect bench on ${db.location}: ${TOTAL} submissions per measurement after ${WARMUP} to warm up, ${CONCURRENCY} concurrent, pool ${POOL}`);
 
     // (a) The floor: what storing one submission's values durably costs on this server, BEGIN/INSERT/COMMIT.
-    const insertOne = async (i: number) => void (await insertPlain(plainDb, submission(run, i)));
-    await concurrently(take(WARMUP), WARMUP, CONCURRENCY, insertOne);
-    const inserted = await withThreadCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, insertOne));
-    rows.push({ what: `bare INSERT of 1 row per transaction (baseline)`, ops: TOTAL, seconds: inserted.result, cpuSeconds: inserted.cpuSeconds, kind: 'insert' });
+    if (ONLY.has('insert')) {
+      const insertOne = async (i: number) => void (await insertPlain(plainDb, submission(run, i)));
+      await concurrently(take(WARMUP), WARMUP, CONCURRENCY, insertOne);
+      const inserted = await withServerCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, insertOne));
+      rows.push({ what: `bare INSERT of 1 row per transaction (baseline)`, ops: TOTAL, seconds: inserted.result, cpuSeconds: inserted.cpuSeconds, kind: 'insert' });
+    }
 
     // (b) The same HTTP shape with nothing of Custodian: Fastify's JSON body parsing, that INSERT, a 201.
-    const bare = Fastify({ logger: false, bodyLimit: 256 * 1024 });
-    apps.push(bare);
-    bare.post(POINT_PATH, async (req, reply) => {
-      const id = await insertPlain(plainDb, req.body as Submission);
-      return reply.code(201).send({ subjectId: id, recordIds: [] });
-    });
-    const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' });
     const http = async (base: string, what: string, kind: Row['kind']) => {
       const warm = await loadFromWorker({ base, run, first: take(WARMUP), count: WARMUP, concurrency: CONCURRENCY });
       if (warm.failed > 0) throw new Error(`${what}: warm-up failed: ${warm.firstFailure}`);
-      const { result: r, cpuSeconds } = await withThreadCpu(() => loadFromWorker({ base, run, first: take(TOTAL), count: TOTAL, concurrency: CONCURRENCY }));
+      const { result: r, cpuSeconds } = await withServerCpu(() => loadFromWorker({ base, run, first: take(TOTAL), count: TOTAL, concurrency: CONCURRENCY }));
       if (r.failed > 0) say(`${what}: ${r.failed} of ${TOTAL} failed, the first: ${r.firstFailure}`);
       rows.push({ what, ops: r.ok, seconds: r.seconds, cpuSeconds, kind });
     };
-    await http(bareBase, `bare Fastify route, 1 INSERT per request (HTTP)`, 'http-bare');
-    await bare.close();
+    if (ONLY.has('http-bare')) {
+      const bare = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+      apps.push(bare);
+      bare.post(POINT_PATH, async (req, reply) => {
+        const id = await insertPlain(plainDb, req.body as Submission);
+        return reply.code(201).send({ subjectId: id, recordIds: [] });
+      });
+      const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' });
+      await http(bareBase, `bare Fastify route, 1 INSERT per request (HTTP)`, 'http-bare');
+      await bare.close();
+    }
 
     // (c) The collection service itself, called in-process: all of Custodian's work, no HTTP.
     const deps = { db, register, clock, keyring, checkpointKeys: checkpointKeysOf(keyring) };
-    const collectOne = async (i: number) => void (await collect(deps, { point: 'scan-request', body: submission(run, i), actor: 'public:scan-request' }));
-    await concurrently(take(WARMUP), WARMUP, CONCURRENCY, collectOne);
-    const collected = await withThreadCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, collectOne));
-    rows.push({ what: `collect() in-process, no HTTP (sealed + audited)`, ops: TOTAL, seconds: collected.result, cpuSeconds: collected.cpuSeconds, kind: 'direct' });
+    if (ONLY.has('direct')) {
+      const collectOne = async (i: number) => void (await collect(deps, { point: 'scan-request', body: submission(run, i), actor: 'public:scan-request' }));
+      await concurrently(take(WARMUP), WARMUP, CONCURRENCY, collectOne);
+      const collected = await withServerCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, collectOne));
+      rows.push({ what: `collect() in-process, no HTTP (sealed + audited)`, ops: TOTAL, seconds: collected.result, cpuSeconds: collected.cpuSeconds, kind: 'direct' });
+    }
 
     // (d) The endpoint a clinic's website posts to: the whole app, encryption and audit on.
-    const app = await buildApp({ db, register, clock, keyring, logLevel: false });
-    apps.push(app);
-    const appBase = await app.listen({ port: 0, host: '127.0.0.1' });
-    await http(appBase, `POST ${POINT_PATH} (HTTP, sealed + audited)`, 'http');
+    if (ONLY.has('http')) {
+      const app = await buildApp({ db, register, clock, keyring, logLevel: false });
+      apps.push(app);
+      const appBase = await app.listen({ port: 0, host: '127.0.0.1' });
+      await http(appBase, `POST ${POINT_PATH} (HTTP, sealed + audited)`, 'http');
+    }
 
     const counted = await sql<{ subjects: string; records: string; events: string }>`
       SELECT (SELECT count(*) FROM subject) AS subjects, (SELECT count(*) FROM record) AS records, (SELECT count(*) FROM audit_event) AS events`.execute(db.kysely);

@@ -60,26 +60,28 @@ export async function getOrCreateSubjectKey(trx: Executor, keyring: Keyring, sub
   return liveKey(keyring, subjectId, theirs);
 }
 
+/** A new subject's data key, and the row that stores it wrapped. */
+export interface NewSubjectKeys {
+  readonly keys: Map<string, Uint8Array>;
+  readonly rows: { subject_id: string; master_key_id: string; wrapped_key: Uint8Array; created_at: Date }[];
+}
+
 /**
- * Data keys for subjects created in the caller's transaction (so none can exist yet): one multi-row insert, no
- * read first. Used by batched collection, where it saves a round trip per new person.
+ * Data keys for subjects that the caller's transaction creates (so none can exist yet), and their rows, for the
+ * caller to insert in that transaction (batched collection writes them within one statement with the subjects).
  */
-export async function createSubjectKeys(trx: Executor, keyring: Keyring, subjectIds: readonly string[], clock: Clock): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  if (subjectIds.length === 0) return out;
+export function makeSubjectKeys(keyring: Keyring, subjectIds: readonly string[], now: Date): NewSubjectKeys {
+  const keys = new Map<string, Uint8Array>();
+  if (subjectIds.length === 0) return { keys, rows: [] };
   const master = keyring.active();
-  const now = clock.now();
   const rows = subjectIds.map((id) => {
     const dek = randomBytes(KEY_BYTES);
-    out.set(id, new Uint8Array(dek));
+    keys.set(id, new Uint8Array(dek));
     const wrapped = wrapKey(master, dek, id);
     cache.set(cacheKey(id), master, wrapped, dek);
     return { subject_id: id, master_key_id: master.id, wrapped_key: wrapped, created_at: now };
   });
-  await trx.insertInto('subject_key').values(rows).execute().catch((e: unknown) => {
-    throw databaseError(e);
-  });
-  return out;
+  return { keys, rows };
 }
 
 /** The subject's data key, or null when it has none: shredded (show the values as erased) or never made. */

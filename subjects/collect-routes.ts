@@ -9,6 +9,7 @@ import { CHANNELS } from '../register/schema.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
 import { collect, CollectBatcher, type CollectDeps } from './collect-service.ts';
+import { CollectWriterThread } from './collect-writer-thread.ts';
 
 /**
  * A form field named __proto__ would vanish when the body is copied into a plain object (and so be accepted
@@ -30,7 +31,11 @@ export const collectRoutes: FastifyPluginAsync<{ deps: CollectDeps }> = async (b
   const app = base.withTypeProvider<ZodTypeProvider>();
   const { register } = deps;
   // Public submissions arriving together are committed together (group commit); each still gets its own answer.
-  const batcher = new CollectBatcher(deps);
+  // On PostgreSQL the batches are written on a thread of their own, away from request handling.
+  const postgres = deps.db.postgres;
+  const writer = postgres ? new CollectWriterThread(deps, { url: postgres.url, schema: postgres.schema, poolSize: 3 }) : undefined;
+  const batcher = new CollectBatcher(deps, writer ? { writer } : {});
+  base.addHook('onClose', () => batcher.close());
 
   for (const [key, point] of Object.entries(register.collection)) {
     // Letters, calls and emails are recorded by staff (below); only points people reach online are public.

@@ -108,25 +108,59 @@ export async function collect(deps: CollectDeps, input: CollectInput): Promise<C
   return result!;
 }
 
+/** How one submission of a batch ended. */
+export type WriteOutcome = { readonly ok: true; readonly result: CollectResult } | { readonly ok: false; readonly error: unknown };
+
+/** Writes batches of prepared submissions: in this thread, or on a writer thread (collect-writer-thread.ts). */
+export interface BatchWriter {
+  write(batch: readonly PreparedSubmission[]): Promise<WriteOutcome[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * One transaction for the batch. When the batch as a whole fails, each submission is written again on its own, so
+ * one submission's failure (a consent it lacks, an erased person) is never another's.
+ */
+export async function writeBatchOutcomes(deps: CollectDeps, batch: readonly PreparedSubmission[]): Promise<WriteOutcome[]> {
+  try {
+    return (await writeWithRetry(deps, batch)).map((result) => ({ ok: true, result }));
+  } catch (error) {
+    if (batch.length === 1) return [{ ok: false, error }];
+    const outcomes: WriteOutcome[] = [];
+    for (const p of batch) {
+      outcomes.push(await writeWithRetry(deps, [p]).then((r): WriteOutcome => ({ ok: true, result: r[0]! }), (e: unknown): WriteOutcome => ({ ok: false, error: e })));
+    }
+    return outcomes;
+  }
+}
+
+/** Writes batches on the event loop that serves the requests (PGlite, which lives in this thread; tests). */
+export function inThreadWriter(deps: CollectDeps): BatchWriter {
+  return { write: (batch) => writeBatchOutcomes(deps, batch), close: async () => {} };
+}
+
 /**
  * Group commit for the collection endpoint: while one batch is being written, new submissions queue; the next
  * batch takes all of them. At low load a batch holds one submission (no added latency); under load the database
- * work per submission shrinks to a share of a few multi-row statements. A batch that fails is retried one
- * submission at a time, so one submission's failure is never another's.
+ * work per submission shrinks to a share of a few statements. Validation happens here, before queueing, so an
+ * invalid submission is refused at once and never joins a batch.
  */
 export class CollectBatcher {
   readonly #deps: CollectDeps;
   readonly #max: number;
   readonly #writers: number;
+  readonly #writer: BatchWriter;
   #queue: { prepared: PreparedSubmission; resolve: (r: CollectResult) => void; reject: (e: unknown) => void }[] = [];
   #active = 0;
+  #idle: (() => void)[] = [];
 
-  /** `writers`: batches in flight at once, so Node prepares one while the database works on another. */
-  constructor(deps: CollectDeps, options: { maxBatch?: number; writers?: number } = {}) {
+  /** `writers`: batches in flight at once, so one is prepared while the database works on another. */
+  constructor(deps: CollectDeps, options: { maxBatch?: number; writers?: number; writer?: BatchWriter } = {}) {
     this.#deps = deps;
     this.#max = options.maxBatch ?? 64;
     // PGlite is one connection: a second writer would only wait for it.
     this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 2);
+    this.#writer = options.writer ?? inThreadWriter(deps);
   }
 
   submit(input: CollectInput): Promise<CollectResult> {
@@ -142,26 +176,32 @@ export class CollectBatcher {
     });
   }
 
+  /** Waits for every accepted submission to be answered, then stops the writer. */
+  async close(): Promise<void> {
+    if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    await this.#writer.close();
+  }
+
   async #drain(): Promise<void> {
     this.#active++;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
+        let outcomes: WriteOutcome[];
         try {
-          const results = await writeWithRetry(this.#deps, batch.map((b) => b.prepared));
-          batch.forEach((b, i) => b.resolve(results[i]!));
-        } catch (e) {
-          if (batch.length === 1) {
-            batch[0]!.reject(e);
-            continue;
-          }
-          for (const b of batch) {
-            await writeWithRetry(this.#deps, [b.prepared]).then((r) => b.resolve(r[0]!), b.reject);
-          }
+          outcomes = await this.#writer.write(batch.map((b) => b.prepared));
+        } catch (error) {
+          outcomes = batch.map(() => ({ ok: false, error }));
         }
+        batch.forEach((b, i) => {
+          const o = outcomes[i]!;
+          if (o.ok) b.resolve(o.result);
+          else b.reject(o.error);
+        });
       }
     } finally {
       this.#active--;
+      if (this.#active === 0 && this.#queue.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 }

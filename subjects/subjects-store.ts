@@ -1,8 +1,7 @@
 // The only place with SQL for subjects, identifiers, records and consent events.
-import { randomUUID } from 'node:crypto';
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Tables } from '../db/tables.ts';
-import type { ConsentEventTable, RecordTable } from './tables.ts';
+import type { RecordTable } from './tables.ts';
 
 export type Executor = Kysely<Tables> | Transaction<Tables>;
 
@@ -36,15 +35,13 @@ export async function findIdentifierOwners(ex: Executor, ids: readonly Identifie
   return out;
 }
 
-export async function insertRecords(trx: Transaction<Tables>, rows: readonly Insertable<RecordTable>[]): Promise<void> {
-  if (rows.length > 0) await trx.insertInto('record').values([...rows]).execute();
-}
-
-export async function insertConsentEvents(trx: Transaction<Tables>, rows: readonly Omit<Insertable<ConsentEventTable>, 'id'>[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const withIds = rows.map((r) => ({ ...r, id: randomUUID() }));
-  await trx.insertInto('consent_event').values(withIds).execute();
-  return withIds.map((r) => r.id);
+/**
+ * Key-share locks on subjects that already exist, so a merge cannot move them while records are added; false when
+ * one of them was merged (or is gone) since it was looked up.
+ */
+export async function lockKnownSubjects(trx: Transaction<Tables>, ids: readonly string[]): Promise<boolean> {
+  const rows = await trx.selectFrom('subject').select(['id', 'merged_into']).where('id', 'in', [...ids]).orderBy('id').forKeyShare().execute();
+  return rows.length === new Set(ids).size && rows.every((r) => r.merged_into === null);
 }
 
 /** For each subject, the purposes whose latest consent event is "given". */
