@@ -45,6 +45,20 @@ export function canonicalEventText(e: CanonicalEvent): string {
   ]);
 }
 
+/** How every canonical text of a partition begins: the format tag and the partition, up to the seq. */
+export function canonicalPrefix(partition: string): string {
+  return `[${JSON.stringify(FORMAT)},${JSON.stringify(partition)},`;
+}
+
+/** The canonical text of a stored detail (jsonb's text), as canonicalEventText writes it; null if it is not JSON. */
+export function canonicalDetailText(stored: string): string | null {
+  try {
+    return JSON.stringify(sortKeys(JSON.parse(stored)));
+  } catch {
+    return null;
+  }
+}
+
 /** The text PostgreSQL prints for a uuid[] of lower-case ids (uuids never need quoting). */
 export function recordIdsText(ids: readonly string[]): string {
   return `{${ids.join(',')}}`;

@@ -63,10 +63,10 @@ function firstBadOf(result: Awaited<ReturnType<typeof verifyAuditChain>>) {
   return result.firstBad;
 }
 
-test('an intact store verifies, across pages and partitions, and reports progress', async () => {
+test('an intact store verifies, across pages and partitions (on several threads on PostgreSQL), and reports progress', async () => {
   const chains = [await freshChain(), await freshChain(), await freshChain()];
   const progress: VerifyProgress[] = [];
-  const result = await verifyAuditChain(db, { checkpointKey: key, pageSize: 2, onProgress: (p) => progress.push(p) });
+  const result = await verifyAuditChain(db, { checkpointKey: key, pageSize: 2, threads: 3, onProgress: (p) => progress.push(p) });
   assert.deepEqual(result, { ok: true, events: 15, partitions: 3 });
   assert.deepEqual(progress.at(-1), { partition: chains[2]!.partition, events: 15, partitions: 3 });
   assert.deepEqual(await verifyAuditChain(db, { checkpointKey: key, partition: chains[1]!.partition }), { ok: true, events: 5, partitions: 1 });
@@ -254,8 +254,13 @@ test('the checkpoint needs the right key; an older key in the list still verifie
   assert.equal((await verifyAuditChain(db, { checkpointKey: [other, key], partition })).ok, true);
 });
 
-test('verifying everything names the first broken partition in order', async () => {
-  const result = await verifyAuditChain(db, { checkpointKey: key });
+test('verifying everything names the first broken partition in order, on one thread or several', async () => {
+  const result = await verifyAuditChain(db, { checkpointKey: key, threads: 1 });
+  for (const threads of [2, 3, 8]) {
+    const progress: VerifyProgress[] = [];
+    assert.deepEqual(await verifyAuditChain(db, { checkpointKey: key, threads, onProgress: (p) => progress.push(p) }), result, `${threads} threads`);
+    assert.ok(progress.every((p, i) => i === 0 || p.events >= progress[i - 1]!.events), 'progress only goes forward');
+  }
   const bad = firstBadOf(result);
   // The first three partitions (from the first test) are intact; the fourth is the first tampered one.
   assert.equal(result.partitions, 4);

@@ -85,22 +85,6 @@ export async function* binaryCopyTuples(chunks: AsyncIterable<Buffer>, fields: n
   if (!ended) throw new CopyFormatError('the COPY stream ended inside a row');
 }
 
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-/** Where the decoders below assemble a string before taking it as one flat latin1 string (cheaper than concatenation). */
-const scratch = Buffer.allocUnsafe(64);
-
-/** A binary uuid as PostgreSQL prints it: 8-4-4-4-12 lower-case hex. */
-export function uuidAt(buf: Buffer, p: number): string {
-  let o = 0;
-  for (let k = 0; k < 16; k++) {
-    if (k === 4 || k === 6 || k === 8 || k === 10) scratch[o++] = 0x2d; // '-'
-    const b = buf[p + k]!;
-    scratch[o++] = HEX_DIGITS[b >> 4]!;
-    scratch[o++] = HEX_DIGITS[b & 15]!;
-  }
-  return scratch.toString('latin1', 0, 36);
-}
-
 /** A binary int8 as a number (exact up to 2^53, which every sequence number here is). */
 export function int64At(buf: Buffer, p: number): number {
   return buf.readInt32BE(p) * 4_294_967_296 + buf.readUInt32BE(p + 4);
@@ -109,39 +93,43 @@ export function int64At(buf: Buffer, p: number): number {
 /** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01), in which binary timestamps count. */
 const PG_EPOCH_MICROS = 946_684_800_000_000;
 let lastMicros = Number.NaN;
-let lastIso: string | null = null;
+let lastValid = false;
+/** The ISO text of the last timestamp decoded. */
+const isoBytes = Buffer.alloc(27);
 
 /**
- * A binary timestamptz as UTC ISO 8601 with all six fractional digits, as to_char(.., 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
- * prints it, or null for a year outside 0-9999 (infinity included). Consecutive rows often share one time (one
- * transaction), so the last answer is kept.
+ * A binary timestamptz as the bytes of UTC ISO 8601 text with all six fractional digits (what
+ * to_char(.., 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') prints), in a buffer that the next call overwrites; null for a year
+ * outside 0-9999 (infinity included). Consecutive rows often share one time (one transaction), so the last answer
+ * is kept.
  */
-export function timestampMicrosAt(buf: Buffer, p: number): string | null {
+export function timestampIsoBytesAt(buf: Buffer, p: number): Buffer | null {
   const high = buf.readInt32BE(p);
   // Beyond about 2^52 microseconds from 2000 (years before 1857 or after 2142) a number is no longer exact: BigInt.
   if (high >= 0x100000 || high < -0x100000) {
+    lastMicros = Number.NaN;
     const micros = buf.readBigInt64BE(p) + BigInt(PG_EPOCH_MICROS);
     const secs = micros / 1_000_000n - (micros % 1_000_000n < 0n ? 1n : 0n);
-    return isoMicros(Number(secs), Number(micros - secs * 1_000_000n));
+    return writeIso(Number(secs), Number(micros - secs * 1_000_000n)) ? isoBytes : null;
   }
   const micros = high * 4_294_967_296 + buf.readUInt32BE(p + 4) + PG_EPOCH_MICROS;
   if (micros !== lastMicros) {
     lastMicros = micros;
     const secs = Math.floor(micros / 1e6);
-    lastIso = isoMicros(secs, micros - secs * 1e6);
+    lastValid = writeIso(secs, micros - secs * 1e6);
   }
-  return lastIso;
+  return lastValid ? isoBytes : null;
 }
 
 function digits(o: number, value: number, width: number): void {
   for (let k = o + width - 1; k >= o; k--) {
-    scratch[k] = 0x30 + (value % 10);
+    isoBytes[k] = 0x30 + (value % 10);
     value = Math.floor(value / 10);
   }
 }
 
-/** Calendar arithmetic without a Date (days to civil date: H. Hinnant's algorithm), written straight into scratch. */
-function isoMicros(secs: number, fraction: number): string | null {
+/** Calendar arithmetic without a Date (days to civil date: H. Hinnant's algorithm), written into isoBytes. */
+function writeIso(secs: number, fraction: number): boolean {
   const days = Math.floor(secs / 86_400);
   const sod = secs - days * 86_400;
   const z = days + 719_468;
@@ -152,44 +140,20 @@ function isoMicros(secs: number, fraction: number): string | null {
   const mp = Math.floor((5 * doy + 2) / 153);
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  if (!(year >= 0 && year <= 9999)) return null;
+  if (!(year >= 0 && year <= 9999)) return false;
   digits(0, year, 4);
-  scratch[4] = 0x2d;
+  isoBytes[4] = 0x2d;
   digits(5, month, 2);
-  scratch[7] = 0x2d;
+  isoBytes[7] = 0x2d;
   digits(8, doy - Math.floor((153 * mp + 2) / 5) + 1, 2);
-  scratch[10] = 0x54; // T
+  isoBytes[10] = 0x54; // T
   digits(11, Math.floor(sod / 3600), 2);
-  scratch[13] = 0x3a;
+  isoBytes[13] = 0x3a;
   digits(14, Math.floor(sod / 60) % 60, 2);
-  scratch[16] = 0x3a;
+  isoBytes[16] = 0x3a;
   digits(17, sod % 60, 2);
-  scratch[19] = 0x2e;
+  isoBytes[19] = 0x2e;
   digits(20, fraction, 6);
-  scratch[26] = 0x5a; // Z
-  return scratch.toString('latin1', 0, 27);
-}
-
-/**
- * UTF-8 text fields that repeat from row to row (an actor, an action, a fingerprint) decoded once: the bytes are
- * compared with the last value's, which costs less than decoding them again.
- */
-export class RepeatingText {
-  private bytes = Buffer.alloc(64);
-  private length = -1;
-  private text = '';
-
-  at(buf: Buffer, start: number, length: number): string {
-    if (length === this.length) {
-      const last = this.bytes;
-      let k = 0;
-      while (k < length && buf[start + k] === last[k]) k++;
-      if (k === length) return this.text;
-    }
-    if (length > this.bytes.length) this.bytes = Buffer.alloc(length * 2);
-    buf.copy(this.bytes, 0, start, start + length);
-    this.length = length;
-    this.text = buf.toString('utf8', start, start + length);
-    return this.text;
-  }
+  isoBytes[26] = 0x5a; // Z
+  return true;
 }
