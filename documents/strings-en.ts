@@ -1,7 +1,7 @@
 // Every fixed phrase of the generated documents, in English. strings-de.ts has the same shape in German.
 // Functions take values already in the reader's language.
 
-function ordinal(n: number): string {
+export function ordinal(n: number): string {
   const teen = n % 100 >= 11 && n % 100 <= 13;
   const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
   return `${n}${suffix}`;

@@ -82,6 +82,17 @@ expectProblem('a retention period without a trigger', [['keep: P8Y, after: scan-
 expectProblem('a retention rule without an action', [['keep: P8Y, after: scan-completed, then: erase', 'keep: P8Y, after: scan-completed']], 'purposes.provide-scan.retention', 'retention: { keep: P8Y, after: scan-completed }', /"then" is missing/);
 expectProblem('an unknown retention action', [['then: erase }\n  analytics', 'then: shred }\n  analytics']], 'purposes.provide-scan.retention.then', 'then: shred', /"shred" is not allowed/);
 
+// Dates of birth: what until-age retention counts from.
+expectProblem('a birth-date that is not a date', [['type: long-text }', 'type: long-text, birth-date: true }']], 'collection.scan-request.fields["clinical.area"].type', 'type: long-text, birth-date: true', /birth-date field must have type date/);
+expectProblem(
+  'an until-age rule on a form whose date field is not marked as the birth date',
+  [['    retention: { keep: P8Y, after: scan-completed, then: erase }', '    retention: { keep: P8Y, after: scan-completed, until-age: 25, then: erase }'], ['      clinical.area:', '      patient.dob: { data: contact, type: date }\n      clinical.area:']],
+  'collection.scan-request.fields',
+  '      patient.name:',
+  /mark the date-of-birth field with "birth-date: true"/,
+  'warning',
+);
+
 // Cookies: non-essential ones need a consent purpose.
 expectProblem('a non-essential cookie on a non-consent purpose', [['purpose: analytics, lasts', 'purpose: provide-scan, lasts']], 'cookies.ga.purpose', 'purpose: provide-scan, lasts', /needs consent/);
 expectProblem('a cookie on an undeclared purpose', [['purpose: analytics, lasts', 'purpose: analytic, lasts']], 'cookies.ga.purpose', 'purpose: analytic, lasts', /cookie purpose "analytic"/);

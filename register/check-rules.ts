@@ -169,10 +169,16 @@ export function checkRules(r: RegisterData): RuleProblem[] {
         if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.consent}" does not declare the ${f.channel} channel`);
         if (f.required) error([...fp, 'required'], 'consent must be freely given: a consent checkbox cannot be required (no pre-ticked or mandatory boxes)');
       } else if (f.channel) error([...fp, 'channel'], '"channel" only applies to consent checkboxes');
+      if (f['birth-date'] && f.type !== 'date') error([...fp, 'type'], 'a birth-date field must have type date');
       if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');
       if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
     }
     if (Object.keys(c.fields).length === 0) error([...at, 'fields'], 'a collection point must declare at least one field');
+    if (Object.values(c.fields).filter((f) => f['birth-date']).length > 1) error([...at, 'fields'], 'at most one field of a collection point can be the birth-date');
+    const untilAge = validPurposes.filter((p) => r.purposes[p]!.retention['until-age']);
+    if (untilAge.length > 0 && !Object.values(c.fields).some((f) => f['birth-date']) && Object.values(c.fields).some((f) => f.type === 'date')) {
+      warn([...at, 'fields'], `${untilAge.join(', ')} keep${untilAge.length === 1 ? 's' : ''} data until an age: mark the date-of-birth field with "birth-date: true" so the date can be worked out`);
+    }
     for (const p of validPurposes) {
       if (r.purposes[p]!.basis === 'consent' && !Object.values(c.fields).some((f) => f.consent === p)) {
         warn([...at, 'purposes'], `"${p}" is based on consent, but this form has no checkbox giving it (add a boolean field with "consent: ${p}")`);

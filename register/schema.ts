@@ -288,6 +288,8 @@ const Field = z.strictObject({
   consent: Key.optional(),
   /** With `consent`: the marketing channel the consent covers (email, sms, phone...). */
   channel: z.enum(MARKETING_CHANNELS).optional(),
+  /** A date field holding the person's date of birth: what "until-age" retention counts from. */
+  'birth-date': z.literal(true).optional(),
 });
 export type Field = z.infer<typeof Field>;
 

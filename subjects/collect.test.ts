@@ -6,6 +6,7 @@ import { verifyAuditChain } from '../audit/verify-audit-chain.ts';
 import { openValue } from '../crypto/seal.ts';
 import { getSubjectKey } from '../crypto/subject-keys.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { mergeSubjects } from './merge-subjects.ts';
 import { countRows } from './subjects-store.ts';
 
 let t: TestApp;
@@ -108,6 +109,22 @@ test('an unknown collection point is a coded 404; a non-object body a coded 400'
   const xml = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: '<a/>', headers: { 'content-type': 'application/xml' } });
   assert.equal(xml.statusCode, 415);
   assert.equal(xml.json().error.code, 'unsupported_media_type');
+});
+
+test('a consent given before two records of one person were merged still counts for them', async () => {
+  const given = await post('enquiry-form', { name: 'Lee Park', email: 'lee@example.com', message: 'Newsletter please', marketing: 'yes' }, true);
+  const other = await post('enquiry-form', { name: 'Lee Park', email: 'lee.work@example.com', message: 'Opening hours?' });
+  assert.equal(given.statusCode, 201, given.body);
+  assert.equal(other.statusCode, 201, other.body);
+  const purposesOfLatest = async () => {
+    const again = await post('enquiry-form', { name: 'Lee Park', email: 'lee.work@example.com', message: 'And on Sundays?' });
+    assert.equal(again.statusCode, 201, again.body);
+    const named = await t.db.kysely.selectFrom('record').select('purposes').where('id', 'in', again.json().recordIds).where('field', '=', 'name').executeTakeFirstOrThrow();
+    return named.purposes;
+  };
+  assert.deepEqual(await purposesOfLatest(), ['enquiries'], 'before the merge, the work address gave no consent');
+  await mergeSubjects(t, { from: given.json().subjectId, into: other.json().subjectId, actor: 'staff:test' });
+  assert.deepEqual(await purposesOfLatest(), ['enquiries', 'marketing-consent'], 'after it, the consent given under the other address counts');
 });
 
 test('a consent purpose only gets data when the person ticks its box, and the consent is recorded', async () => {

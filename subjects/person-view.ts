@@ -10,6 +10,7 @@ import { getSubjectKey } from '../crypto/subject-keys.ts';
 import type { Db } from '../db/connect.ts';
 import { phraseKeep, phraseRetention } from '../documents/phrase-retention.ts';
 import { pickText } from '../documents/pick-text.ts';
+import { ordinal } from '../documents/strings-en.ts';
 import type { Register } from '../register/load-register.ts';
 import { DURATION_PATTERN } from '../register/schema.ts';
 import { getSubjectOverview } from './subjects-store.ts';
@@ -85,6 +86,7 @@ export async function personView(
       );
     }
 
+    const birthDate = birthDateOf(register, overview.records, (r) => (r.value_sealed !== null ? (reveal && dek ? openValue(dek, r.value_sealed, r.id) : null) : r.value_text));
     const groups = new Map<string, PurposeGroup>();
     for (const r of overview.records) {
       const sealed = r.value_sealed !== null;
@@ -114,7 +116,7 @@ export async function personView(
           channel: r.channel,
           collectedAt: isoDay(r.collected_at),
           receivedAt: r.received_at ? isoDay(r.received_at) : null,
-          keepUntil: keepUntil(register, p, r.retention_event, r.retention_starts_at, r.collected_at),
+          keepUntil: keepUntil(register, p, r.retention_event, r.retention_starts_at, r.collected_at, birthDate),
         });
       });
     }
@@ -134,18 +136,55 @@ export async function personView(
   });
 }
 
-/** When a record's retention for one purpose runs out, from the register's rule and the record's dates. */
-export function keepUntil(register: Register, purposeKey: string, recordEvent: string, startsAt: Date | string | null, collectedAt: Date | string): string {
+/**
+ * The person's date of birth: the latest value of a field the register marks `birth-date`, when it can be read
+ * (a sealed one only when the values are revealed). What "until-age" retention counts from.
+ */
+function birthDateOf<R extends { collection_point: string | null; field: string; collected_at: Date | string; state: string }>(
+  register: Register,
+  records: readonly R[],
+  valueOf: (r: R) => string | null,
+): Date | null {
+  const marked = records
+    .filter((r) => r.state !== 'erased' && r.collection_point !== null && register.collection[r.collection_point]?.fields[r.field]?.['birth-date'])
+    .sort((a, b) => new Date(b.collected_at).getTime() - new Date(a.collected_at).getTime());
+  for (const r of marked) {
+    const value = valueOf(r);
+    if (value && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return new Date(`${value}T00:00:00Z`);
+  }
+  return null;
+}
+
+/**
+ * When a record's retention for one purpose runs out, from the register's rule, the record's dates and (for rules
+ * that keep data until an age) the person's date of birth.
+ */
+export function keepUntil(
+  register: Register,
+  purposeKey: string,
+  recordEvent: string,
+  startsAt: Date | string | null,
+  collectedAt: Date | string,
+  birthDate: Date | null = null,
+): string {
   const purpose = register.purposes[purposeKey];
   if (!purpose) return 'no rule: the purpose is no longer in the register';
   const rule = purpose.retention;
   const phrase = phraseRetention(register, rule, 'en');
   if (!DURATION_PATTERN.test(rule.keep)) return phrase;
+  const age = rule['until-age'];
+  const birthday = age && birthDate ? addDuration(birthDate, { years: age, months: 0, weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 }) : null;
   const after = rule.after ?? 'collected';
   const start = after === 'collected' ? collectedAt : after === recordEvent ? startsAt : null;
-  if (!start) return `${phraseKeep(register, rule, 'en')} (that event has not happened yet)`;
+  if (!start) {
+    const pending = `${phraseKeep(register, rule, 'en')} (that event has not happened yet)`;
+    // A birthday already behind the person when the data came in sets no bound worth showing.
+    return birthday && birthday > new Date(collectedAt) ? `not before ${isoDay(birthday)}, the ${ordinal(age!)} birthday; ${pending}` : pending;
+  }
   const until = addDuration(new Date(start), rule.keep);
-  return `${isoDay(until)}${rule['until-age'] ? ` at the earliest (${phrase})` : ` (${phrase})`}`;
+  if (!age) return `${isoDay(until)} (${phrase})`;
+  if (!birthday) return `${isoDay(until)} at the earliest (${phrase}; the date of birth is not known here)`;
+  return `${isoDay(birthday > until ? birthday : until)} (${phrase})`;
 }
 
 function isoDay(d: Date | string): string {

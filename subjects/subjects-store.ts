@@ -44,22 +44,25 @@ export async function lockKnownSubjects(trx: Transaction<Tables>, ids: readonly 
   return rows.length === new Set(ids).size && rows.every((r) => r.merged_into === null);
 }
 
-/** For each subject, the purposes whose latest consent event is "given". */
+/**
+ * For each subject, the purposes whose latest consent event is "given". Consents of people merged into a subject
+ * count as its own: the ledger is append-only, so their events keep the old id, and merges are followed here.
+ */
 export async function consentedPurposesOf(ex: Executor, subjectIds: readonly string[], purposes: readonly string[]): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
   if (subjectIds.length === 0 || purposes.length === 0) return out;
-  const rows = await ex
-    .selectFrom('consent_event')
-    .select(['subject_id', 'purpose', 'state'])
-    .distinctOn(['subject_id', 'purpose'])
-    .where('subject_id', 'in', [...subjectIds])
-    .where('purpose', 'in', [...purposes])
-    .orderBy('subject_id')
-    .orderBy('purpose')
-    .orderBy('at', 'desc')
-    .execute();
+  const { rows } = await sql<{ subject_id: string; purpose: string; state: string }>`
+    WITH RECURSIVE family(root, id) AS (
+      SELECT s.id, s.id FROM subject s WHERE s.id = ANY(${[...subjectIds]}::uuid[])
+      UNION ALL
+      SELECT f.root, s.id FROM subject s JOIN family f ON s.merged_into = f.id
+    )
+    SELECT DISTINCT ON (f.root, c.purpose) f.root::text AS subject_id, c.purpose, c.state
+    FROM consent_event c JOIN family f ON c.subject_id = f.id
+    WHERE c.purpose = ANY(${[...purposes]}::text[])
+    ORDER BY f.root, c.purpose, c.at DESC, c.id`.execute(ex);
   for (const r of rows) {
-    if (r.state !== 'given' || !r.subject_id) continue;
+    if (r.state !== 'given') continue;
     let set = out.get(r.subject_id);
     if (!set) out.set(r.subject_id, (set = new Set()));
     set.add(r.purpose);

@@ -54,6 +54,18 @@ test('the person page groups records by purpose with basis, source, dates and re
   assert.equal(reveal.statusCode, 403);
 });
 
+test('a child\'s health records show their 25th birthday as the earliest end, read from the date of birth given', async () => {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/collect/scan-request',
+    payload: { 'patient.name': 'Tom Lovelace', 'patient.dob': '2015-06-30', 'patient.phone': '020 7946 0556', 'scan.type': 'CBCT (cone beam CT)', 'scan.area': 'Lower jaw' },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  const staff = await t.signedIn('staff');
+  const page = await staff.request({ url: `/console/people/${res.json().subjectId}` });
+  assert.match(page.body, /not before 2040-06-30, the 25th birthday; 8 years after your scan is completed/);
+});
+
 test('a DPO opens sealed values and the read is audited with the record ids', async () => {
   const dpo = await t.signedIn('dpo');
   const before = await t.db.kysely.selectFrom('audit_event').select('id').where('action', '=', 'record.read-sealed').execute();
