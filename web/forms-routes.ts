@@ -18,6 +18,11 @@ import {
   visitorSessionConfig,
   type VisitorSessionConfig,
 } from '../visitors/visitor-sessions.ts';
+import { NewSessionLimit } from '../visitors/new-session-limit.ts';
+
+/** New visitor sessions one network (IPv4 /24, IPv6 /48) may open per window; see visitors/new-session-limit.ts. */
+export const NEW_SESSIONS_PER_NETWORK = 30;
+const NEW_SESSIONS_WINDOW_MS = 10 * 60_000;
 
 const eta = new Eta({ views: fileURLToPath(new URL('./templates/', import.meta.url)), autoEscape: true, cache: true });
 
@@ -43,6 +48,7 @@ export async function formsRoutes(app: FastifyInstance, { deps, https }: { deps:
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody, { bodyLimit: 64 * 1024 });
   const { register } = deps;
   const sessions = visitorSessionConfig(register);
+  const newSessions = new NewSessionLimit({ max: NEW_SESSIONS_PER_NETWORK, windowMs: NEW_SESSIONS_WINDOW_MS });
 
   for (const [key, point] of Object.entries(register.collection)) {
     // Forms staff fill in (post, phone, email) are not published.
@@ -84,12 +90,16 @@ export async function formsRoutes(app: FastifyInstance, { deps, https }: { deps:
       Object.entries(body).filter(([name, value]) => Object.hasOwn(point.fields, name) && !isSealed(register, point.fields[name]!.data) && value.isWellFormed() && !value.includes('\u0000')),
     );
     let token = req.cookies[config.cookieName];
-    const data = (token ? await loadVisitorSession(deps.db, token, deps.clock) : null) ?? {};
-    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) token = newVisitorToken();
-    await saveVisitorSession(deps.db, token, { ...data, [draftKey]: draft }, config, deps.clock);
+    const existing = token ? await loadVisitorSession(deps.db, token, deps.clock) : null;
+    if (!existing) {
+      // A new session only to keep something, and only as many per network as a person could plausibly need.
+      if (Object.keys(draft).length === 0 || !newSessions.allow(req.ip, deps.clock.now())) return;
+      token = newVisitorToken();
+    }
+    await saveVisitorSession(deps.db, token!, { ...existing, [draftKey]: draft }, config, deps.clock);
     const cookie = register.cookies[register.service['visitor-session']!.cookie];
     const maxAge = cookie && cookie.lasts !== 'session' ? durationSeconds(cookie.lasts) : undefined;
-    reply.setCookie(config.cookieName, token, { path: '/forms', httpOnly: true, sameSite: 'lax', secure: https, ...(maxAge ? { maxAge } : {}) });
+    reply.setCookie(config.cookieName, token!, { path: '/forms', httpOnly: true, sameSite: 'lax', secure: https, ...(maxAge ? { maxAge } : {}) });
   }
 }
 
