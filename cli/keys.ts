@@ -1,9 +1,12 @@
-// `custodian keys status|rotate`: which master keys wrap the subject data keys, and master key rotation.
+// `custodian keys status|rotate|shred`: which master keys wrap the subject data keys, master key rotation, and
+// crypto-shredding one person.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { checkpointKeysOf } from '../audit/checkpoint.ts';
 import { systemClock } from '../core/clock.ts';
 import { keyStatus } from '../crypto/key-status.ts';
 import { KEYRING_RECHECK_MS, loadKeyring, MASTER_KEY_ENV, type Keyring } from '../crypto/keyring.ts';
 import { rotateMasterKey } from '../crypto/rotate-master-key.ts';
+import { shredSubject } from '../crypto/shred-subject.ts';
 import { openMigratedDb, registerFingerprint, withDataOptions, type DataOptions } from './shared-options.ts';
 
 interface RotateOptions extends DataOptions {
@@ -101,6 +104,40 @@ const rotateCommand = withDataOptions(new Command('rotate').description('Rotate 
     }
   });
 
+interface ShredOptions extends DataOptions {
+  subject: string;
+}
+
+const SHRED_HELP = `
+Destroys the person's data key at once: their sealed values can no longer be opened, here or in any copy of the
+database made from now on. Their sealed records are marked erased; the shred is in the audit trail. Plain (unsealed)
+values are not touched: erasing those is a separate step.
+Backups made before now still hold the data key, wrapped by the current master key. The erasure reaches them when
+that master key is retired (\`custodian keys rotate --retire-old\`, or removing it from ${MASTER_KEY_ENV}); from then on
+no sealed value in those older backups can be opened, anyone's, so time the rotation to your backup retention.`;
+
+const shredCommand = withDataOptions(new Command('shred').description("Crypto-shred one person: destroy their data key so their sealed values can never be opened again"))
+  .requiredOption('--subject <id>', 'the subject id (from the console person page)')
+  .addHelpText('after', SHRED_HELP)
+  .action(async (opts: ShredOptions) => {
+    const keyring = openKeyring(opts);
+    const db = await openMigratedDb(opts, out);
+    try {
+      const result = await shredSubject(
+        db,
+        { subjectId: opts.subject, actor: 'system:cli' },
+        { clock: systemClock, fingerprint: registerFingerprint(opts), checkpointKeys: checkpointKeysOf(keyring) },
+      );
+      if (!result.shredded) out(`subject ${opts.subject}: the data key was already destroyed; nothing changed`);
+      else {
+        out(`subject ${opts.subject}: data key destroyed; ${result.records} sealed record${result.records === 1 ? '' : 's'} can no longer be opened`);
+        out('Backups made before now still hold this key until the current master key is retired: see `custodian keys shred --help`.');
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
 const statusCommand = withDataOptions(new Command('status').description('Show the active master key and how many subject data keys each master key wraps')).action(
   async (opts: DataOptions) => {
     const keyring = openKeyring(opts);
@@ -123,6 +160,7 @@ const statusCommand = withDataOptions(new Command('status').description('Show th
 );
 
 export const keysCommand = new Command('keys')
-  .description('Master keys and subject data keys: status, rotation')
+  .description('Master keys and subject data keys: status, rotation, shredding')
   .addCommand(statusCommand)
-  .addCommand(rotateCommand);
+  .addCommand(rotateCommand)
+  .addCommand(shredCommand);

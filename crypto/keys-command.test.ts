@@ -1,4 +1,4 @@
-// `custodian keys status|rotate` end to end: a real process on an embedded database in a temporary data folder.
+// `custodian keys status|rotate|shred` end to end: a real process on an embedded database in a temporary data folder.
 // (It sits in crypto/ rather than beside cli/keys.ts only because of who owns which folder today.)
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -100,4 +100,27 @@ test('rotate --help explains what happens with env keys', async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /With CUSTODIAN_MASTER_KEY/);
   assert.match(help.stdout, /openssl rand -base64 32/);
+});
+
+test('keys shred destroys one person\'s data key, once, and says what it means for backups', async () => {
+  const victim = sealed[0]!;
+  const shred = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir]);
+  assert.equal(shred.code, 0, shred.stderr);
+  assert.match(shred.stdout, /data key destroyed; 0 sealed records can no longer be opened/); // these test values live outside the record table
+  assert.match(shred.stdout, /Backups made before now still hold this key until the current master key is retired/);
+  const twice = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir]);
+  assert.match(twice.stdout, /already destroyed; nothing changed/);
+  const unknown = await custodian(['keys', 'shred', '--subject', randomUUID(), '--data', dataDir]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /\[not_found\]/);
+  const status = await custodian(['keys', 'status', '--data', dataDir]);
+  assert.match(status.stdout, /shredded \(erased subjects\): 1/);
+  const db = await connect({ dataDir });
+  try {
+    assert.equal(await getSubjectKey(db.kysely, loadKeyring({ env: {}, dataDir, createIfMissing: false }).keyring, victim.subjectId), null);
+    const audited = await db.kysely.selectFrom('audit_event').select('actor').where('action', '=', 'subject.key-shred').where('subject_id', '=', victim.subjectId).execute();
+    assert.deepEqual(audited.map((a) => a.actor), ['system:cli']);
+  } finally {
+    await db.close();
+  }
 });
