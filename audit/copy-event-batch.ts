@@ -18,8 +18,8 @@ export interface EventBatch {
   linksTo(i: number, prev: Uint8Array): boolean;
   /** Whether the stored hash is SHA-256(prev || canonical text of the stored content). */
   hashVerifies(i: number, prev: Uint8Array, partition: string): boolean;
-  /** The stored hash; valid until the next batch is read (copy it to keep it). */
-  hash(i: number): Uint8Array;
+  /** Copies the stored hash (32 bytes) into `into`. */
+  copyHash(i: number, into: Uint8Array): void;
 }
 
 /** The columns, in the order the COPY selects them. */
@@ -64,25 +64,24 @@ export class CopyEventBatch implements EventBatch {
   }
 
   linksTo(i: number, prev: Uint8Array): boolean {
-    const s = this.#start(i, PREV);
-    return this.#length(i, PREV) === 32 && this.#t.buf.compare(prev, 0, 32, s, s + 32) === 0;
+    return sameBytes(this.#t.buf, this.#start(i, PREV), prev, this.#length(i, PREV));
   }
 
-  hash(i: number): Uint8Array {
+  copyHash(i: number, into: Uint8Array): void {
     const s = this.#start(i, HASH);
-    return this.#t.buf.subarray(s, s + this.#length(i, HASH));
+    into.set(this.#t.buf.subarray(s, s + 32));
   }
 
   hashVerifies(i: number, prev: Uint8Array, partition: string): boolean {
-    const { buf } = this.#t;
-    const length = (f: number) => this.#length(i, f);
-    const start = (f: number) => this.#start(i, f);
+    const { buf, starts, lengths } = this.#t;
+    const base = i * COPY_FIELDS;
+    const start = (f: number) => starts[base + f]!;
+    const length = (f: number) => lengths[base + f]!;
     // Room for the worst case: every text byte escaped as \u00XX, every record id, the detail as text.
-    const records = length(RECORDS) > 0 ? length(RECORDS) : 0;
-    const need = 64 + 256 + 6 * (length(ACTOR) + length(ACTION) + Math.max(0, length(PURPOSE)) + Math.max(0, length(FINGERPRINT))) + 2 * records + 6 * length(DETAIL);
+    const need = 64 + 256 + 6 * (length(ACTOR) + length(ACTION) + Math.max(0, length(PURPOSE)) + Math.max(0, length(FINGERPRINT))) + 2 * Math.max(0, length(RECORDS)) + 6 * length(DETAIL);
     if (out.length < need) out = Buffer.allocUnsafe(need * 2);
 
-    out.set(prev.subarray(0, 32), 0);
+    out.set(prev, 0);
     let prefix = prefixes.get(partition);
     if (!prefix) {
       if (prefixes.size > 1024) prefixes.clear();
@@ -120,17 +119,25 @@ export class CopyEventBatch implements EventBatch {
     n = writeJsonText(buf, start(FINGERPRINT), length(FINGERPRINT), n);
     out[n++] = COMMA;
     // jsonb's binary form: a version byte, then its text.
-    const detail = canonicalDetailBytes(buf, start(DETAIL) + 1, start(DETAIL) + length(DETAIL), n);
+    const detailStart = start(DETAIL) + 1;
+    const detailEnd = start(DETAIL) + length(DETAIL);
+    const detail = canonicalDetailBytes(buf, detailStart, detailEnd, n);
     if (detail < 0) {
-      const text = canonicalDetailText(buf.toString('utf8', start(DETAIL) + 1, start(DETAIL) + length(DETAIL)));
+      const text = canonicalDetailText(buf.toString('utf8', detailStart, detailEnd));
       if (text === null) return false;
-      if (out.length < n + text.length * 3 + 2) return false; // cannot happen: room was made above
       n += out.write(text, n, 'utf8');
     } else n = detail;
     out[n++] = 0x5d; // ]
     const h = start(HASH);
     return length(HASH) === 32 && hash('sha256', out.subarray(0, n), 'binary') === buf.toString('binary', h, h + 32);
   }
+}
+
+/** Whether `buf[p, p + length)` holds the same bytes as `other` (short runs: a loop beats a native call). */
+function sameBytes(buf: Buffer, p: number, other: Uint8Array, length: number): boolean {
+  if (other.length !== length) return false;
+  for (let k = 0; k < length; k++) if (buf[p + k] !== other[k]) return false;
+  return true;
 }
 
 function writeUuid(buf: Buffer, p: number, n: number): number {
@@ -239,7 +246,7 @@ export function canonicalDetailBytes(buf: Buffer, p: number, end: number, n: num
   for (let a = 1; a < count; a++) {
     const pair = pairs[a]!;
     let b = a - 1;
-    while (b >= 0 && buf.compare(buf, pair.key, pair.keyEnd, pairs[b]!.key, pairs[b]!.keyEnd) > 0) {
+    while (b >= 0 && keyAfter(buf, pairs[b]!, pair)) {
       pairs[b + 1] = pairs[b]!;
       b--;
     }
@@ -257,6 +264,17 @@ export function canonicalDetailBytes(buf: Buffer, p: number, end: number, n: num
   }
   out[n++] = 0x7d;
   return n;
+}
+
+/** Whether key a sorts after key b (bytewise; keys here are ASCII). */
+function keyAfter(buf: Buffer, a: { key: number; keyEnd: number }, b: { key: number; keyEnd: number }): boolean {
+  const la = a.keyEnd - a.key;
+  const lb = b.keyEnd - b.key;
+  for (let k = 0; k < la && k < lb; k++) {
+    const d = buf[a.key + k]! - buf[b.key + k]!;
+    if (d !== 0) return d > 0;
+  }
+  return la > lb;
 }
 
 /** For tests: the canonical detail bytes of a jsonb text, or null when it takes the parsing path. */

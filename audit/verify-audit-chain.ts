@@ -199,8 +199,8 @@ class RowEventBatch implements EventBatch {
     return Buffer.compare(this.#rows[i]!.prev_hash, prev) === 0;
   }
 
-  hash(i: number): Uint8Array {
-    return this.#rows[i]!.hash;
+  copyHash(i: number, into: Uint8Array): void {
+    into.set(this.#rows[i]!.hash.subarray(0, 32));
   }
 
   hashVerifies(i: number, prev: Uint8Array, partition: string): boolean {
@@ -267,7 +267,7 @@ export async function verifyPartition(
   }
 
   let expected = 1;
-  let prev: Uint8Array = GENESIS;
+  const prev = new Uint8Array(32); // the genesis link: 32 zero bytes
   let lastId: string | null = null;
   for await (const batch of source.events(partition)) {
     let last = -1;
@@ -282,15 +282,12 @@ export async function verifyPartition(
         return bad(good, seq, batch.id(i), `prev_hash does not link to event #${seq - 1}: events were removed, reordered or inserted`);
       }
       if (!batch.hashVerifies(i, prev, partition)) return bad(good, seq, batch.id(i), 'the hash does not match the content: the event was edited');
-      prev = batch.hash(i);
+      batch.copyHash(i, prev);
       last = i;
       expected++;
       if (expected % 10_000 === 0) opts.onProgress?.({ partition, events: eventsBefore + expected - 1, partitions: partitionsBefore + 1 });
     }
-    if (last >= 0) {
-      lastId = batch.id(last);
-      prev = Uint8Array.prototype.slice.call(prev); // a copy: the batch's buffer is not kept past the batch
-    }
+    if (last >= 0) lastId = batch.id(last);
   }
 
   const count = expected - 1;
@@ -303,4 +300,3 @@ export async function verifyPartition(
   return { events: count, exists: true };
 }
 
-const GENESIS = new Uint8Array(32);
