@@ -92,6 +92,9 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
     max: poolSize,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle connection the server closed (a restart, an administrator's pg_terminate_backend) is reported here;
+  // the pool has already dropped it and the next query opens a new one. Unheard, the event would end the process.
+  pool.on('error', () => {});
   const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(kysely);

@@ -66,3 +66,14 @@ test('closing the batcher answers every accepted submission before its writer st
   const stored = await t.db.kysely.selectFrom('record').select('id').where('id', 'in', ids).execute();
   assert.equal(stored.length, ids.length);
 });
+
+test('a database the writer thread cannot reach fails each submission with database_unavailable, and the next batch tries again', async () => {
+  const unreachable = new CollectWriterThread(deps, { url: 'postgres://postgres@127.0.0.1:1/none', schema: undefined, poolSize: 1 });
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(unreachable.write([prepared(200 + attempt)]), (e: unknown) => e instanceof CustodianError && e.code === 'database_unavailable' && e.status === 503);
+    }
+  } finally {
+    await unreachable.close();
+  }
+});

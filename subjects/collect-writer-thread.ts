@@ -30,6 +30,8 @@ export type SentError =
 export type SentOutcome = { readonly ok: true; readonly result: CollectResult } | { readonly ok: false; readonly error: SentError };
 
 export type WriterReply = { readonly id: number; readonly outcomes: readonly SentOutcome[] } | { readonly id: number; readonly failure: SentError };
+/** The writer thread could not start (the database is unreachable); it ends after saying so. */
+export type WriterFatal = { readonly fatal: SentError };
 
 export interface WriterThreadOptions {
   readonly url: string;
@@ -124,7 +126,11 @@ export class CollectWriterThread implements BatchWriter {
     });
     // The HTTP server keeps the process alive while it serves; an idle writer thread must not.
     worker.unref();
-    worker.on('message', (reply: WriterReply) => {
+    worker.on('message', (reply: WriterReply | WriterFatal) => {
+      if ('fatal' in reply) {
+        fail(receiveError(reply.fatal));
+        return;
+      }
       const waiting = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       waiting?.resolve(reply);

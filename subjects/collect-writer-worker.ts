@@ -6,11 +6,18 @@ import { masterKey } from '../crypto/master-key.ts';
 import { connect } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
 import { writeBatchOutcomes } from './collect-service.ts';
-import { sendError, type WriterReply, type WriterRequest } from './collect-writer-thread.ts';
+import { sendError, type WriterFatal, type WriterReply, type WriterRequest } from './collect-writer-thread.ts';
 
 const { url, schema, poolSize, register } = workerData as { url: string; schema: string | undefined; poolSize: number; register: Register };
 const port = parentPort!;
-const db = await connect({ url, schema, poolSize });
+// A database it cannot reach is said once, coded, and the thread ends: the next batch starts a new one.
+let db: Awaited<ReturnType<typeof connect>>;
+try {
+  db = await connect({ url, schema, poolSize });
+} catch (e) {
+  port.postMessage({ fatal: sendError(e) } satisfies WriterFatal);
+  process.exit(1);
+}
 let keyring: Keyring | undefined;
 let checkpointKeys: readonly Uint8Array[] = [];
 let inFlight = 0;
