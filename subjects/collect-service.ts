@@ -3,7 +3,8 @@
 // events are written in one transaction, so a 201 always means everything is stored.
 //
 // Submissions that arrive together are written together (write-submissions.ts, CollectBatcher): validation is per
-// submission, the database work is a handful of multi-row statements per batch.
+// submission, the database work is five round trips per batch whatever its size, on a writer thread on PostgreSQL
+// (collect-writer-thread.ts).
 import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Keyring } from '../crypto/keyring.ts';
