@@ -10,6 +10,7 @@ export const AUDIT_ACTIONS = [
   'subject.merge',
   'subject.erase',
   'subject.key-shred',
+  'subject.search',
   'disclosure',
   'consent.record',
   'auth.sign-in',
@@ -17,11 +18,15 @@ export const AUDIT_ACTIONS = [
   'auth.sign-out',
   'auth.locked',
   'auth.password-change',
+  'auth.password-change-failed',
   'staff.create',
   'staff.role-change',
   'staff.disable',
   'keys.rotate',
   'register.activate',
+  'visitor.draft',
+  'visitor.purge',
+  'access-log.purge',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,21 +1,23 @@
 // Appending: chains per partition and month, batches, concurrency, transactions, and what detail may carry.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { fixedClock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
-import { appendAuditEvent, appendAuditEvents, type AuditContext } from './append-audit-event.ts';
+import { testAuditor } from '../test/helpers/test-keyring.ts';
+import type { AuditInput } from './auditor.ts';
 import { GENESIS_HASH_HEX } from './canonical-event.ts';
 import { auditPartition } from './partition.ts';
-import { verifyAuditChain } from './verify-audit-chain.ts';
+import { verifyAuditChain } from './verify/verify-audit-chain.ts';
 
 let db: Db;
-const key = randomBytes(32);
 const fingerprint = 'a'.repeat(64);
-const ctxAt = (iso: string): AuditContext => ({ clock: fixedClock(iso), fingerprint, checkpointKey: key });
+const auditor = testAuditor(fixedClock('2025-01-01T00:00:00Z'), undefined, fingerprint);
+const key = auditor.checkpointKeys();
+const ctxAt = (iso: string) => new Date(iso);
 
 before(async () => {
   db = await openTestDb();
@@ -62,12 +64,12 @@ test('events chain per partition and per month: seq from 1, genesis link, each l
   const bob = randomUUID();
   const recA = randomUUID().toUpperCase();
   const recB = randomUUID();
-  const first = await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId: alice, recordIds: [recA, recB, recA], purpose: 'care', detail: { field: 'referral.reason', count: 2, urgent: true, note: null } }, ctxAt('2025-01-31T23:59:59.999Z'));
-  const second = await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'record.read-sealed', subjectId: alice }, ctxAt('2025-01-31T23:59:59.999Z'));
+  const first = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId: alice, recordIds: [recA, recB, recA], purpose: 'care', detail: { field: 'referral.reason', count: 2, urgent: true, note: null } }, ctxAt('2025-01-31T23:59:59.999Z'));
+  const second = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.read-sealed', subjectId: alice }, ctxAt('2025-01-31T23:59:59.999Z'));
   // One millisecond later is February in UTC: a new chain, starting again at seq 1.
-  const feb = await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'record.update', subjectId: alice }, ctxAt('2025-02-01T00:00:00.000Z'));
+  const feb = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.update', subjectId: alice }, ctxAt('2025-02-01T00:00:00.000Z'));
   // New York evening of 31 January is already 1 February in UTC.
-  const febToo = await appendAuditEvent(db.kysely, { actor: 'staff:2', action: 'record.update', subjectId: bob }, ctxAt('2025-01-31T20:30:00-05:00'));
+  const febToo = await auditor.append(db.kysely, { actor: 'staff:2', action: 'record.update', subjectId: bob }, ctxAt('2025-01-31T20:30:00-05:00'));
 
   assert.equal(first.partition, auditPartition(new Date('2025-01-15T00:00:00Z'), alice, 'anyone'));
   assert.match(first.partition, /^2025-01\/\d{2}$/);
@@ -94,7 +96,7 @@ test('events chain per partition and per month: seq from 1, genesis link, each l
 test('a batch takes consecutive seqs per partition and returns them in input order', async () => {
   const subjects = [randomUUID(), randomUUID(), randomUUID()];
   const inputs = Array.from({ length: 30 }, (_, i) => ({ actor: 'system:import', action: 'record.create' as const, subjectId: subjects[i % 3]! }));
-  const appended = await appendAuditEvents(db.kysely, inputs, ctxAt('2025-03-10T10:00:00Z'));
+  const appended = await auditor.appendMany(db.kysely, inputs, ctxAt('2025-03-10T10:00:00Z'));
   assert.equal(appended.length, 30);
   for (const s of subjects) {
     const partition = auditPartition(new Date('2025-03-10T10:00:00Z'), s, 'x');
@@ -114,13 +116,13 @@ test('twenty transactions appending in parallel, to shared and separate partitio
     Array.from({ length: 20 }, (_, i) =>
       db.kysely.transaction().execute(async (trx) => {
         if (i % 2 === 0) {
-          await appendAuditEvent(trx, { actor: `staff:${i}`, action: 'record.read-sealed', subjectId: shared }, ctx);
-          await appendAuditEvent(trx, { actor: `staff:${i}`, action: 'record.export', subjectId: shared }, ctx);
+          await auditor.append(trx, { actor: `staff:${i}`, action: 'record.read-sealed', subjectId: shared }, ctx);
+          await auditor.append(trx, { actor: `staff:${i}`, action: 'record.export', subjectId: shared }, ctx);
           return;
         }
         // Batches over several partitions, listed in different orders: heads are locked in one sorted order.
         const subjects = i % 4 === 1 ? [randomUUID(), shared, randomUUID()] : [shared, randomUUID(), randomUUID()].reverse();
-        await appendAuditEvents(trx, subjects.flatMap((subjectId) => [
+        await auditor.appendMany(trx, subjects.flatMap((subjectId) => [
           { actor: `staff:${i}`, action: 'record.update' as const, subjectId },
           { actor: `staff:${i}`, action: 'record.read-sealed' as const, subjectId },
         ]), ctx);
@@ -138,7 +140,7 @@ test('twenty transactions appending in parallel, to shared and separate partitio
 test('a rolled-back transaction leaves no event and no head change', async () => {
   const subject = randomUUID();
   const ctx = ctxAt('2025-05-05T05:05:05Z');
-  const kept = await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId: subject }, ctx);
+  const kept = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId: subject }, ctx);
   const headBefore = await headOf(kept.partition);
   const fresh = randomUUID();
   const freshPartition = auditPartition(new Date('2025-06-01T00:00:00Z'), fresh, 'x');
@@ -146,8 +148,8 @@ test('a rolled-back transaction leaves no event and no head change', async () =>
 
   await assert.rejects(
     db.kysely.transaction().execute(async (trx) => {
-      await appendAuditEvent(trx, { actor: 'staff:1', action: 'record.delete', subjectId: subject }, ctx);
-      await appendAuditEvent(trx, { actor: 'staff:1', action: 'record.delete', subjectId: fresh }, ctxAt('2025-06-01T00:00:00Z'));
+      await auditor.append(trx, { actor: 'staff:1', action: 'record.delete', subjectId: subject }, ctx);
+      await auditor.append(trx, { actor: 'staff:1', action: 'record.delete', subjectId: fresh }, ctxAt('2025-06-01T00:00:00Z'));
       throw new Error('the change being audited failed');
     }),
     /the change being audited failed/,
@@ -163,8 +165,8 @@ test('a rolled-back transaction leaves no event and no head change', async () =>
 test('detail and actor refuse anything that could be personal text, and nothing is written', async () => {
   const subject = randomUUID();
   const ctx = ctxAt('2025-07-07T07:07:07Z');
-  const refused = async (input: Parameters<typeof appendAuditEvent>[1], message: RegExp) => {
-    await assert.rejects(appendAuditEvent(db.kysely, input, ctx), (e: unknown) => {
+  const refused = async (input: AuditInput, message: RegExp) => {
+    await assert.rejects(auditor.append(db.kysely, input, ctx), (e: unknown) => {
       assert.ok(e instanceof CustodianError);
       assert.equal(e.code, 'audit_input_invalid');
       assert.match(e.message, message);
@@ -189,7 +191,7 @@ test('detail and actor refuse anything that could be personal text, and nothing 
 
 test('unusual but valid values survive the round trip through the database and still verify', async () => {
   const detail = { code: 'a"b\\c', unicode: 'ø→😀', big: 1e21, small: 1e-7, frac: 0.1 + 0.2, neg: -0, empty: '', no: false };
-  const appended = await appendAuditEvent(
+  const appended = await auditor.append(
     db.kysely,
     { actor: 'staff:Zoë', action: 'disclosure', subjectId: randomUUID(), purpose: 'überweisung', detail },
     ctxAt('2025-08-08T08:08:08.123Z'),

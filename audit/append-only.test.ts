@@ -1,24 +1,24 @@
 // The database itself refuses to rewrite history, whatever code or hand-written SQL tries.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { fixedClock } from '../core/clock.ts';
 import type { Db } from '../db/connect.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
-import { appendAuditEvent } from './append-audit-event.ts';
-import { verifyAuditChain } from './verify-audit-chain.ts';
+import { testAuditor } from '../test/helpers/test-keyring.ts';
+import { verifyAuditChain } from './verify/verify-audit-chain.ts';
 
 let db: Db;
-const key = randomBytes(32);
+const auditor = testAuditor(fixedClock('2025-09-01T10:00:00Z'));
+const key = auditor.checkpointKeys();
 let partition = '';
 
 before(async () => {
   db = await openTestDb();
-  const ctx = { clock: fixedClock('2025-09-01T10:00:00Z'), fingerprint: null, checkpointKey: key };
   const subjectId = randomUUID();
-  await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'subject.create', subjectId }, ctx);
-  partition = (await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId }, ctx)).partition;
+  await auditor.append(db.kysely, { actor: 'staff:1', action: 'subject.create', subjectId });
+  partition = (await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId })).partition;
 });
 after(async () => {
   await db.close();

@@ -13,8 +13,9 @@ import { keyFilePath, writeKeyFile } from '../crypto/key-file.ts';
 import { masterKey } from '../crypto/master-key.ts';
 import { connect, type Db } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
-import { appendAuditEvents, type AppendedAuditEvent } from './append-audit-event.ts';
-import { deriveCheckpointKey } from './checkpoint.ts';
+import { keyringOf } from '../crypto/keyring.ts';
+import { testAuditor } from '../test/helpers/test-keyring.ts';
+import type { AppendedAuditEvent } from './auditor.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const master = randomBytes(32);
@@ -42,14 +43,13 @@ const withKey = { CUSTODIAN_MASTER_KEY: master.toString('base64') };
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'custodian-audit-cli-'));
   events = await withDb(dataDir, (db) =>
-    appendAuditEvents(
+    testAuditor(fixedClock('2025-10-10T10:00:00Z'), keyringOf([masterKey('cli-test', master)])).appendMany(
       db.kysely,
       [
         { actor: 'staff:1', action: 'subject.create', subjectId: subject },
         { actor: 'staff:1', action: 'record.create', subjectId: subject, recordIds: [randomUUID()] },
         { actor: 'staff:1', action: 'record.read-sealed', subjectId: subject },
       ],
-      { clock: fixedClock('2025-10-10T10:00:00Z'), fingerprint: null, checkpointKey: deriveCheckpointKey(master) },
     ),
   );
 });

@@ -1,12 +1,12 @@
 // The staff console's view of the log: newest first, filtered, paged without gaps or repeats.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { fixedClock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
-import { appendAuditEvent, appendAuditEvents } from './append-audit-event.ts';
+import { testAuditor } from '../test/helpers/test-keyring.ts';
 import { queryAuditLog } from './query-audit-log.ts';
 
 let db: Db;
@@ -17,15 +17,15 @@ const record = randomUUID();
 before(async () => {
   db = await openTestDb();
   const clock = fixedClock('2025-01-30T09:00:00Z');
-  const ctx = { clock, fingerprint: 'c'.repeat(64), checkpointKey: randomBytes(32) };
+  const auditor = testAuditor(clock, undefined, 'c'.repeat(64));
   // One event for each of two subjects a day for five days, crossing a month (so more partitions), then a batch
   // whose events share one instant.
   for (let day = 0; day < 5; day++) {
-    await appendAuditEvent(db.kysely, { actor: 'staff:1', action: 'record.read-sealed', subjectId: alice, recordIds: [record], purpose: 'care', detail: { day } }, ctx);
-    await appendAuditEvent(db.kysely, { actor: 'staff:2', action: 'record.update', subjectId: bob, detail: { day } }, ctx);
+    await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.read-sealed', subjectId: alice, recordIds: [record], purpose: 'care', detail: { day } });
+    await auditor.append(db.kysely, { actor: 'staff:2', action: 'record.update', subjectId: bob, detail: { day } });
     clock.advance(24 * 3600_000);
   }
-  await appendAuditEvents(db.kysely, Array.from({ length: 4 }, (_, i) => ({ actor: 'system:import', action: 'record.create' as const, subjectId: alice, detail: { i } })), ctx);
+  await auditor.appendMany(db.kysely, Array.from({ length: 4 }, (_, i) => ({ actor: 'system:import', action: 'record.create' as const, subjectId: alice, detail: { i } })));
 });
 after(async () => {
   await db.close();

@@ -1,9 +1,11 @@
-// The audit log as the staff console reads it: newest first, filtered, paged by an opaque cursor.
-import { sql } from 'kysely';
+// The audit log as the staff console and `custodian audit log` read it: newest first, filtered, paged by an opaque
+// cursor.
 import { CustodianError } from '../core/errors.ts';
+import { isUuid } from '../core/ids.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditAction } from './actions.ts';
-import { AT_MICROS_SQL, type AuditDetail } from './canonical-event.ts';
+import { selectAuditLog } from './audit-store.ts';
+import type { AuditDetail } from './canonical-event.ts';
 
 export interface AuditLogFilters {
   subjectId?: string;
@@ -39,38 +41,27 @@ export interface AuditLogPage {
   next: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_(\d{1,18})_([0-9a-f-]{36})$/;
 
 export async function queryAuditLog(db: Db, filters: AuditLogFilters): Promise<AuditLogPage> {
   const limit = filters.limit;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CustodianError('bad_request', 'limit must be an integer from 1 to 1000');
-  if (filters.subjectId !== undefined && !UUID.test(filters.subjectId)) throw new CustodianError('bad_request', 'subjectId must be a uuid');
-
-  let q = db.kysely
-    .selectFrom('audit_event')
-    .select([
-      'id', 'partition', 'seq', 'actor', 'action', 'subject_id', 'record_ids', 'purpose', 'fingerprint', 'detail',
-      // Microseconds, so the cursor is exact even for events not written through Date.
-      sql<string>`${sql.raw(AT_MICROS_SQL)}`.as('at_text'),
-    ])
-    // A batch shares one instant: seq keeps its append order, id settles ties across partitions.
-    .orderBy('at', 'desc')
-    .orderBy('seq', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (filters.subjectId !== undefined) q = q.where('subject_id', '=', filters.subjectId.toLowerCase());
-  if (filters.actor !== undefined) q = q.where('actor', '=', filters.actor);
-  if (filters.action !== undefined) q = q.where('action', '=', filters.action);
-  if (filters.from !== undefined) q = q.where('at', '>=', filters.from);
-  if (filters.to !== undefined) q = q.where('at', '<', filters.to);
+  if (filters.subjectId !== undefined && !isUuid(filters.subjectId)) throw new CustodianError('bad_request', 'subjectId must be a uuid');
+  let before: { at: string; seq: string; id: string } | undefined;
   if (filters.before !== undefined) {
     const m = CURSOR.exec(filters.before);
     if (!m) throw new CustodianError('bad_request', 'before is not a cursor this log returned');
-    q = q.where(sql<boolean>`(at, seq, id) < (${m[1]}::timestamptz, ${m[2]}::bigint, ${m[3]}::uuid)`);
+    before = { at: m[1]!, seq: m[2]!, id: m[3]! };
   }
-
-  const rows = await q.execute();
+  const rows = await selectAuditLog(db.kysely, {
+    limit: limit + 1,
+    ...(filters.subjectId !== undefined ? { subjectId: filters.subjectId.toLowerCase() } : {}),
+    ...(filters.actor !== undefined ? { actor: filters.actor } : {}),
+    ...(filters.action !== undefined ? { action: filters.action } : {}),
+    ...(filters.from !== undefined ? { from: filters.from } : {}),
+    ...(filters.to !== undefined ? { to: filters.to } : {}),
+    ...(before ? { before } : {}),
+  });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

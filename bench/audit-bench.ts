@@ -4,11 +4,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { sql, type Kysely } from 'kysely';
-import { appendAuditEvent, appendAuditEvents, type AuditContext, type AuditInput } from '../audit/append-audit-event.ts';
-import { deriveCheckpointKey } from '../audit/checkpoint.ts';
+import { Auditor, type AuditInput } from '../audit/auditor.ts';
 import { auditPartition } from '../audit/partition.ts';
-import { verifyAuditChain } from '../audit/verify-audit-chain.ts';
+import { verifyAuditChain } from '../audit/verify/verify-audit-chain.ts';
 import { fixedClock } from '../core/clock.ts';
+import { keyringOf } from '../crypto/keyring.ts';
+import { masterKey } from '../crypto/master-key.ts';
 import { connect, type Db } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Tables } from '../db/tables.ts';
@@ -20,7 +21,7 @@ const BATCH = 1_000;
 const CONCURRENCY = 8;
 
 const at = new Date('2025-06-15T12:00:00Z');
-const ctx: AuditContext = { clock: fixedClock(at.toISOString()), fingerprint: 'b'.repeat(64), checkpointKey: deriveCheckpointKey(randomBytes(32)) };
+const auditor = new Auditor({ clock: fixedClock(at.toISOString()), fingerprint: 'b'.repeat(64), masterKeys: keyringOf([masterKey('bench-1', randomBytes(32))]) });
 
 /** A typical event: a staff member updates one record of a subject, with a small detail. */
 function eventInput(i: number): AuditInput {
@@ -43,7 +44,7 @@ async function insertPlain(db: Kysely<Tables>, rows: ReturnType<typeof plainRow>
   await sql`
     INSERT INTO bench_plain (partition, seq, id, at, actor, action, subject_id, record_ids, purpose, fingerprint, detail, prev_hash, hash)
     SELECT u.partition, u.seq, u.id, ${at.toISOString()}::timestamptz, u.actor, u.action, u.subject_id, u.record_ids::uuid[], 'care',
-           ${ctx.fingerprint}, u.detail::jsonb, decode(${fakeHash}, 'hex'), decode(${fakeHash}, 'hex')
+           ${auditor.fingerprint}, u.detail::jsonb, decode(${fakeHash}, 'hex'), decode(${fakeHash}, 'hex')
     FROM unnest(${col('partition')}::text[], ${col('seq')}::bigint[], ${col('id')}::uuid[], ${col('actor')}::text[], ${col('action')}::text[],
                 ${col('subjectId')}::uuid[], ${col('recordIds')}::text[], ${col('detail')}::text[])
          AS u(partition, seq, id, actor, action, subject_id, record_ids, detail)`.execute(db);
@@ -96,24 +97,24 @@ async function main(): Promise<void> {
     }));
     results.push({ what: `bare INSERT, 1 row per transaction, ${CONCURRENCY} concurrent`, rate: plainSingle });
     const auditSingle = await rate(SINGLE, () => concurrently(SINGLE, CONCURRENCY, async (i) => {
-      await db.kysely.transaction().execute((trx) => appendAuditEvent(trx, eventInput(i), ctx));
+      await db.kysely.transaction().execute((trx) => auditor.append(trx, eventInput(i)));
     }));
-    results.push({ what: `appendAuditEvent, 1 per transaction, ${CONCURRENCY} concurrent`, rate: auditSingle, baseline: plainSingle });
+    results.push({ what: `Auditor.append, 1 per transaction, ${CONCURRENCY} concurrent`, rate: auditSingle, baseline: plainSingle });
 
     const plainBatched = await rate(BATCHED, async () => {
       for (let i = 0; i < BATCHED; i += BATCH) await insertPlain(db.kysely, Array.from({ length: BATCH }, (_, k) => plainRow(i + k)));
     });
     results.push({ what: `bare INSERT, ${BATCH} rows per statement`, rate: plainBatched });
     const auditBatched = await rate(BATCHED, async () => {
-      for (let i = 0; i < BATCHED; i += BATCH) await appendAuditEvents(db.kysely, Array.from({ length: BATCH }, (_, k) => eventInput(i + k)), ctx);
+      for (let i = 0; i < BATCHED; i += BATCH) await auditor.appendMany(db.kysely, Array.from({ length: BATCH }, (_, k) => eventInput(i + k)));
     });
-    results.push({ what: `appendAuditEvents, ${BATCH} per call`, rate: auditBatched, baseline: plainBatched });
+    results.push({ what: `Auditor.appendMany, ${BATCH} per call`, rate: auditBatched, baseline: plainBatched });
 
     await sql`VACUUM ANALYZE`.execute(db.kysely);
     // One untimed pass of each first, as the collect bench warms up: the timed pass then measures the steady rate
     // a long verification runs at, not the compiler warming up on its first thousands of events.
     await readPlain(db);
-    await verifyAuditChain(db, { checkpointKey: ctx.checkpointKey });
+    await verifyAuditChain(db, { checkpointKey: auditor.checkpointKeys() });
     let plainRows = 0;
     const plainRead = await rate(SINGLE + BATCHED, async () => {
       plainRows = await readPlain(db);
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
     results.push({ what: `plain read of ${plainRows} rows (keyset pages, default parsing)`, rate: plainRead });
     let verified = 0;
     const verify = await rate(SINGLE + BATCHED, async () => {
-      const r = await verifyAuditChain(db, { checkpointKey: ctx.checkpointKey });
+      const r = await verifyAuditChain(db, { checkpointKey: auditor.checkpointKeys() });
       if (!r.ok) throw new Error(`bench chain did not verify: ${JSON.stringify(r.firstBad)}`);
       verified = r.events;
     });

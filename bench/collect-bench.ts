@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Fastify from 'fastify';
 import { sql, type Kysely } from 'kysely';
-import { checkpointKeysOf } from '../audit/checkpoint.ts';
+import { createAppContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
 import { keyringOf } from '../crypto/keyring.ts';
 import { masterKey } from '../crypto/master-key.ts';
@@ -19,7 +19,8 @@ import { connect, describeUrl } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { buildApp } from '../http/app.ts';
 import { loadRegisterFile } from '../register/load-register.ts';
-import { collect } from '../subjects/collect-service.ts';
+import { Collector } from '../subjects/collect/collector.ts';
+import { silentLogger } from '../core/logger.ts';
 import { scanRequest } from '../test/helpers/scan-request.ts';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -204,17 +205,20 @@ async function main(): Promise<void> {
     }
 
     // (c) The collection service itself, called in-process: all of Custodian's work, no HTTP.
-    const deps = { db, register, clock, keyring, checkpointKeys: checkpointKeysOf(keyring) };
+    const ctx = createAppContext({ db, register, clock, keyring, log: silentLogger });
     if (ONLY.has('direct')) {
-      const collectOne = async (i: number) => void (await collect(deps, { point: 'scan-request', body: submission(run, i), actor: 'public:scan-request' }));
+      // One submission per transaction, written at once in this thread (no group commit): what the staff route does.
+      const collector = new Collector(ctx);
+      apps.push(collector);
+      const collectOne = async (i: number) => void (await collector.submit({ point: 'scan-request', body: submission(run, i), actor: 'public:scan-request' }, { batch: false }));
       await concurrently(take(WARMUP), WARMUP, CONCURRENCY, collectOne);
       const collected = await withServerCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, collectOne));
-      rows.push({ what: `collect() in-process, no HTTP (sealed + audited)`, ops: TOTAL, seconds: collected.result, cpuSeconds: collected.cpuSeconds, kind: 'direct' });
+      rows.push({ what: `Collector, in-process, no batching, no HTTP (sealed + audited)`, ops: TOTAL, seconds: collected.result, cpuSeconds: collected.cpuSeconds, kind: 'direct' });
     }
 
     // (d) The endpoint a clinic's website posts to: the whole app, encryption and audit on.
     if (ONLY.has('http')) {
-      const app = await buildApp({ db, register, clock, keyring, logLevel: false });
+      const app = await buildApp(ctx);
       apps.push(app);
       const appBase = await app.listen({ port: 0, host: '127.0.0.1' });
       await http(appBase, `POST ${POINT_PATH} (HTTP, sealed + audited)`, 'http');

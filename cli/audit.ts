@@ -1,12 +1,8 @@
 // `custodian audit verify | log`: prove the audit trail is intact, and read it, from the command line.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CustodianError } from '../core/errors.ts';
-import { loadKeyring } from '../crypto/keyring.ts';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit/actions.ts';
-import { checkpointKeysOf } from '../audit/checkpoint.ts';
 import { queryAuditLog } from '../audit/query-audit-log.ts';
-import { verifyAuditChain } from '../audit/verify-audit-chain.ts';
-import { openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
+import { toStderr, withContext, withDataOptions, withDb, type DataOptions } from './cli-context.ts';
 
 interface VerifyOptions extends DataOptions {
   partition?: string;
@@ -17,14 +13,6 @@ interface LogOptions extends DataOptions {
   actor?: string;
   action?: AuditAction;
   limit: number;
-}
-
-/**
- * Checkpoint keys for every master key held (active first), from CUSTODIAN_MASTER_KEY or `<data>/master.key`:
- * heads signed before a master-key rotation must still verify.
- */
-export function readCheckpointKeyForCli(opts: { data: string }, env: NodeJS.ProcessEnv = process.env): Uint8Array[] {
-  return checkpointKeysOf(loadKeyring({ env, dataDir: opts.data, createIfMissing: false }).keyring);
 }
 
 function positiveInt(value: string): number {
@@ -40,11 +28,11 @@ const verifyCommand = withDataOptions(
 )
   .addOption(new Option('--partition <partition>', 'verify one partition only (YYYY-MM/NN)'))
   .action(async (opts: VerifyOptions) => {
-    const keys = readCheckpointKeyForCli(opts);
-    const db = await openMigratedDb(opts, (line) => process.stderr.write(`${line}\n`));
-    try {
+    // Every master key held (active first), from CUSTODIAN_MASTER_KEY or `<data>/master.key`: heads signed before a
+    // master-key rotation must still verify.
+    await withContext(opts, { createKey: false, log: toStderr, keyLog: () => {} }, async (ctx) => {
       const started = performance.now();
-      const result = await verifyAuditChain(db, { checkpointKey: keys, ...(opts.partition ? { partition: opts.partition } : {}) });
+      const result = await ctx.auditor.verify(ctx.db, opts.partition ? { partition: opts.partition } : {});
       const seconds = (performance.now() - started) / 1000;
       const bad = result.firstBad;
       if (bad) {
@@ -61,9 +49,7 @@ const verifyCommand = withDataOptions(
       process.stdout.write(
         `audit chain intact: ${result.events} events in ${result.partitions} partition${result.partitions === 1 ? '' : 's'} (${rate} events/s)\n`,
       );
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 const logCommand = withDataOptions(new Command('log').description('Print audit events, newest first, as JSON lines'))
@@ -72,8 +58,7 @@ const logCommand = withDataOptions(new Command('log').description('Print audit e
   .addOption(new Option('--action <action>', 'only this action').choices(AUDIT_ACTIONS))
   .addOption(new Option('--limit <n>', 'at most this many events').default(50).argParser(positiveInt))
   .action(async (opts: LogOptions) => {
-    const db = await openMigratedDb(opts, (line) => process.stderr.write(`${line}\n`));
-    try {
+    await withDb(opts, toStderr, async (db) => {
       let remaining = opts.limit;
       let before: string | undefined;
       while (remaining > 0) {
@@ -89,9 +74,7 @@ const logCommand = withDataOptions(new Command('log').description('Print audit e
         if (!page.next) break;
         before = page.next;
       }
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 export const auditCommand = new Command('audit')

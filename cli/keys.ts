@@ -1,13 +1,11 @@
 // `custodian keys status|rotate|shred`: which master keys wrap the subject data keys, master key rotation, and
 // crypto-shredding one person.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkpointKeysOf } from '../audit/checkpoint.ts';
-import { systemClock } from '../core/clock.ts';
 import { keyStatus } from '../crypto/key-status.ts';
-import { KEYRING_RECHECK_MS, loadKeyring, MASTER_KEY_ENV, type Keyring } from '../crypto/keyring.ts';
+import { KEYRING_RECHECK_MS, MASTER_KEY_ENV } from '../crypto/keyring.ts';
 import { rotateMasterKey } from '../crypto/rotate-master-key.ts';
-import { shredSubject } from '../crypto/shred-subject.ts';
-import { openMigratedDb, registerFingerprint, withDataOptions, type DataOptions } from './shared-options.ts';
+import { shredSubject } from '../subjects/erase-subject.ts';
+import { toStdout, withContext, withDataOptions, type DataOptions } from './cli-context.ts';
 
 interface RotateOptions extends DataOptions {
   retireOld: boolean;
@@ -16,7 +14,8 @@ interface RotateOptions extends DataOptions {
   settleSeconds: number;
 }
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = toStdout;
+const keysOnly = { createKey: false, log: out };
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -28,10 +27,6 @@ function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('use a number of seconds, 0 or more');
   return n;
-}
-
-function openKeyring(opts: DataOptions): Keyring {
-  return loadKeyring({ env: process.env, dataDir: opts.data, createIfMissing: false, log: out }).keyring;
 }
 
 const ROTATE_HELP = `
@@ -62,14 +57,12 @@ const rotateCommand = withDataOptions(new Command('rotate').description('Rotate 
   .addOption(new Option('--settle-seconds <s>', 'wait before retiring old keys').default((2 * KEYRING_RECHECK_MS) / 1000).argParser(seconds).hideHelp())
   .addHelpText('after', ROTATE_HELP)
   .action(async (opts: RotateOptions) => {
-    const keyring = openKeyring(opts);
-    const fromEnv = keyring.source.kind === 'env';
-    const db = await openMigratedDb(opts, out);
-    try {
+    await withContext(opts, keysOnly, async (ctx) => {
+      const keyring = ctx.keyring;
+      const fromEnv = keyring.source.kind === 'env';
       let shown = 0;
-      const result = await rotateMasterKey(db, keyring, systemClock, {
+      const result = await rotateMasterKey(ctx, {
         addKey: !fromEnv && !opts.rewrapOnly,
-        fingerprint: registerFingerprint(opts),
         retireOld: opts.retireOld,
         batchSize: opts.batchSize,
         settleMs: opts.settleSeconds * 1000,
@@ -99,9 +92,7 @@ const rotateCommand = withDataOptions(new Command('rotate').description('Rotate 
       if (fromEnv && result.rewrapped === 0 && result.remaining === 0) {
         out(`every data key was already under the active key ${result.activeKeyId}. To rotate with ${MASTER_KEY_ENV}, see \`custodian keys rotate --help\`.`);
       }
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 interface ShredOptions extends DataOptions {
@@ -120,30 +111,20 @@ const shredCommand = withDataOptions(new Command('shred').description("Crypto-sh
   .requiredOption('--subject <id>', 'the subject id (from the console person page)')
   .addHelpText('after', SHRED_HELP)
   .action(async (opts: ShredOptions) => {
-    const keyring = openKeyring(opts);
-    const db = await openMigratedDb(opts, out);
-    try {
-      const result = await shredSubject(
-        db,
-        { subjectId: opts.subject, actor: 'system:cli' },
-        { clock: systemClock, fingerprint: registerFingerprint(opts), checkpointKeys: checkpointKeysOf(keyring) },
-      );
+    await withContext(opts, keysOnly, async (ctx) => {
+      const result = await shredSubject(ctx, { subjectId: opts.subject, actor: 'system:cli' });
       if (!result.shredded) out(`subject ${opts.subject}: the data key was already destroyed; nothing changed`);
       else {
         out(`subject ${opts.subject}: data key destroyed; ${result.records} sealed record${result.records === 1 ? '' : 's'} can no longer be opened`);
         out('Backups made before now still hold this key until the current master key is retired: see `custodian keys shred --help`.');
       }
-    } finally {
-      await db.close();
-    }
+    });
   });
 
 const statusCommand = withDataOptions(new Command('status').description('Show the active master key and how many subject data keys each master key wraps')).action(
   async (opts: DataOptions) => {
-    const keyring = openKeyring(opts);
-    const db = await openMigratedDb(opts, out);
-    try {
-      const status = await keyStatus(db.kysely, keyring);
+    await withContext(opts, keysOnly, async (ctx) => {
+      const status = await keyStatus(ctx.db.kysely, ctx.keyring);
       out(`master keys from ${status.source}`);
       out(`  active: ${status.activeKeyId}   configured: ${status.knownKeyIds.join(', ')}`);
       out('subject data keys by master key:');
@@ -153,9 +134,7 @@ const statusCommand = withDataOptions(new Command('status').description('Show th
       }
       out(`shredded (erased subjects): ${status.shredded}`);
       if (status.byMasterKey.some((k) => !k.known)) process.exitCode = 1;
-    } finally {
-      await db.close();
-    }
+    });
   },
 );
 

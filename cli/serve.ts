@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { createAppContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
-import { recordServedVersion } from '../register/register-versions.ts';
-import { auditWriter, loadRegisterOrExit, openKeyring, openMigratedDb, withDataOptions, type DataOptions } from './shared-options.ts';
+import { lineLogger } from '../core/logger.ts';
+import { recordServedVersion } from '../register/notice-versions-store.ts';
+import { loadRegisterOrExit, openKeyring, openMigratedDb, toStdout, withDataOptions, type DataOptions } from './cli-context.ts';
 
 interface ServeOptions extends DataOptions {
   register: string;
@@ -25,18 +27,19 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
   .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('info'))
   .addOption(new Option('--no-jobs', 'do not run background jobs in this process (another process runs them)'))
   .action(async (opts: ServeOptions) => {
-    const out = (line: string) => process.stdout.write(`${line}\n`);
-    const clock = systemClock;
+    const out = toStdout;
     const { register, source } = loadRegisterOrExit(opts.register);
-    const keyring = openKeyring(opts, out);
-    const db = await openMigratedDb({ data: opts.data, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) }, out);
-    const { isNew } = await recordServedVersion(db, register, source, clock);
+    const keyring = openKeyring(opts, true, out);
+    const db = await openMigratedDb(opts, out);
+    // The composition root's one app context: everything below shares it.
+    const ctx = createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(out) });
+    const { isNew } = await recordServedVersion(db, ctx.auditor, register, source, ctx.clock.now());
     if (isNew) out(`register ${register.fingerprint.slice(0, 12)} is a new notice version`);
 
     if (!opts.databaseUrl) {
       // First embedded start: an owner account with a one-time password, printed this once only.
       const { ensureFirstOwner } = await import('../staff/users-service.ts');
-      const owner = await ensureFirstOwner(db, { clock, audit: auditWriter(keyring, clock, register.fingerprint), email: process.env.CUSTODIAN_OWNER_EMAIL });
+      const owner = await ensureFirstOwner(ctx, process.env.CUSTODIAN_OWNER_EMAIL);
       if (owner) {
         out(['', '='.repeat(72), `  First start: staff owner account created`, `    email:              ${owner.email}`, `    one-time password:  ${owner.oneTimePassword}`, '  Sign in at /console and choose a new password. This is shown only once.', '='.repeat(72), ''].join('\n'));
       }
@@ -44,7 +47,7 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
 
     // Loaded here, not at the top, so commands that do not serve (check, notice...) start fast.
     const { buildApp } = await import('../http/app.ts');
-    const app = await buildApp({ db, register, clock, keyring, logLevel: opts.logLevel, https: opts.https });
+    const app = await buildApp(ctx, { logLevel: opts.logLevel, https: opts.https });
     const address = await app.listen({ port: opts.port, host: opts.host });
     out(`Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; console: ${address}/console; database: ${db.engine}, ${db.location})`);
 
@@ -52,7 +55,7 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
     if (opts.jobs) {
       // Started after listening: the service answers at once while the job queue sets itself up.
       const { startJobs } = await import('../jobs/start-jobs.ts');
-      startJobs({ db, register, clock, log: out }).then(
+      startJobs(ctx).then(
         (j) => {
           jobs = j;
         },

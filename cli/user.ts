@@ -1,18 +1,12 @@
 // `custodian user add|list|role|disable`: manage staff accounts from the command line (the first owner, recovery).
 import { Command, Option } from 'commander';
-import { systemClock, type Clock } from '../core/clock.ts';
-import type { Db } from '../db/connect.ts';
 import { ROLES, type Role } from '../staff/roles.ts';
-import type { StaffAudit } from '../staff/staff-audit.ts';
-import { staffUsers, type StaffUser } from '../staff/users-service.ts';
-import { auditWriter, openKeyring, openMigratedDb, registerFingerprint, withDataOptions, type DataOptions } from './shared-options.ts';
+import { staffUsers, type StaffUser, type StaffUsersDeps } from '../staff/users-service.ts';
+import { toStderr, toStdout, withContext, withDataOptions, type DataOptions } from './cli-context.ts';
 
 export interface UserCommandDeps {
-  /** Default: the embedded data folder or DATABASE_URL, migrated. */
-  readonly openDb?: (opts: DataOptions) => Promise<Db>;
-  /** The audit writer for account changes, bound to the database the command opened. */
-  readonly audit?: (db: Db, opts: DataOptions) => StaffAudit | Promise<StaffAudit>;
-  readonly clock?: Clock;
+  /** Runs `fn` with the app context (default: the embedded data folder or DATABASE_URL, migrated, with its keys). */
+  readonly withUsersContext?: <T>(opts: DataOptions, fn: (ctx: StaffUsersDeps) => Promise<T>) => Promise<T>;
   readonly out?: (line: string) => void;
   readonly warn?: (line: string) => void;
   readonly readStdin?: () => Promise<string>;
@@ -21,19 +15,18 @@ export interface UserCommandDeps {
 const ACTOR = 'system:cli';
 
 export function buildUserCommand(deps: UserCommandDeps = {}): Command {
-  const out = deps.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const warn = deps.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const openDb = deps.openDb ?? ((opts: DataOptions) => openMigratedDb(opts, warn));
-  const audit = deps.audit ?? (() => unwiredAudit(warn));
+  const out = deps.out ?? toStdout;
+  const warn = deps.warn ?? toStderr;
+  // Account changes are audited: the command may be the first to write to a fresh embedded folder, so it makes the key.
+  const withUsersContext = deps.withUsersContext ?? (<T,>(opts: DataOptions, fn: (ctx: StaffUsersDeps) => Promise<T>) => withContext(opts, { createKey: true, log: warn }, fn));
   const readStdin = deps.readStdin ?? readAllStdin;
+  let clock: StaffUsersDeps['clock'] | undefined;
 
   async function withUsers<T>(opts: DataOptions, fn: (users: ReturnType<typeof staffUsers>) => Promise<T>): Promise<T> {
-    const db = await openDb(opts);
-    try {
-      return await fn(staffUsers({ db, clock: deps.clock ?? systemClock, audit: await audit(db, opts) }));
-    } finally {
-      await db.close();
-    }
+    return withUsersContext(opts, (ctx) => {
+      clock = ctx.clock;
+      return fn(staffUsers(ctx));
+    });
   }
 
   const email = () => new Option('--email <address>', 'the staff member’s email address').makeOptionMandatory();
@@ -54,7 +47,8 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
     .action(async (opts: DataOptions) => {
       const users = await withUsers(opts, (u) => u.list());
       if (users.length === 0) return out('no staff accounts yet');
-      const rows = users.map((u) => [u.email, u.role, status(u, (deps.clock ?? systemClock).now()), u.createdAt.toISOString().slice(0, 10)]);
+      const now = clock?.now() ?? new Date();
+      const rows = users.map((u) => [u.email, u.role, status(u, now), u.createdAt.toISOString().slice(0, 10)]);
       for (const line of table([['EMAIL', 'ROLE', 'STATUS', 'CREATED'], ...rows])) out(line);
     });
 
@@ -82,7 +76,7 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
     .addCommand(disable);
 }
 
-export const userCommand = buildUserCommand({ audit: (_db, opts) => auditWriter(openKeyring(opts), systemClock, registerFingerprint(opts)) });
+export const userCommand = buildUserCommand();
 
 function status(user: StaffUser, now: Date): string {
   if (user.disabledAt) return 'disabled';
@@ -99,11 +93,4 @@ async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-// Until the audit trail is wired in (cli/main.ts passes `buildUserCommand({ audit })`), say so on every change.
-function unwiredAudit(warn: (line: string) => void): StaffAudit {
-  return async (_trx, input) => {
-    warn(`warning: the audit trail is not connected to this command yet; "${input.action}" was not recorded in it`);
-  };
 }

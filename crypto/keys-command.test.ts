@@ -12,11 +12,11 @@ import { after, before, test } from 'node:test';
 import { systemClock } from '../core/clock.ts';
 import { connect } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
-import { insertTestSubjects } from './insert-test-subjects.ts';
+import { insertTestSubjects } from '../test/helpers/insert-test-subjects.ts';
 import { keyFilePath, readKeyFile } from './key-file.ts';
 import { loadKeyring } from './keyring.ts';
 import { openValue, sealValue } from './seal.ts';
-import { getOrCreateSubjectKey, getSubjectKey } from './subject-keys.ts';
+import { keysOf } from '../test/helpers/test-keyring.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'custodian-keys-cli-'));
@@ -41,7 +41,7 @@ before(async () => {
   const { keyring, created } = loadKeyring({ env: {}, dataDir, createIfMissing: true });
   assert.equal(created, true);
   for (const subjectId of await insertTestSubjects(db, 25)) {
-    const dek = await db.kysely.transaction().execute((trx) => getOrCreateSubjectKey(trx, keyring, subjectId, systemClock));
+    const dek = await db.kysely.transaction().execute((trx) => keysOf(keyring).getOrCreate(trx, subjectId, systemClock.now()));
     const recordId = randomUUID();
     const text = `Befund ${subjectId.slice(0, 4)}: unauffällig`;
     sealed.push({ subjectId, recordId, text, sealed: sealValue(dek, text, recordId) });
@@ -76,7 +76,7 @@ test('keys status, rotate, then rotate --retire-old: every value still opens, un
   try {
     const keyring = loadKeyring({ env: {}, dataDir, createIfMissing: false }).keyring;
     for (const v of sealed) {
-      const dek = await getSubjectKey(db.kysely, keyring, v.subjectId);
+      const dek = await keysOf(keyring).get(db.kysely, v.subjectId);
       assert.ok(dek);
       assert.equal(openValue(dek, v.sealed, v.recordId), v.text);
     }
@@ -117,7 +117,7 @@ test('keys shred destroys one person\'s data key, once, and says what it means f
   assert.match(status.stdout, /shredded \(erased subjects\): 1/);
   const db = await connect({ dataDir });
   try {
-    assert.equal(await getSubjectKey(db.kysely, loadKeyring({ env: {}, dataDir, createIfMissing: false }).keyring, victim.subjectId), null);
+    assert.equal(await keysOf(loadKeyring({ env: {}, dataDir, createIfMissing: false }).keyring).get(db.kysely, victim.subjectId), null);
     const audited = await db.kysely.selectFrom('audit_event').select('actor').where('action', '=', 'subject.key-shred').where('subject_id', '=', victim.subjectId).execute();
     assert.deepEqual(audited.map((a) => a.actor), ['system:cli']);
   } finally {

@@ -11,14 +11,14 @@ import { fixedClock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import { engineUnderTest, openTestDb } from '../test/helpers/test-db.ts';
-import { insertTestSubjects } from './insert-test-subjects.ts';
+import { insertTestSubjects } from '../test/helpers/insert-test-subjects.ts';
 import { keyFilePath, readKeyFile } from './key-file.ts';
 import { keyStatus } from './key-status.ts';
 import { loadKeyring, MASTER_KEY_ENV, type Keyring } from './keyring.ts';
 import { rotateMasterKey } from './rotate-master-key.ts';
 import { masterKey } from './master-key.ts';
 import { openValue, sealValue, wrapKey } from './seal.ts';
-import { getOrCreateSubjectKey, getSubjectKey } from './subject-keys.ts';
+import { keysOf, testAuditor } from '../test/helpers/test-keyring.ts';
 
 const clock = fixedClock('2026-11-22T10:00:00Z');
 const dirs: string[] = [];
@@ -42,6 +42,8 @@ function keyFileDir(): string {
   loadKeyring({ env: {}, dataDir: dir, createIfMissing: true, clock });
   return dir;
 }
+/** What a rotation is given: the database, the keyring it rotates, and an auditor over that keyring. */
+const rotation = (keyring: Keyring) => ({ db, keyring, clock, auditor: testAuditor(clock, keyring) });
 const fileKeyring = (dir: string): Keyring => loadKeyring({ env: {}, dataDir: dir, createIfMissing: false, clock, recheckMs: 60_000 }).keyring;
 
 interface Sealed {
@@ -54,13 +56,13 @@ interface Sealed {
 async function sealFor(keyring: Keyring, subjectId: string): Promise<Sealed> {
   const recordId = randomUUID();
   const text = `value of ${subjectId.slice(0, 8)} — ✓`;
-  const dek = await db.kysely.transaction().execute((trx) => getOrCreateSubjectKey(trx, keyring, subjectId, clock));
+  const dek = await db.kysely.transaction().execute((trx) => keysOf(keyring).getOrCreate(trx, subjectId, clock.now()));
   return { subjectId, recordId, text, sealed: sealValue(dek, text, recordId) };
 }
 
 async function assertOpens(keyring: Keyring, values: readonly Sealed[]): Promise<void> {
   for (const v of values) {
-    const dek = await getSubjectKey(db.kysely, keyring, v.subjectId);
+    const dek = await keysOf(keyring).get(db.kysely, v.subjectId);
     assert.ok(dek, `no key for ${v.subjectId}`);
     assert.equal(openValue(dek, v.sealed, v.recordId), v.text);
   }
@@ -90,7 +92,7 @@ test('rotation re-wraps every subject key under a new key while the service keep
       if (!rotationDone) servedDuringRotation++;
     }
   })();
-  const result = await rotateMasterKey(db, fileKeyring(dir), clock, { batchSize: 10 }).finally(() => {
+  const result = await rotateMasterKey(rotation(fileKeyring(dir)), { batchSize: 10 }).finally(() => {
     rotationDone = true;
   });
   await traffic;
@@ -116,11 +118,11 @@ test('--retire-old sweeps up keys a lagging server wrapped with the old key, the
   const dir = keyFileDir();
   const lagging = fileKeyring(dir);
   const values = await Promise.all((await insertTestSubjects(db, 30)).map((s) => sealFor(lagging, s)));
-  const first = await rotateMasterKey(db, fileKeyring(dir), clock, {});
+  const first = await rotateMasterKey(rotation(fileKeyring(dir)), {});
   assert.deepEqual(first.unused, ['k1-20261122']);
   values.push(await sealFor(lagging, ((await insertTestSubjects(db, 1)) as [string])[0])); // still wraps with k1
 
-  const second = await rotateMasterKey(db, fileKeyring(dir), clock, { addKey: false, retireOld: true, settleMs: 0 });
+  const second = await rotateMasterKey(rotation(fileKeyring(dir)), { addKey: false, retireOld: true, settleMs: 0 });
   assert.equal(second.addedKeyId, null);
   assert.equal(second.rewrapped, 1);
   assert.deepEqual(second.retired, ['k1-20261122']);
@@ -138,12 +140,12 @@ test('a key still wrapping a row that stays locked is not retired', { skip: engi
   let holding = () => {};
   const isHolding = new Promise<void>((r) => (holding = r));
   const writer = db.kysely.transaction().execute(async (trx) => {
-    await getOrCreateSubjectKey(trx, fileKeyring(dir), held, clock); // share-locks the row, as a request does
+    await keysOf(fileKeyring(dir)).getOrCreate(trx, held, clock.now()); // share-locks the row, as a request does
     holding();
     await locked;
   });
   await isHolding;
-  const result = await rotateMasterKey(db, fileKeyring(dir), clock, { retireOld: true, settleMs: 0 }).finally(release);
+  const result = await rotateMasterKey(rotation(fileKeyring(dir)), { retireOld: true, settleMs: 0 }).finally(release);
   await writer;
   assert.equal(result.remaining, 1);
   assert.deepEqual(result.retired, []);
@@ -155,8 +157,8 @@ test('two rotations at once: the second is refused', { skip: engineUnderTest ===
   const dir = keyFileDir();
   await Promise.all((await insertTestSubjects(db, 200)).map((s) => sealFor(fileKeyring(dir), s)));
   const results = await Promise.allSettled([
-    rotateMasterKey(db, fileKeyring(dir), clock, { batchSize: 5 }),
-    rotateMasterKey(db, fileKeyring(dir), clock, { batchSize: 5 }),
+    rotateMasterKey(rotation(fileKeyring(dir)), { batchSize: 5 }),
+    rotateMasterKey(rotation(fileKeyring(dir)), { batchSize: 5 }),
   ]);
   const refused = results.filter((r) => r.status === 'rejected');
   assert.equal(refused.length, 1);
@@ -169,9 +171,9 @@ test('with env keys, rotation re-wraps under the first key of the list and names
   const envKeyring = (value: string) => loadKeyring({ env: { [MASTER_KEY_ENV]: value }, dataDir: '/nonexistent', createIfMissing: false }).keyring;
   const values = await Promise.all((await insertTestSubjects(db, 20)).map((s) => sealFor(envKeyring(`e1:${k1}`), s)));
 
-  await assert.rejects(rotateMasterKey(db, envKeyring(`e1:${k1}`), clock, { addKey: true }), (e: unknown) => e instanceof CustodianError && /CUSTODIAN_MASTER_KEY/.test(e.message));
+  await assert.rejects(rotateMasterKey(rotation(envKeyring(`e1:${k1}`)), { addKey: true }), (e: unknown) => e instanceof CustodianError && /CUSTODIAN_MASTER_KEY/.test(e.message));
   const both = envKeyring(`e2:${k2},e1:${k1}`);
-  const result = await rotateMasterKey(db, both, clock, { retireOld: true, settleMs: 0 });
+  const result = await rotateMasterKey(rotation(both), { retireOld: true, settleMs: 0 });
   assert.equal(result.addedKeyId, null);
   assert.equal(result.rewrapped >= 20, true);
   assert.deepEqual(result.unused, ['e1']);
@@ -190,7 +192,7 @@ test('a data key under a master key nobody holds any more is reported, and does 
   const lost = masterKey('k0-20200101', randomBytes(32));
   await db.kysely.insertInto('subject_key').values({ subject_id: orphan, master_key_id: lost.id, wrapped_key: wrapKey(lost, randomBytes(32), orphan), created_at: clock.now() }).execute();
 
-  const result = await rotateMasterKey(db, fileKeyring(dir), clock, {});
+  const result = await rotateMasterKey(rotation(fileKeyring(dir)), {});
   assert.equal(result.rewrapped, 5);
   assert.equal(result.remaining, 0);
   assert.deepEqual(result.stranded, [{ masterKeyId: 'k0-20200101', count: 1 }]);

@@ -3,21 +3,18 @@
 // holds, and optionally retire the old keys once no data key uses them. Data keys themselves do not change, so no
 // sealed value is touched.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Auditor } from '../audit/auditor.ts';
 import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
 import { readKeyFile, writeKeyFile } from './key-file.ts';
-import { countSubjectKeys } from './key-status.ts';
 import { describeKeySource, KEYRING_RECHECK_MS, MASTER_KEY_ENV, type Keyring } from './keyring.ts';
 import { generateMasterKey, type MasterKey } from './master-key.ts';
 import { unwrapKey, wrapKey } from './seal.ts';
-import { appendAuditEvent } from '../audit/append-audit-event.ts';
-import { checkpointKeysOf } from '../audit/checkpoint.ts';
-import { resignAuditHeads } from '../audit/resign-audit-heads.ts';
+import { countSubjectKeys, lockKeysToRewrap, recordKeyRotation, storeRewrapped, tryRotationLock } from './subject-keys-store.ts';
 
-const ROTATION_LOCK = 7_311_022; // advisory lock: one rotation at a time (two would each add a key to the file)
 const MAX_PASSES = 10;
 
 export interface RewrapOptions {
@@ -37,8 +34,6 @@ export interface RewrapResult {
 export interface RotateOptions extends RewrapOptions {
   /** Who rotates, for the audit event (default system:cli). */
   actor?: string;
-  /** Register fingerprint for the audit event, when known. */
-  fingerprint?: string | null;
   /** Add a fresh active key to the key file first (file source only); false finishes an earlier rotation. */
   addKey?: boolean;
   /** Remove from the key file the older keys that no data key uses any more. */
@@ -59,7 +54,16 @@ export interface RotateResult extends RewrapResult {
   unused: string[];
 }
 
-export async function rotateMasterKey(db: Db, keyring: Keyring, clock: Clock, options: RotateOptions = {}): Promise<RotateResult> {
+/** The app's parts a rotation uses: the auditor's keyring must be `keyring`, so re-signed heads use the new key. */
+export interface RotationDeps {
+  readonly db: Db;
+  readonly keyring: Keyring;
+  readonly clock: Clock;
+  readonly auditor: Auditor;
+}
+
+export async function rotateMasterKey(deps: RotationDeps, options: RotateOptions = {}): Promise<RotateResult> {
+  const { db, keyring, clock, auditor } = deps;
   const log = options.log ?? (() => {});
   const fromFile = keyring.source.kind === 'file';
   const addKey = options.addKey ?? fromFile;
@@ -79,7 +83,7 @@ export async function rotateMasterKey(db: Db, keyring: Keyring, clock: Clock, op
     let unused = await unusedKeyIds(db.kysely, keyring);
     let retired: string[] = [];
     // Audit heads signed with an older key are re-signed with the active one, so the old key can go.
-    const { resigned: headsResigned, refused: headsRefused } = await resignAuditHeads(db.kysely, checkpointKeysOf(keyring));
+    const { resigned: headsResigned, refused: headsRefused } = await auditor.resignHeads(db.kysely);
     if (options.retireOld && fromFile && unused.length > 0) {
       // A server notices a new active key within KEYRING_RECHECK_MS; until then it may still wrap new data keys
       // with an old one. Wait that out and sweep again before removing anything.
@@ -98,13 +102,7 @@ export async function rotateMasterKey(db: Db, keyring: Keyring, clock: Clock, op
       retired = retireMasterKeys(keyring, unused);
       unused = unused.filter((id) => !retired.includes(id));
     }
-    await db.kysely.transaction().execute(async (trx) => {
-      await appendAuditEvent(
-        trx,
-        { actor: options.actor ?? 'system:cli', action: 'keys.rotate', detail: { added: added?.id ?? null, active: activeKeyId, rewrapped, retired: retired.length } },
-        { clock, fingerprint: options.fingerprint ?? null, checkpointKey: checkpointKeysOf(keyring) },
-      );
-    });
+    await recordKeyRotation(db.kysely, auditor, options.actor ?? 'system:cli', { added: added?.id ?? null, active: activeKeyId, rewrapped, retired: retired.length });
     return { addedKeyId: added?.id ?? null, activeKeyId, rewrapped, remaining, stranded, retired, unused, headsResigned };
   });
 }
@@ -152,25 +150,16 @@ async function rewrapBatch(
   clock: Clock,
 ): Promise<{ count: number; last: string } | null> {
   return db.transaction().execute(async (trx) => {
-    let query = trx
-      .selectFrom('subject_key')
-      .select(['subject_id', 'master_key_id', 'wrapped_key'])
-      .where('master_key_id', 'in', older);
-    if (after !== null) query = query.where('subject_id', '>', after);
-    const rows = await query.orderBy('subject_id').limit(size).forUpdate().skipLocked().execute();
+    const rows = await lockKeysToRewrap(trx, older, after, size);
     const last = rows.at(-1);
     if (last === undefined) return null;
-    const values = rows.map((r) => {
-      // Rows with a master key id are live (a CHECK in the migration); the types cannot know that.
-      const dek = unwrapKey(keyring.resolve(r.master_key_id as string), r.wrapped_key as Uint8Array, r.subject_id);
-      const rewrapped = wrapKey(active, dek, r.subject_id);
+    const rewrapped = rows.map((r) => {
+      const dek = unwrapKey(keyring.resolve(r.master_key_id), r.wrapped_key, r.subject_id);
+      const wrapped = wrapKey(active, dek, r.subject_id);
       dek.fill(0);
-      return sql`(${r.subject_id}::uuid, ${rewrapped}::bytea)`;
+      return { subjectId: r.subject_id, wrapped };
     });
-    await sql`
-      UPDATE subject_key AS k SET master_key_id = ${active.id}, wrapped_key = v.w, rotated_at = ${clock.now()}
-      FROM (VALUES ${sql.join(values)}) AS v (id, w)
-      WHERE k.subject_id = v.id`.execute(trx);
+    await storeRewrapped(trx, active.id, rewrapped, clock.now());
     return { count: rows.length, last: last.subject_id };
   });
 }
@@ -221,12 +210,12 @@ function keyFilePathOf(keyring: Keyring): string {
 async function withRotationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
   if (db.engine === 'pglite') return fn();
   return db.kysely.connection().execute(async (lockConn) => {
-    const got = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock(${ROTATION_LOCK}) AS ok`.execute(lockConn);
-    if (got.rows[0]?.ok !== true) throw new CustodianError('conflict', 'another master key rotation is running on this database');
+    const release = await tryRotationLock(lockConn);
+    if (!release) throw new CustodianError('conflict', 'another master key rotation is running on this database');
     try {
       return await fn();
     } finally {
-      await sql`SELECT pg_advisory_unlock(${ROTATION_LOCK})`.execute(lockConn);
+      await release();
     }
   });
 }

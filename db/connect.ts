@@ -29,7 +29,13 @@ export interface Db {
    * maintenance). Kysely's drivers send one statement per call; scripts need the simple protocol.
    */
   script<T>(fn: (run: ScriptRunner) => Promise<T>): Promise<T>;
+  /** Whether the database answers a trivial query now. */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+function pinger(kysely: Kysely<Tables>): () => Promise<boolean> {
+  return () => sql`SELECT 1`.execute(kysely).then(() => true, () => false);
 }
 
 export type ScriptRunner = (text: string) => Promise<Record<string, unknown>[]>;
@@ -71,6 +77,7 @@ async function connectPglite(dataDir: string): Promise<Db> {
     engine: 'pglite',
     location,
     pglite,
+    ping: pinger(kysely),
     script: (fn) =>
       pglite.transaction(async (tx) =>
         fn(async (text) => {
@@ -138,6 +145,7 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
       }
     },
     script,
+    ping: pinger(kysely),
     close: () => kysely.destroy(),
   };
 }

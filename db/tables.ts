@@ -1,26 +1,15 @@
-// Typed view of the database for Kysely. The SQL in migrations/ is the source of truth; each concept folder
-// declares the tables it owns (its tables.ts) and they are joined here.
-import type { ColumnType, Generated, Selectable } from 'kysely';
+// Typed view of the database for Kysely. The SQL in migrations/ is the source of truth; each folder that owns tables
+// declares them (its tables.ts) and they are joined here: the one place that imports from every floor, types only.
+import type { ColumnType } from 'kysely';
+import type { AccessLogTables } from '../access-log/tables.ts';
 import type { AuditTables } from '../audit/tables.ts';
+import type { ConsentTables } from '../consent/tables.ts';
 import type { CryptoTables } from '../crypto/tables.ts';
+import type { RegisterTables } from '../register/tables.ts';
 import type { StaffTables } from '../staff/tables.ts';
 import type { SubjectTables } from '../subjects/tables.ts';
+import type { VisitorTables } from '../visitors/tables.ts';
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
-export interface RegisterVersionTable {
-  id: Generated<number>;
-  fingerprint: string;
-  canonical: ColumnType<unknown, string, string>;
-  source_yaml: string;
-  notice_version: string | null;
-  effective: ColumnType<Date | string, string, string>;
-  first_served_at: Timestamp;
-  last_served_at: Timestamp;
-}
-
-export interface Tables extends AuditTables, CryptoTables, StaffTables, SubjectTables {
-  register_version: RegisterVersionTable;
-}
-
-export type RegisterVersionRow = Selectable<RegisterVersionTable>;
+export interface Tables extends AccessLogTables, AuditTables, ConsentTables, CryptoTables, RegisterTables, StaffTables, SubjectTables, VisitorTables {}

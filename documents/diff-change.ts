@@ -2,7 +2,7 @@
 // the comparisons use. Everything here is English, like the notice's change log.
 import type { RegisterData, Text } from '../register/schema.ts';
 import { countryName, isTransferAbroad } from './describe-terms.ts';
-import { pickText } from './pick-text.ts';
+import { pickText } from '../register/text.ts';
 import { stringsFor } from './strings.ts';
 
 export interface Change {

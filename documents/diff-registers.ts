@@ -2,7 +2,8 @@
 // new purposes, recipients, transfers, longer retention, new cookies and data. Material changes come first.
 import type { Register } from '../register/load-register.ts';
 import type { RegisterData, Retention } from '../register/schema.ts';
-import { compareDurations, describeDuration, isDuration, isZeroDuration } from './describe-duration.ts';
+import { compareDurations, isDuration, isZeroDuration } from '../core/duration.ts';
+import { describeDuration } from './describe-duration.ts';
 import { categoryTitles, compareKeys, en, quote, same, t, whereAndSafeguard, type Change, type Emit } from './diff-change.ts';
 import { diffCollection, diffContacts, diffCookies } from './diff-sections.ts';
 import { eventPhrase, phraseRetention } from './phrase-retention.ts';

@@ -2,7 +2,8 @@
 // collection points and their fields, cookies.
 import type { RegisterData } from '../register/schema.ts';
 import { FIRST_PARTY, STRICTLY_NECESSARY } from '../register/vocabulary.ts';
-import { compareDurations, describeDuration } from './describe-duration.ts';
+import { compareDurations } from '../core/duration.ts';
+import { describeDuration } from './describe-duration.ts';
 import { compareKeys, en, lowerFirst, quote, same, t, type Emit } from './diff-change.ts';
 
 export function diffContacts(a: RegisterData, b: RegisterData, emit: Emit): void {

@@ -2,7 +2,7 @@
 import type { Language, RegisterData, Text } from '../register/schema.ts';
 import { link, mailto, tel, type Inline, type Rich } from './document-model.ts';
 import { joinList } from './describe-terms.ts';
-import { pickText } from './pick-text.ts';
+import { pickText } from '../register/text.ts';
 import { stringsFor, type Strings } from './strings.ts';
 
 export interface NoticeContext {

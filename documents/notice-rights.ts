@@ -1,5 +1,5 @@
 // Notice sections on rights (Arts. 12-22), complaints, the register's own extra sections and the version.
-import { pickText } from './pick-text.ts';
+import { pickText } from '../register/text.ts';
 import { link, note, p, paragraphs, tel, type Block, type Rich, type Section } from './document-model.ts';
 import { EU_AUTHORITIES_LIST, ICO, UK_COMPLAINTS_FIRST_FROM } from './authorities.ts';
 import { formatDate, shortFingerprint } from './describe-terms.ts';

@@ -2,8 +2,9 @@
 // Art. 30 record and the change list all use this one phrasing, so they can never disagree.
 import type { Language, RegisterData, Retention } from '../register/schema.ts';
 import { BUILT_IN_EVENTS } from '../register/vocabulary.ts';
-import { describeDuration, isDuration, isZeroDuration } from './describe-duration.ts';
-import { pickText } from './pick-text.ts';
+import { isDuration, isZeroDuration } from '../core/duration.ts';
+import { describeDuration } from './describe-duration.ts';
+import { pickText } from '../register/text.ts';
 import { stringsFor } from './strings.ts';
 
 /** How an event reads after "after": a declared event's title, or a built-in event's phrase. */

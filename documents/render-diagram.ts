@@ -5,7 +5,7 @@ import type { Register } from '../register/load-register.ts';
 import type { RegisterData, Text } from '../register/schema.ts';
 import { SOURCE_SUBJECT, transferNeedsSafeguard } from '../register/vocabulary.ts';
 import { countryName, joinList } from './describe-terms.ts';
-import { pickText } from './pick-text.ts';
+import { pickText } from '../register/text.ts';
 import { renderDiagramSvg } from './render-diagram-svg.ts';
 import { stringsFor } from './strings.ts';
 

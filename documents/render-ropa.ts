@@ -5,7 +5,7 @@ import type { RegisterData, Text } from '../register/schema.ts';
 import { DPV } from '../register/vocabulary.ts';
 import { link, p, type Block, type Rich, type Section } from './document-model.ts';
 import { basisArticle, conditionArticle, countryName, formatDate, isTransferAbroad, shortFingerprint, upperFirst } from './describe-terms.ts';
-import { pickText } from './pick-text.ts';
+import { pickText } from '../register/text.ts';
 import { phraseRetention } from './phrase-retention.ts';
 import { renderHtmlDocument } from './render-html.ts';
 import { stringsFor } from './strings.ts';

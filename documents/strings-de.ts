@@ -37,6 +37,12 @@ export const de: Strings = {
     },
     later: (action, duration) => ` und ${duration} später ${action}`,
   },
+  keepUntil: {
+    noRule: 'keine Regel: der Zweck steht nicht mehr im Verzeichnis',
+    pending: (keep) => `${keep} (dieses Ereignis ist noch nicht eingetreten)`,
+    notBefore: (date, age, pending) => `nicht vor dem ${date}, dem ${age}. Geburtstag; ${pending}`,
+    atTheEarliest: (date, rule) => `frühestens ${date} (${rule}; das Geburtsdatum ist hier nicht bekannt)`,
+  },
   law: { uk: 'UK-DSGVO', eu: 'DSGVO' },
   article: (article, paragraph, letter, law) => `Art. ${article} Abs. ${paragraph} lit. ${letter} ${law}`,
   basis: {

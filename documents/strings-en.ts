@@ -43,6 +43,12 @@ export const en = {
     },
     later: (action: string, duration: string) => ` and ${action} ${duration} later`,
   },
+  keepUntil: {
+    noRule: 'no rule: the purpose is no longer in the register',
+    pending: (keep: string) => `${keep} (that event has not happened yet)`,
+    notBefore: (date: string, age: number, pending: string) => `not before ${date}, the ${ordinal(age)} birthday; ${pending}`,
+    atTheEarliest: (date: string, rule: string) => `${date} at the earliest (${rule}; the date of birth is not known here)`,
+  },
   law: { uk: 'UK GDPR', eu: 'GDPR' },
   article: (article: number, paragraph: number, letter: string, law: string) => `Article ${article}(${paragraph})(${letter}) ${law}`,
   basis: {

@@ -4,10 +4,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { createAppContext } from '../app/app-context.ts';
 import { fixedClock } from '../core/clock.ts';
+import { silentLogger } from '../core/logger.ts';
 import type { Db } from '../db/connect.ts';
 import { parseRegister, type Register } from '../register/load-register.ts';
-import { recordServedVersion } from '../register/register-versions.ts';
+import { recordServedVersion } from '../register/notice-versions-store.ts';
+import { allAuditEvents } from '../test/helpers/test-app.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
 import { testKeyring } from '../test/helpers/test-keyring.ts';
 import { buildApp } from './app.ts';
@@ -25,12 +28,19 @@ const clock = fixedClock('2026-11-22T09:00:00Z');
 const v1 = load(fixture);
 const v2 = load(fixture.replace('keep: P8Y', 'keep: P11Y').replace('version: "1"', 'version: "2"'));
 
+const keyring = testKeyring();
+/** What `custodian serve` does at start with a register: one app context, the version recorded as served. */
+const serve = (register: Register) => {
+  const ctx = createAppContext({ db, register, clock, keyring, log: silentLogger });
+  return recordServedVersion(db, ctx.auditor, register, fixture, clock.now()).then((served) => ({ ctx, served }));
+};
+
 before(async () => {
   db = await openTestDb();
-  await recordServedVersion(db, v1, fixture, clock);
+  await serve(v1);
   clock.set('2026-11-23T09:00:00Z');
-  await recordServedVersion(db, v2, fixture, clock);
-  app = await buildApp({ db, register: v2, clock, keyring: testKeyring(), logLevel: false });
+  const { ctx } = await serve(v2);
+  app = await buildApp(ctx);
 });
 after(async () => {
   await app.close();
@@ -98,4 +108,16 @@ test('malformed input answers 400 with a code and no stack trace', async () => {
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json().error.code, 'invalid_query');
   assert.doesNotMatch(bad.body, /at .*\.ts:\d+/);
+});
+
+test('a register becoming active is in the audit trail: a new version, and an older one served again', async () => {
+  const activations = async () => (await allAuditEvents(db)).filter((e) => e.action === 'register.activate');
+  assert.deepEqual((await activations()).map((e) => [e.fingerprint, e.detail.newVersion]), [[v1.fingerprint, true], [v2.fingerprint, true]]);
+  clock.set('2026-11-24T09:00:00Z');
+  assert.deepEqual((await serve(v2)).served, { isNew: false, activated: false }, 'a restart on the same register activates nothing');
+  clock.set('2026-11-25T09:00:00Z');
+  assert.deepEqual((await serve(v1)).served, { isNew: false, activated: true }, 'going back to an older register does');
+  const last = (await activations()).at(-1)!;
+  assert.deepEqual([last.fingerprint, last.detail], [v1.fingerprint, { newVersion: false, previous: v2.fingerprint }]);
+  assert.equal(last.actor, 'system:serve');
 });

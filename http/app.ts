@@ -1,31 +1,23 @@
-// Assembles the HTTP service from its parts. Everything it needs is passed in; nothing is read from globals.
+// The composition root of the HTTP service: one app context in, every part assembled in order. Nothing is read from
+// globals; cross-cutting hooks (errors, security headers, request and access logs) are installed here.
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ServerResponse } from 'node:http';
-import type { Clock } from '../core/clock.ts';
+import type { AppContext } from '../app/app-context.ts';
+import { consolePlugin } from '../console/console-plugin.ts';
 import { CustodianError } from '../core/errors.ts';
-import type { Db } from '../db/connect.ts';
-import type { Register } from '../register/load-register.ts';
-import { appendAuditEvent } from '../audit/append-audit-event.ts';
-import { checkpointKeysOf } from '../audit/checkpoint.ts';
-import type { Keyring } from '../crypto/keyring.ts';
 import { staffPlugin } from '../staff/staff-plugin.ts';
-import { collectRoutes } from '../subjects/collect-routes.ts';
-import { consolePeopleRoutes } from '../web/console-people-routes.ts';
+import { collectRoutes } from '../subjects/collect/collect-routes.ts';
+import { Collector } from '../subjects/collect/collector.ts';
 import { formsRoutes } from '../web/forms-routes.ts';
 import { privacyRoutes } from '../web/privacy-routes.ts';
-import { installAccessLog } from './access-log.ts';
+import { installAccessLog } from './access-log-hook.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { systemRoutes } from './system-routes.ts';
 
-export interface AppDeps {
-  readonly db: Db;
-  readonly register: Register;
-  readonly clock: Clock;
-  /** Master keys: wrap per-subject data keys and sign audit checkpoints. */
-  readonly keyring: Keyring;
+export interface AppOptions {
   /** pino log level, or false for none (tests). */
   readonly logLevel?: string | false;
   /** Behind an https proxy: HSTS and Secure cookies. */
@@ -42,13 +34,14 @@ function sendRaw(res: ServerResponse, err: CustodianError): void {
   res.end(JSON.stringify(err.toJSON()));
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const https = options.https ?? false;
   const app = Fastify({
-    logger: deps.logLevel === false || deps.logLevel === undefined ? false : { level: deps.logLevel, ...(deps.logStream ? { stream: deps.logStream } : {}) },
+    logger: options.logLevel === false || options.logLevel === undefined ? false : { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     // Our own one-line request log (below) records the route pattern, never the URL with its query string.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
-    trustProxy: deps.https ?? false,
+    trustProxy: https,
     routerOptions: {
       ignoreTrailingSlash: true,
       // Errors the router answers before any route runs still get the one coded JSON shape.
@@ -62,14 +55,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  await installSecurityHeaders(app, { https: deps.https ?? false });
+  await installSecurityHeaders(app, { https });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Custodian',
-        version: deps.version ?? '0.1.0',
-        description: `Personal-data platform run from the privacy register of ${deps.register.controller.name}.`,
+        version: options.version ?? '0.1.0',
+        description: `Personal-data platform run from the privacy register of ${ctx.register.controller.name}.`,
       },
     },
     transform: jsonSchemaTransform,
@@ -78,35 +71,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url ?? '(unmatched)', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-  installAccessLog(app, deps);
+  installAccessLog(app, ctx);
 
-  const { db, register, clock, keyring } = deps;
-  // Read at each use (a getter), so audit heads are signed with the active key after a rotation without restart.
-  const live = {
-    db,
-    register,
-    clock,
-    keyring,
-    get checkpointKeys() {
-      return checkpointKeysOf(keyring);
-    },
-  };
+  // One collector for every way data comes in (the API, the hosted forms, staff): answered before the app closes.
+  const collector = new Collector(ctx);
+  app.addHook('onClose', () => collector.close());
+
   // Staff access first: its route hook must see every route registered after it.
-  await app.register(staffPlugin, {
-    deps: {
-      db,
-      clock,
-      https: deps.https ?? false,
-      controllerName: register.controller.name,
-      audit: async (trx, input) => {
-        await appendAuditEvent(trx, input, { clock, fingerprint: register.fingerprint, checkpointKey: checkpointKeysOf(keyring) });
-      },
-    },
-  });
-  await app.register(systemRoutes, { deps });
-  await app.register(privacyRoutes, { deps });
-  await app.register(collectRoutes, { deps: live });
-  await app.register(formsRoutes, { deps: live, https: deps.https ?? false });
-  await app.register(consolePeopleRoutes, { deps: live });
+  await app.register(staffPlugin, { db: ctx.db, clock: ctx.clock, https });
+  await app.register(systemRoutes, { ctx });
+  await app.register(privacyRoutes, { ctx });
+  await app.register(collectRoutes, { ctx, collector });
+  await app.register(formsRoutes, { ctx, collector, https });
+  await app.register(consolePlugin, { ctx, https });
   return app;
 }

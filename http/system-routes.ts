@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+// GET /healthz (liveness, database reachability, the register in force) and the OpenAPI document.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from './app.ts';
+import type { AppContext } from '../app/app-context.ts';
 
 const Health = z.object({
   status: z.enum(['ok', 'degraded']),
@@ -10,21 +10,16 @@ const Health = z.object({
   register: z.object({ fingerprint: z.string(), version: z.string().nullable(), effective: z.string() }),
 });
 
-export const systemRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (base, { deps }) => {
+export const systemRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'register'> }> = async (base, { ctx }) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
   app.get('/healthz', {
     schema: { summary: 'Liveness and database reachability', tags: ['system'], response: { 200: Health, 503: Health } },
   }, async (_req, reply) => {
-    let reachable = true;
-    try {
-      await sql`SELECT 1`.execute(deps.db.kysely);
-    } catch {
-      reachable = false;
-    }
+    const reachable = await ctx.db.ping();
     const body = {
       status: reachable ? ('ok' as const) : ('degraded' as const),
-      database: { engine: deps.db.engine, reachable },
-      register: { fingerprint: deps.register.fingerprint, version: deps.register.notice.version ?? null, effective: deps.register.notice.effective },
+      database: { engine: ctx.db.engine, reachable },
+      register: { fingerprint: ctx.register.fingerprint, version: ctx.register.notice.version ?? null, effective: ctx.register.notice.effective },
     };
     return reply.code(reachable ? 200 : 503).send(body);
   });

@@ -1,6 +1,7 @@
 // The shape of a privacy register. Structure and types live here; the rules that relate one part of the
 // register to another (references, Art. 9 conditions, transfers, PECR) live in check-rules.ts.
 import { z } from 'zod';
+import { DURATION_PATTERN } from '../core/duration.ts';
 
 export const LANGUAGES = ['en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -18,7 +19,6 @@ export const Text = z.union([
 export type Text = z.infer<typeof Text>;
 
 /** ISO 8601 duration: years, months, weeks, days, hours, minutes (P8Y, P3M, P2W, P14D, PT30M). */
-export const DURATION_PATTERN = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
 export const Duration = z
   .string()
   .regex(DURATION_PATTERN, 'is not an ISO 8601 duration (examples: P8Y for 8 years, P3M for 3 months, PT30M for 30 minutes)');

@@ -1,27 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
-import { registerConsoleForms } from './console-routes.ts';
+import { Browser, GOOD_PASSWORD } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { requireStaff } from './require-staff.ts';
 import { rolesWith, type Role } from './roles.ts';
-import { Browser, GOOD_PASSWORD, staffTestApp, type StaffTestApp } from './staff-test-kit.ts';
 
-// Routes shaped like the ones the rest of the console will add.
+// Routes shaped like the ones later features will add, beside the real app's own (GET /console/people, GET
+// /console/audit...).
 async function sampleRoutes(app: FastifyInstance): Promise<void> {
-  await registerConsoleForms(app);
+  await app.register(formbody);
   const ok = async () => ({ ok: true });
-  app.get('/console/people', { preValidation: requireStaff(rolesWith('records.read')) }, ok);
-  app.post('/console/people', { preValidation: requireStaff(rolesWith('records.write')) }, ok);
-  app.get('/console/audit', { preValidation: requireStaff(rolesWith('audit.read')) }, ok);
+  app.post('/console/samples/notes', { preValidation: requireStaff(rolesWith('records.write')) }, ok);
   app.post('/console/audit/export', { preValidation: requireStaff(['auditor', 'dpo']) }, ok);
   app.post('/api/v1/staff/users', { preValidation: requireStaff(['owner']) }, ok);
   app.delete('/api/v1/staff/notes/:id', ok); // no guard written: the plugin adds one
 }
 
-let t: StaffTestApp;
+let t: TestApp;
 const browsers = new Map<Role, Browser>();
 before(async () => {
-  t = await staffTestApp({ routes: sampleRoutes });
+  t = await testApp('image-diagnostic-technology', { routes: sampleRoutes });
   for (const role of ['owner', 'dpo', 'staff', 'auditor'] as const) {
     await t.users.create({ email: `${role}@example.test`, role, password: GOOD_PASSWORD }, 'system:cli');
     const b = new Browser(t.app);
@@ -40,21 +40,21 @@ function as(role: Role): Browser {
 describe('CSRF on staff writes', () => {
   test('a missing or wrong token is refused with 403 csrf_invalid; the session token is accepted as a field or a header', async () => {
     const b = as('staff');
-    const missing = await b.request({ method: 'POST', url: '/console/people', form: { name: 'x' }, html: false });
+    const missing = await b.request({ method: 'POST', url: '/console/samples/notes', form: { name: 'x' }, html: false });
     assert.equal(missing.statusCode, 403);
     assert.equal(missing.json().error.code, 'csrf_invalid');
-    const wrong = await b.request({ method: 'POST', url: '/console/people', form: { _csrf: 'A'.repeat(43) }, html: false });
+    const wrong = await b.request({ method: 'POST', url: '/console/samples/notes', form: { _csrf: 'A'.repeat(43) }, html: false });
     assert.equal(wrong.json().error.code, 'csrf_invalid');
-    const someoneElses = await b.request({ method: 'POST', url: '/console/people', form: { _csrf: await as('dpo').csrf() }, html: false });
+    const someoneElses = await b.request({ method: 'POST', url: '/console/samples/notes', form: { _csrf: await as('dpo').csrf() }, html: false });
     assert.equal(someoneElses.statusCode, 403, "another session's token does not fit this session");
     const token = await b.csrf();
-    assert.equal((await b.request({ method: 'POST', url: '/console/people', form: { _csrf: token }, html: false })).statusCode, 200);
-    const viaHeader = await b.request({ method: 'POST', url: '/console/people', json: { name: 'x' }, headers: { 'x-csrf-token': token }, html: false });
+    assert.equal((await b.request({ method: 'POST', url: '/console/samples/notes', form: { _csrf: token }, html: false })).statusCode, 200);
+    const viaHeader = await b.request({ method: 'POST', url: '/console/samples/notes', json: { name: 'x' }, headers: { 'x-csrf-token': token }, html: false });
     assert.equal(viaHeader.statusCode, 200);
   });
 
   test('a browser gets the refusal as an accessible page', async () => {
-    const res = await as('staff').request({ method: 'POST', url: '/console/people', form: {} });
+    const res = await as('staff').request({ method: 'POST', url: '/console/people/00000000-0000-4000-8000-000000000000/merge', form: {} });
     assert.equal(res.statusCode, 403);
     assert.match(res.headers['content-type'] as string, /text\/html/);
     assert.match(res.body, /role="alert"/);
@@ -69,7 +69,7 @@ describe('roles', () => {
     assert.equal((await b.request({ url: '/console/audit', html: false })).statusCode, 200);
     assert.equal((await b.request({ url: '/console/people', html: false })).statusCode, 403, 'records are not for auditors');
     const csrf = await b.csrf();
-    for (const url of ['/console/people', '/console/audit/export']) {
+    for (const url of ['/console/samples/notes', '/console/audit/export']) {
       const res = await b.request({ method: 'POST', url, form: { _csrf: csrf }, html: false });
       assert.equal(res.statusCode, 403, url);
       assert.equal(res.json().error.code, 'forbidden', url);

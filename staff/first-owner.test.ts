@@ -1,23 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SESSION_COOKIE } from './sessions.ts';
-import { Browser, staffTestApp, tableAudit, type StaffTestApp } from './staff-test-kit.ts';
+import { Browser, T0 } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { ensureFirstOwner } from './users-service.ts';
-import { sql } from 'kysely';
 
-let t: StaffTestApp;
+let t: TestApp;
 before(async () => {
-  t = await staffTestApp();
+  t = await testApp('image-diagnostic-technology', { now: T0 });
 });
 after(async () => t.close());
 
 describe('first start', () => {
   test('creates one owner with a one-time password, once, who must choose a password before anything else', async () => {
-    const first = await ensureFirstOwner(t.db, { clock: t.clock, audit: tableAudit });
+    const first = await ensureFirstOwner(t.ctx);
     assert.ok(first);
     assert.equal(first.email, 'owner@localhost');
     assert.match(first.oneTimePassword, /^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
-    assert.equal(await ensureFirstOwner(t.db, { clock: t.clock, audit: tableAudit }), undefined, 'never twice');
+    assert.equal(await ensureFirstOwner(t.ctx), undefined, 'never twice');
     const created = (await t.audits()).filter((e) => e.action === 'staff.create');
     assert.equal(created.length, 1);
     assert.equal(created[0]?.actor, 'system:first-start');
@@ -55,21 +55,21 @@ describe('first start', () => {
     const welcome = await b.request({ url: done.headers.location });
     assert.equal(welcome.statusCode, 200);
     assert.match(welcome.body, /Your password was changed/);
-    const changes = await sql<{ event: { action: string; actor: string } }>`SELECT event FROM test_staff_audit WHERE event->>'action' = 'auth.password-change'`.execute(t.db.kysely);
-    assert.equal(changes.rows.length, 1, 'the password change is audited');
-    assert.match(changes.rows[0]!.event.actor, /^staff:/);
+    const changes = (await t.audits()).filter((e) => e.action === 'auth.password-change');
+    assert.equal(changes.length, 1, 'the password change is audited');
+    assert.match(changes[0]!.actor, /^staff:/);
 
     assert.equal((await new Browser(t.app, '198.51.9.1').signIn('owner@localhost', first.oneTimePassword)).statusCode, 401, 'the one-time password is spent');
     assert.equal((await new Browser(t.app, '198.51.9.2').signIn('owner@localhost', 'violet orbit canal 7')).headers.location, '/console');
   });
 
   test('the owner email can be chosen (CUSTODIAN_OWNER_EMAIL); one that is not an address is refused', async () => {
-    const s = await staffTestApp();
+    const s = await testApp('image-diagnostic-technology', { now: T0 });
     try {
-      const first = await ensureFirstOwner(s.db, { clock: s.clock, audit: tableAudit, email: ' DPO@Clinic.example ' });
+      const first = await ensureFirstOwner(s.ctx, ' DPO@Clinic.example ');
       assert.equal(first?.email, 'dpo@clinic.example');
       assert.equal((await s.users.list())[0]?.role, 'owner');
-      await assert.rejects(ensureFirstOwner(s.db, { clock: s.clock, audit: tableAudit, email: 'not an email' }), /not an email/);
+      await assert.rejects(ensureFirstOwner(s.ctx, 'not an email'), /not an email/);
     } finally {
       await s.close();
     }

@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { PRESIGN_COOKIE } from './csrf.ts';
 import { SESSION_COOKIE } from './sessions.ts';
-import { Browser, GOOD_PASSWORD, staffTestApp, type StaffTestApp } from './staff-test-kit.ts';
+import { Browser, GOOD_PASSWORD, T0 } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 
 let logged = '';
 const stream = new Writable({
@@ -13,9 +14,9 @@ const stream = new Writable({
   },
 });
 
-let t: StaffTestApp;
+let t: TestApp;
 before(async () => {
-  t = await staffTestApp({ logStream: stream });
+  t = await testApp('image-diagnostic-technology', { now: T0, logStream: stream, logLevel: 'trace' });
 });
 after(async () => t.close());
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { browserFamily, truncateIp } from '../http/client-info.ts';
+import { browserFamily, truncateIp } from '../core/client-info.ts';
 import { safeNext } from './require-staff.ts';
 import { can, rolesAdmitted } from './roles.ts';
 

@@ -3,6 +3,7 @@
 //  2. on POST/PUT/PATCH/DELETE checks the session's CSRF token (403 `csrf_invalid`),
 //  3. sends a user who still has a one-time password to the change-password page (403 `password_change_required`),
 //  4. checks the role (403 `forbidden`); auditors only ever read.
+// Refusals are thrown as coded errors: the scope's error handler answers them (console/: a page; the API: JSON).
 // Use it as `preValidation` (the body is parsed, so the `_csrf` field is there; nothing is validated before the
 // caller is known) or `preHandler`. Routes under /console and /api/v1/staff without a guard get `requireStaff()`.
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,7 +11,7 @@ import { CustodianError } from '../core/errors.ts';
 import { csrfFromRequest, tokensEqual } from './csrf.ts';
 import { rolesAdmitted, type Role } from './roles.ts';
 import { SESSION_COOKIE } from './sessions.ts';
-import { loadStaffSession, sendStaffError, wantsHtml, type StaffRouteAccess } from './staff-runtime.ts';
+import { loadStaffSession, wantsHtml, type StaffRouteAccess } from './staff-runtime.ts';
 
 export const STAFF_PREFIXES = ['/console', '/api/v1/staff'] as const;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -45,19 +46,17 @@ export function staffGuard(options: { roles: readonly Role[]; auditorMayWrite?: 
         return reply.redirect(`/console/sign-in?next=${encodeURIComponent(next)}`, 303);
       }
       if (wantsHtml(req)) return reply.redirect('/console/sign-in', 303);
-      return sendStaffError(req, reply, new CustodianError('unauthenticated', 'sign in to the console first'));
+      throw new CustodianError('unauthenticated', 'sign in to the console first');
     }
     const writes = !SAFE_METHODS.has(req.method);
-    if (writes && !tokensEqual(session.csrfToken, csrfFromRequest(req))) {
-      return sendStaffError(req, reply, new CustodianError('csrf_invalid'));
-    }
+    if (writes && !tokensEqual(session.csrfToken, csrfFromRequest(req))) throw new CustodianError('csrf_invalid');
     if (session.mustChangePassword && !access.duringPasswordChange) {
       if (req.method === 'GET' && wantsHtml(req)) return reply.redirect('/console/password', 303);
-      return sendStaffError(req, reply, new CustodianError('password_change_required'));
+      throw new CustodianError('password_change_required');
     }
     const role = session.principal.role;
     if (!access.roles.includes(role) || (role === 'auditor' && writes && !access.auditorMayWrite)) {
-      return sendStaffError(req, reply, new CustodianError('forbidden'));
+      throw new CustodianError('forbidden');
     }
     return undefined;
   };

@@ -1,40 +1,34 @@
-// Every route under /console and /api/v1/staff, found by an onRoute hook (so routes added later are covered without
-// touching this file), must refuse a request without a session and a signed-in user of a role it does not admit.
-// To cover the whole app, build it with buildApp() in `appUnderTest` instead of the sample routes below.
+// Every route under /console and /api/v1/staff, as the staff plugin's registry saw it added (so routes added later are
+// covered without touching this file), must refuse a request without a session and a signed-in user of a role it
+// does not admit: the whole app, as `custodian serve` builds it, plus sample routes a new feature might add.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, RouteOptions } from 'fastify';
-import { registerConsoleForms } from './console-routes.ts';
-import { describeStaffAccess, isStaffUrl, requireStaff } from './require-staff.ts';
+import formbody from '@fastify/formbody';
+import type { FastifyInstance } from 'fastify';
+import { Browser, GOOD_PASSWORD } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { requireStaff } from './require-staff.ts';
 import { ROLES, rolesWith, type Role } from './roles.ts';
 import { listStaffRoutes } from './staff-plugin.ts';
-import { Browser, GOOD_PASSWORD, staffTestApp, type StaffTestApp } from './staff-test-kit.ts';
 
 /** The only staff routes anyone may reach without a session. */
 const PUBLIC = new Set(['GET /console/sign-in', 'HEAD /console/sign-in', 'POST /console/sign-in']);
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 async function sampleRoutes(app: FastifyInstance): Promise<void> {
-  await registerConsoleForms(app);
+  await app.register(formbody);
   const ok = async () => ({ ok: true });
-  app.get('/console/people', { preValidation: requireStaff(rolesWith('records.read')) }, ok);
-  app.get('/console/people/:subjectId', { preValidation: requireStaff(rolesWith('records.read-sealed')) }, ok);
-  app.post('/console/people/:subjectId/notes', { preValidation: requireStaff(rolesWith('records.write')) }, ok);
-  app.get('/console/audit', { preValidation: requireStaff(rolesWith('audit.read')) }, ok);
+  app.get('/console/samples/:subjectId', { preValidation: requireStaff(rolesWith('records.read-sealed')) }, ok);
+  app.post('/console/samples/:subjectId/notes', { preValidation: requireStaff(rolesWith('records.write')) }, ok);
   app.put('/api/v1/staff/users/:id/role', { preValidation: requireStaff(rolesWith('users.manage')) }, ok);
   app.patch('/api/v1/staff/settings', ok); // forgot its guard: must still be covered
 }
 
-const collected: RouteOptions[] = [];
-let t: StaffTestApp;
+let t: TestApp;
 const browsers = new Map<Role, Browser>();
 
-async function appUnderTest(): Promise<StaffTestApp> {
-  return staffTestApp({ routes: sampleRoutes, onRoute: (app) => app.addHook('onRoute', (route) => void collected.push(route)) });
-}
-
 before(async () => {
-  t = await appUnderTest();
+  t = await testApp('image-diagnostic-technology', { routes: sampleRoutes });
   for (const role of ROLES) {
     await t.users.create({ email: `${role}@guard.test`, role, password: GOOD_PASSWORD }, 'system:cli');
     const b = new Browser(t.app);
@@ -44,10 +38,8 @@ before(async () => {
 });
 after(async () => t.close());
 
-function staffRoutes(): { method: string; url: string; route: RouteOptions }[] {
-  return collected
-    .filter((route) => isStaffUrl(route.url))
-    .flatMap((route) => (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({ method: String(method), url: route.url, route })));
+function staffRoutes() {
+  return listStaffRoutes(t.app);
 }
 
 function concrete(url: string): string {
@@ -55,25 +47,23 @@ function concrete(url: string): string {
 }
 
 describe('every staff route is guarded', () => {
-  test('the routes were found, and the registry lists each of them', () => {
+  test('the registry lists the console, the staff API and routes added after them', () => {
     const found = staffRoutes().map((r) => `${r.method} ${r.url}`).sort();
-    for (const known of ['GET /console', 'POST /console/sign-out', 'GET /console/password', 'POST /console/password', 'PATCH /api/v1/staff/settings']) {
+    for (const known of ['GET /console', 'POST /console/sign-out', 'GET /console/password', 'POST /console/password', 'GET /console/people', 'POST /api/v1/staff/collect/:point', 'PATCH /api/v1/staff/settings']) {
       assert.ok(found.includes(known), `${known} was collected`);
     }
-    assert.deepEqual(listStaffRoutes(t.app).map((r) => `${r.method} ${r.url}`).sort(), found);
   });
 
   test('only the sign-in form is public', () => {
-    for (const { method, url, route } of staffRoutes()) {
-      const access = describeStaffAccess(route);
+    for (const { method, url, access } of staffRoutes()) {
       assert.ok(access, `${method} ${url} has no guard`);
       if (access.kind === 'public') assert.ok(PUBLIC.has(`${method} ${url}`), `${method} ${url} is public but not on the list`);
     }
   });
 
   test('without a session: 401 unauthenticated for API clients, 303 to sign-in for browsers', async () => {
-    for (const { method, url, route } of staffRoutes()) {
-      if (describeStaffAccess(route)?.kind !== 'staff') continue;
+    for (const { method, url, access } of staffRoutes()) {
+      if (access.kind !== 'staff') continue;
       const anon = new Browser(t.app);
       const api = await anon.request({ method: method as 'GET', url: concrete(url), html: false, ...(WRITES.has(method) ? { json: {} } : {}) });
       assert.equal(api.statusCode, 401, `${method} ${url}`);
@@ -85,8 +75,8 @@ describe('every staff route is guarded', () => {
   });
 
   test('writes without the CSRF token are refused, whatever the role', async () => {
-    for (const { method, url, route } of staffRoutes()) {
-      if (describeStaffAccess(route)?.kind !== 'staff' || !WRITES.has(method)) continue;
+    for (const { method, url, access } of staffRoutes()) {
+      if (access.kind !== 'staff' || !WRITES.has(method)) continue;
       const res = await browsers.get('owner')?.request({ method: method as 'POST', url: concrete(url), json: {}, html: false });
       assert.equal(res?.statusCode, 403, `${method} ${url}`);
       assert.equal(res?.json().error.code, 'csrf_invalid', `${method} ${url}`);
@@ -94,9 +84,8 @@ describe('every staff route is guarded', () => {
   });
 
   test('a signed-in role the route does not admit gets 403 forbidden; admitted roles may read', async () => {
-    for (const { method, url, route } of staffRoutes()) {
-      const access = describeStaffAccess(route);
-      if (access?.kind !== 'staff') continue;
+    for (const { method, url, access } of staffRoutes()) {
+      if (access.kind !== 'staff') continue;
       const writes = WRITES.has(method);
       for (const role of ROLES) {
         const admitted = access.roles.includes(role) && !(role === 'auditor' && writes && !access.auditorMayWrite);

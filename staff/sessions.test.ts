@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { SESSION_COOKIE } from './sessions.ts';
-import { Browser, GOOD_PASSWORD, MINUTE, staffTestApp, type StaffTestApp } from './staff-test-kit.ts';
+import { Browser, GOOD_PASSWORD, MINUTE, T0 } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 
-let t: StaffTestApp;
+let t: TestApp;
 before(async () => {
-  t = await staffTestApp();
+  t = await testApp('image-diagnostic-technology', { now: T0 });
 });
 after(async () => t.close());
 

@@ -3,11 +3,11 @@
 // both measured with the injected clock; a disabled account's sessions end at once.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { browserFamily, truncateIp } from '../core/client-info.ts';
 import type { Tables } from '../db/tables.ts';
-import { browserFamily, truncateIp } from '../http/client-info.ts';
 import { isWellFormedToken, sessionCsrfToken } from './csrf.ts';
 import type { Role } from './roles.ts';
-import { deleteExpiredSessions, deleteSession, findSession, insertSession, touchSession } from './sessions-store.ts';
+import { dropEndedSession, findSession, touchSession, type NewSessionRow } from './sessions-store.ts';
 
 export const SESSION_COOKIE = 'custodian_staff';
 export const SESSION_IDLE_MS = 30 * 60_000;
@@ -41,21 +41,23 @@ export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-/** Starts a session for a user who has just proved who they are (run it inside that transaction). */
-export async function openSession(db: Kysely<Tables>, userId: string, now: Date, origin: SessionOrigin): Promise<OpenedSession> {
+/** A new session for a user who has just proved who they are: the cookie token, and the row to store (by hash). */
+export function newSession(userId: string, now: Date, origin: SessionOrigin): { opened: OpenedSession; row: NewSessionRow } {
   const token = randomBytes(32).toString('base64url');
   const csrfSecret = randomBytes(32);
-  await deleteExpiredSessions(db, now, SESSION_IDLE_MS);
-  await insertSession(db, {
-    idHash: hashToken(token),
-    userId,
-    csrfSecret,
-    now,
-    absoluteExpiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
-    ipTruncated: (truncateIp(origin.ip) ?? undefined),
-    userAgentFamily: (browserFamily(origin.userAgent) ?? 'unknown'),
-  });
-  return { token, csrfToken: sessionCsrfToken(csrfSecret, token) };
+  return {
+    opened: { token, csrfToken: sessionCsrfToken(csrfSecret, token) },
+    row: {
+      idHash: hashToken(token),
+      userId,
+      csrfSecret,
+      now,
+      absoluteExpiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
+      ipTruncated: truncateIp(origin.ip) ?? undefined,
+      userAgentFamily: browserFamily(origin.userAgent) ?? 'unknown',
+      idleMs: SESSION_IDLE_MS,
+    },
+  };
 }
 
 /** The live session for a cookie value, its idle timer restarted; undefined when absent, expired or disabled. */
@@ -67,7 +69,7 @@ export async function resumeSession(db: Kysely<Tables>, token: unknown, now: Dat
   const idle = now.getTime() - row.lastSeenAt.getTime() >= SESSION_IDLE_MS;
   const over = now.getTime() >= row.absoluteExpiresAt.getTime();
   if (idle || over || row.disabled) {
-    await deleteSession(db, idHash);
+    await dropEndedSession(db, idHash);
     return undefined;
   }
   await touchSession(db, idHash, now);
@@ -78,8 +80,7 @@ export async function resumeSession(db: Kysely<Tables>, token: unknown, now: Dat
   };
 }
 
-/** Ends the session a cookie names; returns its user when there was one. */
-export async function closeSession(db: Kysely<Tables>, token: unknown): Promise<string | undefined> {
-  if (!isWellFormedToken(token)) return undefined;
-  return deleteSession(db, hashToken(token));
+/** The hash a cookie value is stored under, or undefined when it is not a token we could have issued. */
+export function tokenHash(token: unknown): Buffer | undefined {
+  return isWellFormedToken(token) ? hashToken(token) : undefined;
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SESSION_COOKIE } from './sessions.ts';
-import { Browser, GOOD_PASSWORD, hiddenFields, MINUTE, staffTestApp, type StaffTestApp } from './staff-test-kit.ts';
+import { Browser, GOOD_PASSWORD, hiddenFields, MINUTE, T0 } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 
-let t: StaffTestApp;
+let t: TestApp;
 before(async () => {
-  t = await staffTestApp();
+  t = await testApp('image-diagnostic-technology', { now: T0 });
 });
 after(async () => t.close());
 
@@ -35,7 +36,7 @@ describe('sign-in', () => {
   });
 
   test('behind https the cookies are Secure', async () => {
-    const s = await staffTestApp({ https: true });
+    const s = await testApp('image-diagnostic-technology', { now: T0, https: true });
     try {
       await s.users.create({ email: 'sec@example.test', role: 'staff', password: GOOD_PASSWORD }, 'system:cli');
       const b = new Browser(s.app);

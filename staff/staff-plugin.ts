@@ -1,42 +1,25 @@
 // The staff access plugin. Register it on the app before any route plugin, so it sees every route:
-//   await app.register(staffPlugin, { deps: { db, clock, audit, https, controllerName } })
+//   await app.register(staffPlugin, { db, clock, https })
 // It is not encapsulated (like fastify-plugin): the `req.staff` decoration, cookie parsing and the route guard
 // apply app-wide, and every route under /console or /api/v1/staff is guarded (`requireStaff()` unless the route
-// names its own guard or is marked `config: { staffPublic: true }`). The console pages themselves live in a
-// child scope (console-routes.ts) with their own form parser and HTML error pages.
+// names its own guard or is marked `config: { staffPublic: true }`). The console pages live in console/.
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from '../db/connect.ts';
-import { consoleRoutes } from './console-routes.ts';
 import { describeStaffAccess, isStaffUrl, requireStaff } from './require-staff.ts';
-import type { StaffAudit } from './staff-audit.ts';
 import type { StaffRouteInfo, StaffRuntime } from './staff-runtime.ts';
-import { staffUsers, type SignInPolicy } from './users-service.ts';
 
-export interface StaffPluginDeps {
+export interface StaffPluginOptions {
   readonly db: Db;
   readonly clock: Clock;
-  /** Writes one audit event inside the caller's transaction (audit/append-audit-event.ts, bound to its options). */
-  readonly audit: StaffAudit;
   /** Behind an https proxy: the session cookies get `Secure`. */
-  readonly https?: boolean;
-  /** From the register, for the console header. */
-  readonly controllerName: string;
-  readonly signInPolicy?: Partial<SignInPolicy>;
+  readonly https: boolean;
 }
 
-async function staffAccess(app: FastifyInstance, options: { deps: StaffPluginDeps }): Promise<void> {
-  const { deps } = options;
+async function staffAccess(app: FastifyInstance, options: StaffPluginOptions): Promise<void> {
   if (!app.hasRequestDecorator('cookies')) await app.register(cookie);
-  const runtime: StaffRuntime = {
-    db: deps.db,
-    clock: deps.clock,
-    https: deps.https ?? false,
-    controllerName: deps.controllerName,
-    users: staffUsers({ db: deps.db, clock: deps.clock, audit: deps.audit, ...(deps.signInPolicy ? { signInPolicy: deps.signInPolicy } : {}) }),
-    routes: [],
-  };
+  const runtime: StaffRuntime = { db: options.db, clock: options.clock, https: options.https, routes: [] };
   app.decorate('staffRuntime', runtime);
   app.decorateRequest('staff', null);
   app.decorateRequest('staffSession', null);
@@ -54,8 +37,6 @@ async function staffAccess(app: FastifyInstance, options: { deps: StaffPluginDep
       if (access) runtime.routes.push(Object.freeze({ method: String(method), url: route.url, access }));
     }
   });
-
-  await app.register(consoleRoutes);
 }
 
 export const staffPlugin = Object.assign(staffAccess, {

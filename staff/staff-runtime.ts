@@ -1,21 +1,17 @@
 // What the staff plugin hangs on the Fastify instance and requests, and the small helpers every staff route shares:
-// loading the session, answering in HTML or JSON, the session cookie's attributes.
+// loading the session, the session cookie's attributes, whether the caller wants a page or JSON.
 import type { CookieSerializeOptions } from '@fastify/cookie';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
-import { renderConsolePage, renderConsoleTemplate, type ConsolePageContext } from '../web/console-layout.ts';
 import type { Role } from './roles.ts';
 import { resumeSession, SESSION_COOKIE, type ActiveSession, type StaffPrincipal } from './sessions.ts';
-import type { StaffUsers } from './users-service.ts';
 
 export interface StaffRuntime {
   readonly db: Db;
   readonly clock: Clock;
   readonly https: boolean;
-  readonly controllerName: string;
-  readonly users: StaffUsers;
   /** Every route under the staff prefixes, with who may use it; filled as routes are registered. */
   readonly routes: StaffRouteInfo[];
 }
@@ -61,43 +57,11 @@ export async function loadStaffSession(req: FastifyRequest): Promise<ActiveSessi
   return req.staffSession;
 }
 
-export function sessionCookieOptions(runtime: StaffRuntime): CookieSerializeOptions {
+export function sessionCookieOptions(https: boolean): CookieSerializeOptions {
   // No Max-Age: the browser forgets it on close; the server enforces idle and absolute expiry regardless.
-  return { httpOnly: true, sameSite: 'lax', path: '/', secure: runtime.https };
+  return { httpOnly: true, sameSite: 'lax', path: '/', secure: https };
 }
 
 export function wantsHtml(req: FastifyRequest): boolean {
   return (req.headers.accept ?? '').includes('text/html');
 }
-
-/** The context `renderConsolePage` needs, for the signed-in user of this request. */
-export function consolePageContext(req: FastifyRequest): ConsolePageContext {
-  const session = req.staffSession;
-  return {
-    controllerName: runtimeOf(req).controllerName,
-    staff: session ? { email: session.principal.email, role: session.principal.role } : null,
-    csrfToken: session?.csrfToken ?? null,
-    currentPath: req.url.split('?')[0] ?? req.url,
-  };
-}
-
-/** Answers an error as a console page for browsers and as `{ error: { code, message } }` for everything else. */
-export function sendStaffError(req: FastifyRequest, reply: FastifyReply, err: CustodianError): FastifyReply {
-  reply.code(err.status).header('cache-control', 'no-store');
-  if (!wantsHtml(req)) return reply.send(err.toJSON());
-  const signedIn = req.staffSession !== null;
-  const body = renderConsoleTemplate('error', {
-    heading: ERROR_HEADINGS[err.status] ?? 'Something went wrong',
-    message: err.message,
-    back: signedIn ? { href: '/console', label: 'Back to the console' } : { href: '/console/sign-in', label: 'Go to sign-in' },
-  });
-  return reply.type('text/html; charset=utf-8').send(renderConsolePage(ERROR_HEADINGS[err.status] ?? 'Error', body, consolePageContext(req)));
-}
-
-const ERROR_HEADINGS: Record<number, string> = {
-  400: 'That request was not valid',
-  401: 'Sign-in required',
-  403: 'Not allowed',
-  404: 'Page not found',
-  429: 'Too many attempts',
-};

@@ -6,23 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildUserCommand } from '../cli/user.ts';
-import { fixedClock } from '../core/clock.ts';
-import type { Db } from '../db/connect.ts';
-import { Browser, GOOD_PASSWORD, staffTestApp, tableAudit, T0, type StaffTestApp } from './staff-test-kit.ts';
+import { Browser, GOOD_PASSWORD, T0 } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 
-let t: StaffTestApp;
+let t: TestApp;
 before(async () => {
-  t = await staffTestApp();
+  t = await testApp('image-diagnostic-technology', { now: T0 });
 });
 after(async () => t.close());
 
 async function run(args: string[], stdin = ''): Promise<string[]> {
   const lines: string[] = [];
-  const shared: Db = { ...t.db, close: async () => {} };
   const cmd = buildUserCommand({
-    openDb: async () => shared,
-    audit: () => tableAudit,
-    clock: fixedClock(T0),
+    withUsersContext: (_opts, fn) => fn(t.ctx),
     out: (line) => lines.push(line),
     warn: (line) => lines.push(`warn: ${line}`),
     readStdin: async () => stdin,

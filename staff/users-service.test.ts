@@ -3,12 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { CustodianError } from '../core/errors.ts';
 import { hashPassword } from './password-hash.ts';
-import { Browser, GOOD_PASSWORD, staffTestApp, type StaffTestApp } from './staff-test-kit.ts';
+import { Browser, GOOD_PASSWORD, T0 } from '../test/helpers/staff-client.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { failingAuditor } from '../test/helpers/test-keyring.ts';
 import { staffUsers } from './users-service.ts';
 
-let t: StaffTestApp;
+let t: TestApp;
 before(async () => {
-  t = await staffTestApp();
+  t = await testApp('image-diagnostic-technology', { now: T0 });
 });
 after(async () => t.close());
 
@@ -55,7 +57,7 @@ describe('staff accounts', () => {
   });
 
   test('a change whose audit event fails is not made at all (same transaction)', async () => {
-    const failing = staffUsers({ db: t.db, clock: t.clock, audit: async () => { throw new Error('audit store down'); } });
+    const failing = staffUsers({ db: t.db, clock: t.clock, auditor: failingAuditor(t.clock) });
     await assert.rejects(failing.create({ email: 'ghost@example.test', role: 'staff', password: GOOD_PASSWORD }, 'system:cli'), /audit store down/);
     assert.equal((await t.users.list()).some((u) => u.email === 'ghost@example.test'), false);
     await t.users.create({ email: 'solid@example.test', role: 'staff', password: GOOD_PASSWORD }, 'system:cli');

@@ -4,17 +4,16 @@
 // dummy hash, so neither the answer nor its timing tells whether an account exists.
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Clock } from '../core/clock.ts';
+import type { AppContext } from '../app/app-context.ts';
+import { browserFamily, truncateIp } from '../core/client-info.ts';
 import { CustodianError } from '../core/errors.ts';
-import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
-import { browserFamily, truncateIp } from '../http/client-info.ts';
+import { staffActor } from './actor.ts';
 import { hashPassword, needsRehash, verifyPassword } from './password-hash.ts';
 import { checkPassword, PASSWORD_PROBLEM_TEXT, type PasswordProblem } from './password-policy.ts';
 import type { Role } from './roles.ts';
-import { closeSession, openSession, type OpenedSession, type SessionOrigin, type StaffPrincipal } from './sessions.ts';
-import { deleteUserSessions } from './sessions-store.ts';
-import { staffActor, type StaffAudit } from './staff-audit.ts';
+import { newSession, tokenHash, type OpenedSession, type SessionOrigin, type StaffPrincipal } from './sessions.ts';
+import { recordSignOut } from './sessions-store.ts';
 import type { StaffUserRow } from './tables.ts';
 import * as store from './users-store.ts';
 
@@ -36,12 +35,7 @@ export const DEFAULT_SIGN_IN_POLICY: SignInPolicy = Object.freeze({
   windowMs: 15 * 60_000,
 });
 
-export interface StaffUsersDeps {
-  readonly db: Db;
-  readonly clock: Clock;
-  readonly audit: StaffAudit;
-  readonly signInPolicy?: Partial<SignInPolicy>;
-}
+export type StaffUsersDeps = Pick<AppContext, 'db' | 'clock' | 'auditor'>;
 
 export interface StaffUser {
   readonly id: string;
@@ -86,9 +80,9 @@ export function isValidEmail(email: string): boolean {
   return email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email);
 }
 
-export function staffUsers(deps: StaffUsersDeps): StaffUsers {
-  const { db, clock, audit } = deps;
-  const policy: SignInPolicy = { ...DEFAULT_SIGN_IN_POLICY, ...deps.signInPolicy };
+export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPolicy> = {}): StaffUsers {
+  const { db, clock, auditor } = deps;
+  const policy: SignInPolicy = { ...DEFAULT_SIGN_IN_POLICY, ...signInPolicy };
   let dummy: Promise<string> | undefined;
   const dummyHash = () => (dummy ??= hashPassword(oneTimePassword()));
 
@@ -108,17 +102,11 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
     }
   }
 
-  async function registerFailure(trx: Transaction<Tables>, user: StaffUserRow, now: Date, origin: SessionOrigin): Promise<boolean> {
+  /** One more wrong password for this account: the new count, or a lock once it reaches the limit. */
+  function failureCount(user: StaffUserRow, now: Date): store.FailureCount {
     const attempts = user.failed_attempts + 1;
-    if (attempts < policy.maxFailures) {
-      await store.setFailures(trx, user.id, attempts, user.locked_until);
-      return false;
-    }
-    const until = new Date(now.getTime() + policy.lockMs);
-    await store.setFailures(trx, user.id, 0, until);
-    await deleteUserSessions(trx, user.id);
-    await audit(trx, { actor: staffActor(user.id), action: 'auth.locked', detail: { userId: user.id, until: until.toISOString(), ...originDetail(origin) } });
-    return true;
+    if (attempts < policy.maxFailures) return { userId: user.id, failedAttempts: attempts, lockUntil: null };
+    return { userId: user.id, failedAttempts: 0, lockUntil: new Date(now.getTime() + policy.lockMs) };
   }
 
   return {
@@ -132,8 +120,7 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
       const user = await inTransaction(async (trx) => {
         if (await store.findUserByEmail(trx, email)) throw new CustodianError('conflict', 'a staff account with that email already exists');
         const id = randomUUID();
-        await store.insertUser(trx, { id, email, role: input.role, passwordHash, mustChangePassword: generated !== undefined, now: clock.now() });
-        await audit(trx, { actor, action: 'staff.create', detail: { userId: id, role: input.role } });
+        await store.insertUser(trx, auditor, { id, email, role: input.role, passwordHash, mustChangePassword: generated !== undefined, now: clock.now() }, actor);
         return store.findUserById(trx, id);
       });
       return { user: toUser(must(user)), oneTimePassword: generated };
@@ -144,8 +131,7 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
         const user = await existing(trx, email);
         if (user.role === role) return toUser(user);
         if (role !== 'owner') await keepAnOwner(trx, user);
-        await store.setRole(trx, user.id, role);
-        await audit(trx, { actor, action: 'staff.role-change', detail: { userId: user.id, from: user.role, to: role } });
+        await store.setRole(trx, auditor, { userId: user.id, from: user.role, to: role }, actor);
         return toUser({ ...user, role });
       });
     },
@@ -156,9 +142,7 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
         if (user.disabled_at) return toUser(user);
         await keepAnOwner(trx, user);
         const now = clock.now();
-        await store.setDisabled(trx, user.id, now);
-        await deleteUserSessions(trx, user.id);
-        await audit(trx, { actor, action: 'staff.disable', detail: { userId: user.id } });
+        await store.disableUser(trx, auditor, user.id, now, actor);
         return toUser({ ...user, disabled_at: now });
       });
     },
@@ -196,26 +180,34 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
                 ? 'wrong-password'
                 : undefined;
         if (!user || reason) {
-          await store.recordFailures(trx, keys.map((k) => k.key), now, since);
-          if (user && reason === 'wrong-password') await registerFailure(trx, user, now, origin);
-          await audit(trx, { actor: user ? staffActor(user.id) : 'anonymous', action: 'auth.sign-in-failed', detail: { reason: reason ?? 'unknown', ...originDetail(origin) } });
+          await store.recordSignInFailure(trx, auditor, {
+            rateKeys: keys.map((k) => k.key),
+            at: now,
+            forgetBefore: since,
+            count: user && reason === 'wrong-password' ? failureCount(user, now) : null,
+            actor: user ? staffActor(user.id) : 'anonymous',
+            reason: reason ?? 'unknown',
+            origin: originDetail(origin),
+          });
           return { ok: false };
         }
-        if (user.failed_attempts > 0 || user.locked_until) await store.setFailures(trx, user.id, 0, null);
-        if (rehashed) await store.replaceHash(trx, user.id, rehashed);
-        // A new session id at every sign-in: a token planted before sign-in (fixation) is worthless after it.
-        if (replacing !== undefined) await closeSession(trx, replacing);
-        const session = await openSession(trx, user.id, now, origin);
-        await audit(trx, { actor: staffActor(user.id), action: 'auth.sign-in', detail: originDetail(origin) });
-        return { ok: true, principal: { userId: user.id, email: user.email, role: user.role }, mustChangePassword: user.must_change_password, session };
+        const { opened, row } = newSession(user.id, now, origin);
+        const replacingHash = tokenHash(replacing);
+        await store.recordSignIn(trx, auditor, {
+          userId: user.id,
+          clearFailures: user.failed_attempts > 0 || user.locked_until !== null,
+          ...(rehashed ? { rehash: rehashed } : {}),
+          ...(replacingHash ? { replacing: replacingHash } : {}),
+          session: row,
+          origin: originDetail(origin),
+        });
+        return { ok: true, principal: { userId: user.id, email: user.email, role: user.role }, mustChangePassword: user.must_change_password, session: opened };
       });
     },
 
     async signOut(token) {
-      await inTransaction(async (trx) => {
-        const userId = await closeSession(trx, token);
-        if (userId) await audit(trx, { actor: staffActor(userId), action: 'auth.sign-out' });
-      });
+      const idHash = tokenHash(token);
+      if (idHash) await inTransaction((trx) => recordSignOut(trx, auditor, idHash));
     },
 
     async changePassword({ userId, current, next, origin }) {
@@ -230,15 +222,13 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
         const locked = user.locked_until !== null && user.locked_until.getTime() > now.getTime();
         if (!matches || locked || user.password_hash !== found.password_hash) {
           // Guessing the current password from a stolen session counts towards the same lockout as sign-in.
-          if (!locked) await registerFailure(trx, user, now, origin);
+          if (!locked) await store.recordPasswordChangeFailure(trx, auditor, failureCount(user, now), originDetail(origin));
           return { ok: false, problem: 'current_wrong' };
         }
         if (problem || !nextHash) return { ok: false, problem: problem ?? 'too_short' };
-        await store.setPassword(trx, user.id, nextHash, now, false);
-        await audit(trx, { actor: staffActor(user.id), action: 'auth.password-change' });
-        // Every other session of this user ends; the one making the change continues under a new id.
-        await deleteUserSessions(trx, user.id);
-        return { ok: true, session: await openSession(trx, user.id, now, origin) };
+        const { opened, row } = newSession(user.id, now, origin);
+        await store.recordPasswordChange(trx, auditor, { userId: user.id, passwordHash: nextHash, now, session: row });
+        return { ok: true, session: opened };
       });
     },
   };
@@ -255,19 +245,16 @@ export function staffUsers(deps: StaffUsersDeps): StaffUsers {
  * On a first start with no staff account at all, creates an owner with a one-time password and returns it, for the
  * caller to print once; returns undefined when any account exists. Safe when several processes start together.
  */
-export async function ensureFirstOwner(
-  db: Db,
-  deps: { clock: Clock; audit: StaffAudit; email?: string | undefined },
-): Promise<{ email: string; oneTimePassword: string } | undefined> {
-  const email = normaliseEmail(deps.email ?? 'owner@localhost');
+export async function ensureFirstOwner(deps: StaffUsersDeps, ownerEmail?: string): Promise<{ email: string; oneTimePassword: string } | undefined> {
+  const email = normaliseEmail(ownerEmail ?? 'owner@localhost');
   if (!isValidEmail(email)) throw new CustodianError('bad_request', 'CUSTODIAN_OWNER_EMAIL is not an email address');
-  return db.kysely.transaction().execute(async (trx) => {
+  return deps.db.kysely.transaction().execute(async (trx) => {
     await store.lockKey(trx, 'custodian:first-owner');
     if ((await store.countUsers(trx)) > 0) return undefined;
     const password = generatePasswordFor(email);
     const id = randomUUID();
-    await store.insertUser(trx, { id, email, role: 'owner', passwordHash: await hashPassword(password), mustChangePassword: true, now: deps.clock.now() });
-    await deps.audit(trx, { actor: 'system:first-start', action: 'staff.create', detail: { userId: id, role: 'owner', firstOwner: true } });
+    const owner = { id, email, role: 'owner' as const, passwordHash: await hashPassword(password), mustChangePassword: true, now: deps.clock.now(), firstOwner: true };
+    await store.insertUser(trx, deps.auditor, owner, 'system:first-start');
     return { email, oneTimePassword: password };
   });
 }
@@ -292,9 +279,9 @@ function rejectWeak(password: string, email: string): void {
   if (problem) throw new CustodianError('password_rejected', PASSWORD_PROBLEM_TEXT[problem], { problem });
 }
 
-function originDetail(origin: SessionOrigin): Record<string, string> {
-  const ip = (truncateIp(origin.ip) ?? undefined);
-  return { ...(ip ? { ip } : {}), userAgent: (browserFamily(origin.userAgent) ?? 'unknown') };
+function originDetail(origin: SessionOrigin): store.OriginDetail {
+  const ip = truncateIp(origin.ip) ?? undefined;
+  return { ...(ip ? { ip } : {}), userAgent: browserFamily(origin.userAgent) ?? 'unknown' };
 }
 
 function toUser(row: StaffUserRow): StaffUser {

@@ -39,44 +39,7 @@ export interface RecordTable {
   register_fingerprint: string;
 }
 
-export type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired';
-export type ConsentMethod = 'form' | 'banner' | 'email-link' | 'gpc' | 'staff' | 'privacy-centre';
-
-export interface ConsentEventTable {
-  id: string;
-  subject_id: string | null;
-  visitor_id: string | null;
-  purpose: string;
-  channel: string | null;
-  state: ConsentState;
-  method: ConsentMethod;
-  collection_point: string | null;
-  notice_fingerprint: string;
-  at: Timestamp;
-}
-
-export interface VisitorSessionTable {
-  id_hash: Uint8Array;
-  data: ColumnType<Record<string, unknown>, string | undefined, string>;
-  created_at: Timestamp;
-  last_seen_at: Timestamp;
-  expires_at: Timestamp;
-}
-
-export interface AccessLogTable {
-  at: Timestamp;
-  method: string;
-  route: string;
-  status: number;
-  duration_ms: number;
-  ip_prefix: string | null;
-  browser: string | null;
-}
-
 export interface SubjectTables {
-  consent_event: ConsentEventTable;
-  visitor_session: VisitorSessionTable;
-  access_log: AccessLogTable;
   subject: SubjectTable;
   subject_identifier: SubjectIdentifierTable;
   record: RecordTable;

@@ -13,13 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { checkpointKeysOf } from '../audit/checkpoint.ts';
-import { verifyAuditChain } from '../audit/verify-audit-chain.ts';
+import { systemClock } from '../core/clock.ts';
 import { loadKeyring } from '../crypto/keyring.ts';
 import { openValue } from '../crypto/seal.ts';
-import { getSubjectKey } from '../crypto/subject-keys.ts';
 import { connect } from '../db/connect.ts';
 import { scanRequest } from './helpers/scan-request.ts';
+import { keysOf, testAuditor } from './helpers/test-keyring.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REGISTER = join(root, 'examples/image-diagnostic-technology/register.yaml');
@@ -221,7 +220,7 @@ test(`kill -9 during a burst of submissions loses no acknowledged submission and
       const records = await db.kysely.selectFrom('record').select(['id', 'field', 'value_text', 'value_sealed']).where('subject_id', '=', ack.subjectId).execute();
       assert.deepEqual(records.map((r) => r.id).sort(), [...ack.recordIds].sort(), `acknowledged submission ${ack.i}: all its records are stored`);
       const area = records.find((r) => r.field === 'scan.area');
-      const dek = await getSubjectKey(db.kysely, keyring, ack.subjectId);
+      const dek = await keysOf(keyring).get(db.kysely, ack.subjectId);
       assert.ok(dek && area?.value_sealed, `acknowledged submission ${ack.i}: its data key and sealed value are stored`);
       assert.equal(openValue(dek, area.value_sealed, area.id), submission(run, ack.i)['scan.area']);
     }
@@ -244,7 +243,7 @@ test(`kill -9 during a burst of submissions loses no acknowledged submission and
       SELECT count(*) AS n FROM audit_event a WHERE a.subject_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = a.subject_id)`.execute(db.kysely);
     assert.equal(Number(ghosts.rows[0]!.n), 0, 'no audit event about a submission that was not stored');
 
-    const verified = await verifyAuditChain(db, { checkpointKey: checkpointKeysOf(keyring) });
+    const verified = await testAuditor(systemClock, keyring).verify(db);
     assert.equal(verified.firstBad, undefined, `audit chain intact: ${JSON.stringify(verified.firstBad)}`);
     assert.ok(verified.ok);
     mark(`checked ${rows.length} subjects and ${verified.events} audit events`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ROLES, type Role } from '../staff/roles.ts';
 import { listStaffRoutes } from '../staff/staff-plugin.ts';
-import { Browser } from '../staff/staff-test-kit.ts';
+import { Browser } from './helpers/staff-client.ts';
 import { testApp, type TestApp } from './helpers/test-app.ts';
 
 const PUBLIC = new Set(['GET /console/sign-in', 'HEAD /console/sign-in', 'POST /console/sign-in']);

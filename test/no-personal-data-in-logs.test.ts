@@ -15,13 +15,11 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
-import { auditWriter } from '../cli/shared-options.ts';
 import type { Register } from '../register/load-register.ts';
-import { GOOD_PASSWORD } from '../staff/staff-test-kit.ts';
-import { staffUsers } from '../staff/users-service.ts';
+import { GOOD_PASSWORD } from './helpers/staff-client.ts';
 import { validSubmission, type Submission } from './helpers/submission-arbitraries.ts';
 import { exampleRegister, testApp } from './helpers/test-app.ts';
-import { PUBLIC_CHANNELS } from '../subjects/collect-routes.ts';
+import { PUBLIC_CHANNELS } from '../subjects/collect/collect-routes.ts';
 
 const EXAMPLE = 'image-diagnostic-technology';
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -147,7 +145,7 @@ test('the service log holds one line per request and no personal value, whatever
 
     // Staff sign-in: a real account whose email is a canary, a wrong password, an unknown account, then success.
     const staffEmail = c.email();
-    await staffUsers({ db: t.db, clock: t.clock, audit: auditWriter(t.keyring, t.clock) }).create({ email: staffEmail, role: 'staff', password: GOOD_PASSWORD }, 'system:test');
+    await t.users.create({ email: staffEmail, role: 'staff', password: GOOD_PASSWORD }, 'system:test');
     const signIn = async (email: string, password: string) => {
       const token = randomBytes(32).toString('base64url');
       const form = new URLSearchParams({ email, password, _csrf: token, next: `/console/people?q=${c.text('Next')}` });

@@ -13,13 +13,13 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { openValue } from '../crypto/seal.ts';
-import { getSubjectKey } from '../crypto/subject-keys.ts';
+import { keysOf } from './helpers/test-keyring.ts';
 import type { Db } from '../db/connect.ts';
-import { isSealed } from '../subjects/collect-service.ts';
+import { isSealedCategory as isSealed } from '../register/categories.ts';
 import { unsubmittableReason, validSubmission, type Submission } from './helpers/submission-arbitraries.ts';
 import { testApp, type TestApp } from './helpers/test-app.ts';
-import { PUBLIC_CHANNELS } from '../subjects/collect-routes.ts';
-import type { Browser } from '../staff/staff-test-kit.ts';
+import { PUBLIC_CHANNELS } from '../subjects/collect/collect-routes.ts';
+import type { Browser } from './helpers/staff-client.ts';
 
 const EXAMPLES = ['image-diagnostic-technology', 'i-image-it', 'image-information-systems', 'image-solutions', 'odl-dental-lab'];
 const run = promisify(execFile);
@@ -140,7 +140,7 @@ for (const example of EXAMPLES) {
         const row = await t.db.kysely.selectFrom('record').selectAll().where('collection_point', '=', point).where('field', '=', field).executeTakeFirstOrThrow();
         assert.equal(row.value_text, null, `${point}.${field} is stored in clear`);
         assert.ok(row.value_sealed, `${point}.${field} has no sealed value`);
-        const dek = await getSubjectKey(t.db.kysely, t.keyring, row.subject_id);
+        const dek = await keysOf(t.keyring).get(t.db.kysely, row.subject_id);
         assert.ok(openValue(dek!, row.value_sealed, row.id).startsWith(v), `${point}.${field} does not open to its canary`);
       }
       // Every value of a sealed category, canary or not (choices, dates), is sealed and never in clear.

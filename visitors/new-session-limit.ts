@@ -2,7 +2,7 @@
 // back with a draft to keep; without a cap, a script posting refused forms without a cookie could fill the table
 // until the purge job catches up. Networks, not addresses (IPv4 /24, IPv6 /48), so rotating addresses within one
 // allocation does not escape it. Kept in memory: a restart forgets it, and the rows it guards expire on their own.
-import { truncateIp } from '../http/client-info.ts';
+import { truncateIp } from '../core/client-info.ts';
 
 export interface NewSessionLimitOptions {
   /** New sessions allowed per network in each window. */

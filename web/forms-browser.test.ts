@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { hasChromium, launchBrowser, screenshotPath } from '../test/helpers/browser.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
-import { purgeVisitorSessions } from '../visitors/visitor-sessions.ts';
+import { purgeVisitorSessions } from '../visitors/visitor-session-store.ts';
 
 let t: TestApp;
 let base: string;
@@ -66,9 +66,11 @@ test('expired visitor sessions are purged, live ones kept', async () => {
   assert.equal(res.statusCode, 400);
   assert.equal(Number((await sql<{ n: string }>`SELECT count(*) AS n FROM visitor_session`.execute(t.db.kysely)).rows[0]!.n), 1);
   t.clock.advance(29 * 60_000);
-  assert.equal(await purgeVisitorSessions(t.db, t.clock), 0, 'kept within the 30-minute idle period');
+  assert.equal(await purgeVisitorSessions(t.db, t.ctx.auditor, t.clock.now()), 0, 'kept within the 30-minute idle period');
   t.clock.advance(2 * 60_000);
-  assert.equal(await purgeVisitorSessions(t.db, t.clock), 1, 'purged after it');
+  assert.equal(await purgeVisitorSessions(t.db, t.ctx.auditor, t.clock.now()), 1, 'purged after it');
+  const audited = (await t.audits()).filter((e) => e.action === 'visitor.draft' || e.action === 'visitor.purge').map((e) => [e.action, e.detail]);
+  assert.deepEqual(audited.slice(-2), [['visitor.draft', { point: 'scan-request', fields: 1 }], ['visitor.purge', { count: 1 }]], 'keeping the draft and deleting it are both audited');
 });
 
 test('a register without a visitor session sets no cookie at all', async () => {

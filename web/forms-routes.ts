@@ -5,20 +5,16 @@ import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../app/app-context.ts';
+import { approximateSeconds } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
-import { parseDuration } from '../core/duration.ts';
-import { pickText } from '../documents/pick-text.ts';
+import { isSealedCategory } from '../register/categories.ts';
 import type { Register } from '../register/load-register.ts';
 import type { Field } from '../register/schema.ts';
-import { collect, isSealed, type CollectDeps } from '../subjects/collect-service.ts';
-import {
-  loadVisitorSession,
-  newVisitorToken,
-  saveVisitorSession,
-  visitorSessionConfig,
-  type VisitorSessionConfig,
-} from '../visitors/visitor-sessions.ts';
+import { pickText } from '../register/text.ts';
+import type { Collector } from '../subjects/collect/collector.ts';
 import { NewSessionLimit } from '../visitors/new-session-limit.ts';
+import { loadVisitorSession, newVisitorToken, saveVisitorSession, visitorSessionConfig, type VisitorSessionConfig } from '../visitors/visitor-session-store.ts';
 
 /** New visitor sessions one network (IPv4 /24, IPv6 /48) may open per window; see visitors/new-session-limit.ts. */
 export const NEW_SESSIONS_PER_NETWORK = 30;
@@ -44,9 +40,15 @@ const INPUT_KIND: Record<Field['type'], string> = {
   boolean: 'checkbox', choice: 'select', postcode: 'text', url: 'url', file: 'file',
 };
 
-export async function formsRoutes(app: FastifyInstance, { deps, https }: { deps: CollectDeps; https: boolean }): Promise<void> {
-  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody, { bodyLimit: 64 * 1024 });
-  const { register } = deps;
+export interface FormsOptions {
+  readonly ctx: Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor'>;
+  readonly collector: Collector;
+  readonly https: boolean;
+}
+
+export async function formsRoutes(app: FastifyInstance, { ctx, collector, https }: FormsOptions): Promise<void> {
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  const { register } = ctx;
   const sessions = visitorSessionConfig(register);
   const newSessions = new NewSessionLimit({ max: NEW_SESSIONS_PER_NETWORK, windowMs: NEW_SESSIONS_WINDOW_MS });
 
@@ -65,7 +67,7 @@ export async function formsRoutes(app: FastifyInstance, { deps, https }: { deps:
     app.post(`/forms/${key}`, { schema: { hide: true } }, async (req, reply) => {
       const body = flatBody(req.body);
       try {
-        await collect(deps, { point: key, body, actor: `public:${key}` });
+        await collector.submit({ point: key, body, actor: `public:${key}` });
       } catch (e) {
         if (!(e instanceof CustodianError) || (e.code !== 'invalid_fields' && e.code !== 'consent_required')) throw e;
         const problems = (e.details?.problems ?? []) as { field: string; problem: string }[];
@@ -79,26 +81,29 @@ export async function formsRoutes(app: FastifyInstance, { deps, https }: { deps:
 
   async function readSession(req: FastifyRequest, config: VisitorSessionConfig): Promise<Record<string, unknown> | null> {
     const token = req.cookies[config.cookieName];
-    return token ? loadVisitorSession(deps.db, token, deps.clock) : null;
+    return token ? loadVisitorSession(ctx.db, token, ctx.clock.now()) : null;
   }
 
   /** Keeps the non-sealed values as a draft; sealed categories never leave the encrypted record store. */
   async function keepDraft(req: FastifyRequest, reply: FastifyReply, config: VisitorSessionConfig, draftKey: string, body: Record<string, string>): Promise<void> {
-    const point = register.collection[draftKey.slice('draft:'.length)]!;
+    const pointKey = draftKey.slice('draft:'.length);
+    const point = register.collection[pointKey]!;
     // Only declared, non-sealed fields, and only text a database can hold (a refused value may be anything).
     const draft = Object.fromEntries(
-      Object.entries(body).filter(([name, value]) => Object.hasOwn(point.fields, name) && !isSealed(register, point.fields[name]!.data) && value.isWellFormed() && !value.includes('\u0000')),
+      Object.entries(body).filter(([name, value]) => Object.hasOwn(point.fields, name) && !isSealedCategory(register, point.fields[name]!.data) && value.isWellFormed() && !value.includes('\u0000')),
     );
+    const now = ctx.clock.now();
     let token = req.cookies[config.cookieName];
-    const existing = token ? await loadVisitorSession(deps.db, token, deps.clock) : null;
+    const existing = token ? await loadVisitorSession(ctx.db, token, now) : null;
     if (!existing) {
       // A new session only to keep something, and only as many per network as a person could plausibly need.
-      if (Object.keys(draft).length === 0 || !newSessions.allow(req.ip, deps.clock.now())) return;
+      if (Object.keys(draft).length === 0 || !newSessions.allow(req.ip, now)) return;
       token = newVisitorToken();
     }
-    await saveVisitorSession(deps.db, token!, { ...existing, [draftKey]: draft }, config, deps.clock);
+    const draftFields = Object.keys(draft).length;
+    await saveVisitorSession(ctx.db, ctx.auditor, { token: token!, data: { ...existing, [draftKey]: draft }, config, now, draft: { point: pointKey, fields: draftFields } });
     const cookie = register.cookies[register.service['visitor-session']!.cookie];
-    const maxAge = cookie && cookie.lasts !== 'session' ? durationSeconds(cookie.lasts) : undefined;
+    const maxAge = cookie && cookie.lasts !== 'session' ? approximateSeconds(cookie.lasts) : undefined;
     reply.setCookie(config.cookieName, token!, { path: '/forms', httpOnly: true, sameSite: 'lax', secure: https, ...(maxAge ? { maxAge } : {}) });
   }
 }
@@ -150,9 +155,4 @@ function flatBody(body: unknown): Record<string, string> {
     else throw new CustodianError('invalid_body', 'each form field carries one value');
   }
   return out;
-}
-
-function durationSeconds(iso: string): number {
-  const d = parseDuration(iso);
-  return ((((d.years * 365 + d.months * 30 + d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60) + d.seconds;
 }

@@ -1,30 +1,17 @@
 // A person opens the privacy notice in a real browser (Debian's Chromium) and can see every section.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { fixedClock } from '../core/clock.ts';
-import type { Db } from '../db/connect.ts';
-import { buildApp } from '../http/app.ts';
-import { loadRegisterFile } from '../register/load-register.ts';
 import { hasChromium, launchBrowser, screenshotPath } from '../test/helpers/browser.ts';
-import { openTestDb } from '../test/helpers/test-db.ts';
-import { testKeyring } from '../test/helpers/test-keyring.ts';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 
-let db: Db;
-let app: FastifyInstance;
+let t: TestApp;
 let base: string;
 
 before(async () => {
-  const loaded = loadRegisterFile(new URL('../examples/image-diagnostic-technology/register.yaml', import.meta.url).pathname);
-  assert.ok(loaded.ok, 'example register is valid');
-  db = await openTestDb();
-  app = await buildApp({ db, register: loaded.register, clock: fixedClock('2026-11-22T09:00:00Z'), keyring: testKeyring(), logLevel: false });
-  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  t = await testApp('image-diagnostic-technology');
+  base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
-after(async () => {
-  await app?.close();
-  await db?.close();
-});
+after(async () => t?.close());
 
 test('the privacy notice shows every section in Chromium', { skip: hasChromium ? false : 'Debian chromium is not installed (.ci/run installs it)' }, async () => {
   const browser = await launchBrowser();

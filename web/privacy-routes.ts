@@ -2,10 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AppContext } from '../app/app-context.ts';
 import { diffRegisters } from '../documents/diff-registers.ts';
 import { renderNotice } from '../documents/render-notice.ts';
-import type { AppDeps } from '../http/app.ts';
-import { listServedVersions } from '../register/register-versions.ts';
+import { listServedVersions } from '../register/notice-versions-store.ts';
 import { LANGUAGES, type Language } from '../register/schema.ts';
 
 const LangQuery = z.object({ lang: z.enum(LANGUAGES).optional() });
@@ -21,9 +21,9 @@ const Version = z.object({
   changesFromPrevious: z.array(Change).nullable(),
 });
 
-export const privacyRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (base, { deps }) => {
+export const privacyRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'register'> }> = async (base, { ctx }) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
-  const { register } = deps;
+  const { register } = ctx;
   // The register is frozen, so each rendering is computed once and reused.
   const cache = new Map<string, string>();
   const notice = (format: 'html' | 'md', lang: Language) => {
@@ -52,7 +52,7 @@ export const privacyRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (base,
       response: { 200: z.object({ versions: z.array(Version) }) },
     },
   }, async () => {
-    const served = await listServedVersions(deps.db);
+    const served = await listServedVersions(ctx.db);
     const versions = served.map((v, i) => {
       const previous = served[i - 1];
       return {
@@ -67,5 +67,4 @@ export const privacyRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (base,
     });
     return { versions };
   });
-
 };

@@ -1,0 +1,129 @@
+// The only SQL for audit_event and audit_head outside verification (verify/chain-store.ts reads them in bulk).
+// The statements here are called by the auditor (auditor.ts), never by other folders: they write through it.
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Tables } from '../db/tables.ts';
+import { AT_MICROS_SQL, GENESIS_HASH_HEX, type AuditDetail } from './canonical-event.ts';
+import type { HeadRow } from './head-memo.ts';
+
+export type Executor = Kysely<Tables> | Transaction<Tables>;
+
+/**
+ * Locks (or creates) each partition's head and returns the latest committed one. One round trip instead of INSERT
+ * ... DO NOTHING then SELECT ... FOR UPDATE: the no-op DO UPDATE takes the same row lock and returns the head even
+ * when another transaction created it a moment ago. Rows go in sorted order, so concurrent batches lock shared
+ * heads in the same order (no deadlock).
+ */
+export async function lockHeads(trx: Transaction<Tables>, partitions: readonly string[], genesisCheckpoints: readonly string[], at: string): Promise<HeadRow[]> {
+  const locked = await sql<HeadRow>`
+    INSERT INTO audit_head (partition, seq, hash, checkpoint, updated_at)
+    SELECT u.partition, 0, decode(${GENESIS_HASH_HEX}, 'hex'), decode(u.checkpoint, 'hex'), ${at}::timestamptz
+    FROM unnest(${[...partitions]}::text[], ${[...genesisCheckpoints]}::text[]) WITH ORDINALITY AS u(partition, checkpoint, n)
+    ORDER BY u.n
+    ON CONFLICT (partition) DO UPDATE SET seq = audit_head.seq
+    RETURNING partition, seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint`.execute(trx);
+  return locked.rows;
+}
+
+/** Column arrays of the events to insert, in order. */
+export interface EventColumns {
+  readonly partition: readonly string[];
+  readonly seq: readonly number[];
+  readonly id: readonly string[];
+  readonly actor: readonly string[];
+  readonly action: readonly string[];
+  readonly subjectId: readonly (string | null)[];
+  readonly recordIds: readonly string[];
+  readonly purpose: readonly (string | null)[];
+  readonly detail: readonly string[];
+  readonly prev: readonly string[];
+  readonly hash: readonly string[];
+}
+
+/**
+ * INSERT INTO audit_event ...: run alone or as a data-modifying CTE of a bigger statement. Hashes travel as hex text
+ * and record ids as array literals: plain text[] parameters, identical on pg and PGlite.
+ */
+export function insertEventsSql(cols: EventColumns, at: string, fingerprint: string | null): RawBuilder<unknown> {
+  return sql`
+    INSERT INTO audit_event (partition, seq, id, at, actor, action, subject_id, record_ids, purpose, fingerprint, detail, prev_hash, hash)
+    SELECT u.partition, u.seq, u.id, ${at}::timestamptz, u.actor, u.action, u.subject_id, u.record_ids::uuid[], u.purpose,
+           ${fingerprint}::text, u.detail::jsonb, decode(u.prev, 'hex'), decode(u.hash, 'hex')
+    FROM unnest(${cols.partition}::text[], ${cols.seq}::bigint[], ${cols.id}::uuid[], ${cols.actor}::text[],
+                ${cols.action}::text[], ${cols.subjectId}::uuid[], ${cols.recordIds}::text[], ${cols.purpose}::text[],
+                ${cols.detail}::text[], ${cols.prev}::text[], ${cols.hash}::text[])
+         AS u(partition, seq, id, actor, action, subject_id, record_ids, purpose, detail, prev, hash)`;
+}
+
+/** UPDATE audit_head ...: likewise, for the heads the events advanced. */
+export function advanceHeadsSql(heads: { partition: string[]; seq: number[]; hash: string[]; checkpoint: string[] }, at: string): RawBuilder<unknown> {
+  return sql`
+    UPDATE audit_head h
+    SET seq = v.seq, hash = decode(v.hash, 'hex'), checkpoint = decode(v.checkpoint, 'hex'), updated_at = ${at}::timestamptz
+    FROM unnest(${heads.partition}::text[], ${heads.seq}::bigint[], ${heads.hash}::text[], ${heads.checkpoint}::text[])
+         AS v(partition, seq, hash, checkpoint)
+    WHERE h.partition = v.partition`;
+}
+
+/** A statement that does nothing, for an append of no events folded into a bigger statement. */
+export const NOOP_SQL: RawBuilder<unknown> = sql`SELECT 1`;
+
+/** Both statements in one round trip. */
+export async function runAppend(trx: Transaction<Tables>, insertEvents: RawBuilder<unknown>, advanceHeads: RawBuilder<unknown>): Promise<void> {
+  await sql`WITH inserted AS (${insertEvents}) ${advanceHeads}`.execute(trx);
+}
+
+/** Every head, locked until the transaction ends (re-signing after a key rotation). */
+export async function lockAllHeads(trx: Transaction<Tables>): Promise<HeadRow[]> {
+  const heads = await sql<HeadRow>`
+    SELECT partition, seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint
+    FROM audit_head ORDER BY partition FOR UPDATE`.execute(trx);
+  return heads.rows;
+}
+
+export async function setHeadCheckpoint(trx: Transaction<Tables>, partition: string, checkpoint: Uint8Array): Promise<void> {
+  await trx.updateTable('audit_head').set({ checkpoint }).where('partition', '=', partition).execute();
+}
+
+export interface AuditLogRow {
+  id: string;
+  partition: string;
+  seq: string | number;
+  actor: string;
+  action: string;
+  subject_id: string | null;
+  record_ids: string[];
+  purpose: string | null;
+  fingerprint: string | null;
+  detail: AuditDetail;
+  /** UTC with microseconds, exact for the paging cursor. */
+  at_text: string;
+}
+
+export interface AuditLogSelection {
+  readonly subjectId?: string;
+  readonly actor?: string;
+  readonly action?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly limit: number;
+  /** Keyset position: events strictly older than (at, seq, id). */
+  readonly before?: { readonly at: string; readonly seq: string; readonly id: string };
+}
+
+/** Newest first; a batch shares one instant, so seq keeps its append order and id settles ties across partitions. */
+export async function selectAuditLog(db: Kysely<Tables>, s: AuditLogSelection): Promise<AuditLogRow[]> {
+  let q = db
+    .selectFrom('audit_event')
+    .select(['id', 'partition', 'seq', 'actor', 'action', 'subject_id', 'record_ids', 'purpose', 'fingerprint', 'detail', sql<string>`${sql.raw(AT_MICROS_SQL)}`.as('at_text')])
+    .orderBy('at', 'desc')
+    .orderBy('seq', 'desc')
+    .orderBy('id', 'desc')
+    .limit(s.limit);
+  if (s.subjectId !== undefined) q = q.where('subject_id', '=', s.subjectId);
+  if (s.actor !== undefined) q = q.where('actor', '=', s.actor);
+  if (s.action !== undefined) q = q.where('action', '=', s.action);
+  if (s.from !== undefined) q = q.where('at', '>=', s.from);
+  if (s.to !== undefined) q = q.where('at', '<', s.to);
+  if (s.before !== undefined) q = q.where(sql<boolean>`(at, seq, id) < (${s.before.at}::timestamptz, ${s.before.seq}::bigint, ${s.before.id}::uuid)`);
+  return q.execute();
+}

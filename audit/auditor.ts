@@ -1,0 +1,253 @@
+// The one audit writer. Built once per app (and once per writer thread) from the clock, the register fingerprint and
+// the master keys; every store that changes personal data or a staff account appends through it, inside the
+// transaction that makes the change, so an event exists exactly when the change it records does.
+//
+// Each partition's head row is locked for the rest of the transaction: appends to one chain queue, appends to other
+// partitions (other months, other shards) run in parallel. Every head is signed (checkpoint.ts) with a key derived
+// from the active master key, and a head that does not verify is never built on.
+import { randomUUID, type KeyObject } from 'node:crypto';
+import type { Kysely, RawBuilder, Transaction } from 'kysely';
+import type { Clock } from '../core/clock.ts';
+import { CustodianError } from '../core/errors.ts';
+import type { Db } from '../db/connect.ts';
+import type { Tables } from '../db/tables.ts';
+import { advanceHeadsSql, insertEventsSql, lockAllHeads, lockHeads, NOOP_SQL, runAppend, setHeadCheckpoint, type EventColumns } from './audit-store.ts';
+import { canonicalEventText, createChainHasher, GENESIS_HASH_HEX, isoMicros, recordIdsText } from './canonical-event.ts';
+import { checkpointKeyObjects, checkpointMac, checkpointMatches, deriveCheckpointKey } from './checkpoint.ts';
+import { HeadMemo, type HeadRow } from './head-memo.ts';
+import { auditPartition } from './partition.ts';
+import { validateAuditInput, validateAuditToken, type AuditInput, type ValidAuditInput } from './validate-audit-input.ts';
+import { verifyAuditChain, type VerifyAuditOptions, type VerifyAuditResult } from './verify/verify-audit-chain.ts';
+
+export type { AuditInput } from './validate-audit-input.ts';
+
+/** What the auditor needs of the master keyring (crypto/keyring.ts): the active key first, then the others. */
+export interface MasterKeys {
+  active(): { readonly id: string; readonly key: Uint8Array };
+  ids(): readonly string[];
+  resolve(id: string): { readonly id: string; readonly key: Uint8Array };
+}
+
+export interface AuditorOptions {
+  readonly clock: Clock;
+  /** Fingerprint of the register in force, recorded beside every event; null for commands run without one. */
+  readonly fingerprint: string | null;
+  readonly masterKeys: MasterKeys;
+  /** Verified heads remembered (see head-memo.ts). */
+  readonly memoSize?: number;
+}
+
+export interface AppendedAuditEvent {
+  readonly id: string;
+  readonly partition: string;
+  readonly seq: number;
+}
+
+/** Events chained onto their locked heads, and the two statements that store them. */
+export interface PreparedAuditAppend {
+  readonly appended: AppendedAuditEvent[];
+  /** INSERT INTO audit_event ...: run alone or as a data-modifying CTE of the caller's own statement. */
+  readonly insertEvents: RawBuilder<unknown>;
+  /** UPDATE audit_head ...: likewise. Both must run, in the transaction that prepared them. */
+  readonly advanceHeads: RawBuilder<unknown>;
+}
+
+type Executor = Kysely<Tables> | Transaction<Tables>;
+
+interface SigningKeys {
+  readonly signature: string;
+  readonly bytes: readonly Uint8Array[];
+  readonly objects: readonly KeyObject[];
+}
+
+export class Auditor {
+  readonly clock: Clock;
+  readonly fingerprint: string | null;
+  readonly #masterKeys: MasterKeys;
+  readonly #memo: HeadMemo;
+  /** The checkpoint of a new partition's empty head (seq 0, the genesis hash), per partition, under the active key. */
+  readonly #genesis = new Map<string, string>();
+  readonly #hash = createChainHasher();
+  #keys: SigningKeys | null = null;
+
+  constructor(options: AuditorOptions) {
+    this.clock = options.clock;
+    this.fingerprint = options.fingerprint === null ? null : validateAuditToken('fingerprint', options.fingerprint);
+    this.#masterKeys = options.masterKeys;
+    this.#memo = new HeadMemo(options.memoSize ?? 4096);
+  }
+
+  /**
+   * The checkpoint keys of every master key held, the active one first: new heads are signed with the first; heads
+   * signed before a rotation still verify with the others. Read at each use, so a running server follows a rotation;
+   * derived again only when the keys changed.
+   */
+  checkpointKeys(): readonly Uint8Array[] {
+    return this.#signing().bytes;
+  }
+
+  /** One event. Call it with the transaction that makes the change the event records. */
+  async append(ex: Executor, input: AuditInput, at?: Date): Promise<AppendedAuditEvent> {
+    const [appended] = await this.appendMany(ex, [input], at);
+    return appended!;
+  }
+
+  /**
+   * Several events in one round trip after the heads are locked, whatever their number. Prefer it to repeated
+   * appends: it is faster, and it locks heads in one sorted order. Given a Kysely instance rather than a
+   * transaction, it opens its own.
+   */
+  async appendMany(ex: Executor, inputs: readonly AuditInput[], at?: Date): Promise<AppendedAuditEvent[]> {
+    if (inputs.length === 0) return [];
+    if (!ex.isTransaction) return ex.transaction().execute((t) => this.appendMany(t, inputs, at));
+    const prepared = await this.prepare(ex as Transaction<Tables>, inputs, at);
+    await runAppend(ex as Transaction<Tables>, prepared.insertEvents, prepared.advanceHeads);
+    return prepared.appended;
+  }
+
+  /**
+   * Validates the events, locks (or creates) their heads and computes the chain, but stores nothing yet: the caller
+   * runs the two statements in the same transaction, folded into one statement with its own writes (batched
+   * collection does, saving round trips while the heads are locked). The heads stay locked until it ends.
+   */
+  async prepare(trx: Transaction<Tables>, inputs: readonly AuditInput[], at?: Date): Promise<PreparedAuditAppend> {
+    // Validate before touching the database: a refused event must not leave a lock or a head behind.
+    const valid = inputs.map(validateAuditInput);
+    const keys = this.#signing();
+    if (valid.length === 0) return { appended: [], insertEvents: NOOP_SQL, advanceHeads: NOOP_SQL };
+    return this.#chain(trx, valid, at ?? this.clock.now(), keys);
+  }
+
+  /** Recomputes every chain against its signed head, with every key this auditor holds (see verify/). */
+  verify(db: Db, options: Omit<VerifyAuditOptions, 'checkpointKey'> = {}): Promise<VerifyAuditResult> {
+    return verifyAuditChain(db, { ...options, checkpointKey: this.checkpointKeys() });
+  }
+
+  /**
+   * After a master-key rotation: heads signed with an older key are signed again with the active one, so retiring
+   * the old master key leaves no head nobody can verify. A head no held key verifies is NOT re-signed (that would
+   * launder tampering): it is reported.
+   */
+  async resignHeads(db: Kysely<Tables>): Promise<{ resigned: number; refused: string[] }> {
+    const { objects } = this.#signing();
+    const [active, ...older] = objects;
+    return db.transaction().execute(async (trx) => {
+      let resigned = 0;
+      const refused: string[] = [];
+      for (const h of await lockAllHeads(trx)) {
+        const seq = Number(h.seq);
+        if (checkpointMatches(active!, h.partition, seq, h.hash, h.checkpoint)) continue;
+        if (!older.some((k) => checkpointMatches(k, h.partition, seq, h.hash, h.checkpoint))) {
+          refused.push(h.partition);
+          continue;
+        }
+        await setHeadCheckpoint(trx, h.partition, checkpointMac(active!, h.partition, seq, h.hash));
+        resigned++;
+      }
+      return { resigned, refused };
+    });
+  }
+
+  #signing(): SigningKeys {
+    const active = this.#masterKeys.active();
+    const ids = this.#masterKeys.ids();
+    const signature = `${active.id}|${ids.join(',')}`;
+    if (this.#keys?.signature === signature) return this.#keys;
+    const others = ids.filter((id) => id !== active.id).map((id) => this.#masterKeys.resolve(id));
+    const bytes = [active, ...others].map((m) => deriveCheckpointKey(m.key));
+    if (bytes.length === 0) throw new CustodianError('audit_input_invalid', 'no checkpoint key to sign the audit head with');
+    // New keys: nothing checked under the old ones is trusted without checking again.
+    this.#memo.clear();
+    this.#genesis.clear();
+    this.#keys = { signature, bytes, objects: checkpointKeyObjects(bytes) };
+    return this.#keys;
+  }
+
+  #headVerifies(keys: SigningKeys, head: HeadRow): boolean {
+    if (this.#memo.has(head)) return true;
+    if (!keys.objects.some((k) => checkpointMatches(k, head.partition, Number(head.seq), head.hash, head.checkpoint))) return false;
+    this.#memo.add(head);
+    return true;
+  }
+
+  #genesisCheckpoint(key: KeyObject, partition: string): string {
+    let mac = this.#genesis.get(partition);
+    if (mac === undefined) {
+      if (this.#genesis.size >= 4096) this.#genesis.clear();
+      this.#genesis.set(partition, (mac = checkpointMac(key, partition, 0, GENESIS_HASH_HEX).toString('hex')));
+    }
+    return mac;
+  }
+
+  async #chain(trx: Transaction<Tables>, events: ValidAuditInput[], atDate: Date, keys: SigningKeys): Promise<PreparedAuditAppend> {
+    const key = keys.objects[0]!;
+    const at = isoMicros(atDate);
+    const partitionOf = events.map((e) => auditPartition(atDate, e.subjectId, e.actor));
+    const partitions = [...new Set(partitionOf)].sort();
+    const locked = await lockHeads(trx, partitions, partitions.map((p) => this.#genesisCheckpoint(key, p)), at);
+
+    // Signing a new head endorses the one before it: a head wound back or forged by someone with database rights
+    // would be laundered by the next append. So fail closed: no change is recorded on top of a head that is not ours.
+    for (const r of locked) {
+      if (!this.#headVerifies(keys, r)) {
+        throw new CustodianError(
+          'audit_chain_broken',
+          `the audit head of partition ${r.partition} does not verify; run \`custodian audit verify\` and investigate before writing again`,
+        );
+      }
+    }
+    const heads = new Map(locked.map((r) => [r.partition, { seq: Number(r.seq), hash: r.hash }]));
+    const n = events.length;
+    const cols = {
+      partition: partitionOf,
+      seq: new Array<number>(n),
+      id: new Array<string>(n),
+      actor: new Array<string>(n),
+      action: new Array<string>(n),
+      subjectId: new Array<string | null>(n),
+      recordIds: new Array<string>(n),
+      purpose: new Array<string | null>(n),
+      detail: new Array<string>(n),
+      prev: new Array<string>(n),
+      hash: new Array<string>(n),
+    } satisfies EventColumns;
+    const appended: AppendedAuditEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = events[i]!;
+      const partition = partitionOf[i]!;
+      const head = heads.get(partition)!;
+      const seq = head.seq + 1;
+      const id = randomUUID();
+      const recordIds = recordIdsText(e.recordIds);
+      const canonical = canonicalEventText({
+        partition, seq, id, at, actor: e.actor, action: e.action, subjectId: e.subjectId, recordIds,
+        purpose: e.purpose, fingerprint: this.fingerprint, detail: e.detail,
+      });
+      const hash = this.#hash(head.hash, canonical);
+      cols.seq[i] = seq;
+      cols.id[i] = id;
+      cols.actor[i] = e.actor;
+      cols.action[i] = e.action;
+      cols.subjectId[i] = e.subjectId;
+      cols.recordIds[i] = recordIds;
+      cols.purpose[i] = e.purpose;
+      cols.detail[i] = JSON.stringify(e.detail);
+      cols.prev[i] = head.hash;
+      cols.hash[i] = hash;
+      head.seq = seq;
+      head.hash = hash;
+      appended.push({ id, partition, seq });
+    }
+
+    const advanced = { partition: [...heads.keys()], seq: [] as number[], hash: [] as string[], checkpoint: [] as string[] };
+    for (const partition of advanced.partition) {
+      const { seq, hash } = heads.get(partition)!;
+      const checkpoint = checkpointMac(key, partition, seq, hash).toString('hex');
+      advanced.seq.push(seq);
+      advanced.hash.push(hash);
+      advanced.checkpoint.push(checkpoint);
+      this.#memo.add({ partition, seq, hash, checkpoint });
+    }
+    return { appended, insertEvents: insertEventsSql(cols, at, this.fingerprint), advanceHeads: advanceHeadsSql(advanced, at) };
+  }
+}

@@ -1,0 +1,51 @@
+// Collection points: every field maps to a category that one of the point's purposes uses.
+import { SOURCE_SUBJECT } from '../vocabulary.ts';
+import type { RuleContext } from './context.ts';
+
+export function checkCollection(ctx: RuleContext): void {
+  const { r, error, warn, ref, keys, used } = ctx;
+  for (const [ck, c] of Object.entries(r.collection)) {
+    const at = ['collection', ck];
+    ref([...at, 'subject'], c.subject, keys.subjects, 'subject kind', used.subjects);
+    const validPurposes = c.purposes.filter((p, i) => ref([...at, 'purposes', i], p, keys.purposes, 'purpose'));
+    if (c.source !== SOURCE_SUBJECT) ref([...at, 'source'], c.source, [SOURCE_SUBJECT, ...keys.subjects, ...keys.sources], 'source', c.source in r.sources ? used.sources : used.subjects);
+    if (c.starts) ref([...at, 'starts'], c.starts, keys.events, 'event', used.events);
+    const purposeData = new Set(validPurposes.flatMap((p) => r.purposes[p]!.data));
+    for (const [fk, f] of Object.entries(c.fields)) {
+      const fp = [...at, 'fields', fk];
+      if (!ref([...fp, 'data'], f.data, keys.data, 'data category', used.data)) continue;
+      if (validPurposes.length > 0 && !purposeData.has(f.data)) {
+        error([...fp, 'data'], `"${f.data}" is collected here but none of this point's purposes (${validPurposes.join(', ')}) lists it under "data"`);
+      }
+      if (f.type === 'choice' && !f.choices?.length) error([...fp, 'type'], 'a choice field must list its "choices"');
+      if (f.choices && f.type !== 'choice') warn([...fp, 'choices'], '"choices" only applies to fields of type choice');
+      if (f.consent) {
+        const target = r.purposes[f.consent];
+        if (f.type !== 'boolean') error([...fp, 'type'], 'a consent checkbox must have type boolean');
+        if (!ref([...fp, 'consent'], f.consent, keys.purposes, 'purpose')) continue;
+        if (target!.basis !== 'consent') error([...fp, 'consent'], `"${f.consent}" is based on ${target!.basis}, not consent: a checkbox cannot give consent to it`);
+        if (!c.purposes.includes(f.consent)) error([...fp, 'consent'], `"${f.consent}" is not one of this point's purposes`);
+        if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.consent}" does not declare the ${f.channel} channel`);
+        if (f.required) error([...fp, 'required'], 'consent must be freely given: a consent checkbox cannot be required (no pre-ticked or mandatory boxes)');
+      } else if (f.channel) error([...fp, 'channel'], '"channel" only applies to consent checkboxes');
+      if (f['birth-date'] && f.type !== 'date') error([...fp, 'type'], 'a birth-date field must have type date');
+      if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');
+      if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
+    }
+    if (Object.keys(c.fields).length === 0) error([...at, 'fields'], 'a collection point must declare at least one field');
+    if (Object.values(c.fields).filter((f) => f['birth-date']).length > 1) error([...at, 'fields'], 'at most one field of a collection point can be the birth-date');
+    const untilAge = validPurposes.filter((p) => r.purposes[p]!.retention['until-age']);
+    if (untilAge.length > 0 && !Object.values(c.fields).some((f) => f['birth-date']) && Object.values(c.fields).some((f) => f.type === 'date')) {
+      warn([...at, 'fields'], `${untilAge.join(', ')} keep${untilAge.length === 1 ? 's' : ''} data until an age: mark the date-of-birth field with "birth-date: true" so the date can be worked out`);
+    }
+    for (const p of validPurposes) {
+      if (r.purposes[p]!.basis === 'consent' && !Object.values(c.fields).some((f) => f.consent === p)) {
+        warn([...at, 'purposes'], `"${p}" is based on consent, but this form has no checkbox giving it (add a boolean field with "consent: ${p}")`);
+      }
+    }
+    const subjectInPurposes = validPurposes.some((p) => r.purposes[p]!.subjects.includes(c.subject));
+    if (validPurposes.length > 0 && !subjectInPurposes) {
+      warn([...at, 'subject'], `none of this point's purposes lists "${c.subject}" under "subjects"`);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// The one statement that stores a collection batch: identifiers, subjects, their data keys, consents, records and
+// audit events, as data-modifying CTEs of a single statement (one round trip while the audit heads are locked).
+// The documented exception to "one owner per table": the statement writes other folders' tables, but every part of
+// it is built by the store that owns that table (subjects-store, crypto's subject-keys-store, consent-store, the
+// auditor); only their composition is here.
+import { sql, type Transaction } from 'kysely';
+import type { AuditInput, Auditor } from '../../audit/auditor.ts';
+import { insertGivenConsentsSql, type GivenConsentRow } from '../../consent/consent-store.ts';
+import { insertKeyRowsSql, type NewKeyRow } from '../../crypto/subject-keys-store.ts';
+import type { Tables } from '../../db/tables.ts';
+import { claimIdentifiersSql, insertRecordsSql, insertSubjectsSql, type NewIdentifier, type RecordColumns } from '../subjects-store.ts';
+
+export interface BatchRows {
+  readonly now: Date;
+  /** The register's fingerprint, stamped on records and consents. */
+  readonly fingerprint: string;
+  readonly claims: readonly NewIdentifier[];
+  readonly newSubjects: readonly { id: string; kind: string }[];
+  readonly newKeys: readonly NewKeyRow[];
+  readonly consents: readonly GivenConsentRow[];
+  readonly records: RecordColumns;
+  readonly audit: readonly AuditInput[];
+}
+
+/** Locks the audit heads, chains the events, and writes everything; returns how many identifier claims were won. */
+export async function writeBatchStatement(trx: Transaction<Tables>, auditor: Auditor, rows: BatchRows): Promise<number> {
+  const chained = await auditor.prepare(trx, rows.audit, rows.now);
+  const { rows: result } = await sql<{ won: number }>`
+    WITH claimed AS (${claimIdentifiersSql(rows.claims, rows.now)}),
+    subjects AS (${insertSubjectsSql(rows.newSubjects, rows.now)}),
+    subject_keys AS (${insertKeyRowsSql(rows.newKeys, rows.now)}),
+    consents AS (${insertGivenConsentsSql(rows.consents, rows.fingerprint, rows.now)}),
+    records AS (${insertRecordsSql(rows.records, rows.fingerprint, rows.now)}),
+    audit_events AS (${chained.insertEvents}),
+    audit_heads AS (${chained.advanceHeads})
+    SELECT count(*)::int AS won FROM claimed`.execute(trx);
+  return result[0]!.won;
+}

@@ -1,0 +1,215 @@
+// The database half of collection: validated submissions written in one transaction, in the same few round trips
+// however many submissions the batch holds. Subjects are found by identifier (within the batch too: two
+// submissions for one new person make one subject), records are tagged from the register, sealed values are
+// encrypted under each person's data key, and every change has its audit event in the same statement.
+//
+// Round trips: BEGIN; who owns these identifiers; (returning people only: their locks, families, consents and keys);
+// lock the audit heads; one statement that writes identifiers, subjects, keys, consents, records and audit events
+// (batch-store.ts); COMMIT. Everything between is computed here, so the audit heads stay locked as briefly as possible.
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { AppContext } from '../../app/app-context.ts';
+import type { AuditInput } from '../../audit/auditor.ts';
+import { consentedPurposes } from '../../consent/consent-store.ts';
+import type { GivenConsentRow } from '../../consent/consent-store.ts';
+import { CustodianError } from '../../core/errors.ts';
+import { sealValue } from '../../crypto/seal.ts';
+import type { Tables } from '../../db/tables.ts';
+import { isSealedCategory } from '../../register/categories.ts';
+import { findIdentifierOwners, lockKnownSubjects, mergedFamilies, type NewIdentifier, type RecordColumns } from '../subjects-store.ts';
+import { writeBatchStatement } from './batch-store.ts';
+import type { CollectResult, PreparedSubmission } from './prepare-submission.ts';
+
+/** What writing a batch uses of the app (the writer thread builds its own from the same keys). */
+export type WriterDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'subjectKeys' | 'auditor'>;
+
+/** How one submission of a batch ended. */
+export type WriteOutcome = { readonly ok: true; readonly result: CollectResult } | { readonly ok: false; readonly error: unknown };
+
+/** Writes batches of prepared submissions: in this thread, or on a writer thread (writer-thread.ts). */
+export interface BatchWriter {
+  write(batch: readonly PreparedSubmission[], now: Date): Promise<WriteOutcome[]>;
+  close(): Promise<void>;
+}
+
+/** Another transaction claimed one of the batch's new identifiers (or merged a known subject) first; retry. */
+export class IdentifierRace extends Error {
+  constructor() {
+    super('an identifier was claimed concurrently');
+    this.name = 'IdentifierRace';
+  }
+}
+
+/** Writes batches on the event loop that serves the requests (PGlite, which lives in this thread; the staff route). */
+export function inThreadWriter(deps: WriterDeps): BatchWriter {
+  return { write: (batch, now) => writeBatchOutcomes(deps, batch, now), close: async () => {} };
+}
+
+/**
+ * One transaction for the batch. When the batch as a whole fails, each submission is written again on its own, so
+ * one submission's failure (a consent it lacks, an erased person) is never another's.
+ */
+export async function writeBatchOutcomes(deps: WriterDeps, batch: readonly PreparedSubmission[], now: Date): Promise<WriteOutcome[]> {
+  try {
+    return (await writeWithRetry(deps, batch, now)).map((result) => ({ ok: true, result }));
+  } catch (error) {
+    if (batch.length === 1) return [{ ok: false, error }];
+    const outcomes: WriteOutcome[] = [];
+    for (const p of batch) {
+      outcomes.push(await writeWithRetry(deps, [p], now).then((r): WriteOutcome => ({ ok: true, result: r[0]! }), (e: unknown): WriteOutcome => ({ ok: false, error: e })));
+    }
+    return outcomes;
+  }
+}
+
+/** Writes prepared submissions in one transaction, retrying when another process claimed an identifier first. */
+async function writeWithRetry(deps: WriterDeps, batch: readonly PreparedSubmission[], now: Date): Promise<CollectResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.db.kysely.transaction().execute((trx) => writeBatch(trx, deps, batch, now));
+    } catch (e) {
+      // The other transaction has committed by the time ON CONFLICT reports it: a retry finds its subject.
+      if (e instanceof IdentifierRace && attempt < 3) continue;
+      throw e;
+    }
+  }
+}
+
+const idKey = (kind: string, value: string) => `${kind}\u0000${value}`;
+
+/** A PostgreSQL array literal of text, every element quoted: arrays of arrays cannot travel through unnest. */
+function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: readonly PreparedSubmission[], now: Date): Promise<CollectResult[]> {
+  const { register } = deps;
+  const audit: AuditInput[] = [];
+
+  // 1. Who are they? Known identifiers (followed through merges), then the batch's own new people.
+  const owners = await findIdentifierOwners(trx, batch.flatMap((s) => s.identifiers));
+  const known = new Map(owners.map((o) => [idKey(o.kind, o.value), o.subjectId]));
+  const subjects: { subjectId: string; created: boolean }[] = [];
+  const newSubjects: { id: string; kind: string }[] = [];
+  const claims: NewIdentifier[] = [];
+  for (const s of batch) {
+    let subjectId = s.identifiers.map((i) => known.get(idKey(i.kind, i.value))).find((id) => id !== undefined);
+    const created = subjectId === undefined;
+    if (subjectId === undefined) {
+      subjectId = randomUUID();
+      newSubjects.push({ id: subjectId, kind: s.subjectKind });
+      audit.push({ actor: s.actor, action: 'subject.create', subjectId, detail: { kind: s.subjectKind, point: s.point } });
+    }
+    for (const i of s.identifiers) {
+      const k = idKey(i.kind, i.value);
+      if (known.has(k)) continue;
+      known.set(k, subjectId);
+      claims.push({ kind: i.kind, value: i.value, subjectId });
+    }
+    subjects.push({ subjectId, created });
+  }
+  const createdIds = new Set(newSubjects.map((n) => n.id));
+  const returning = [...new Set(subjects.filter((x) => !x.created).map((x) => x.subjectId))];
+
+  // 2. Returning people: hold them against a concurrent merge (before the audit heads, in the order a merge takes
+  // its locks), then read their consents, their own and those of people merged into them.
+  if (returning.length > 0 && !(await lockKnownSubjects(trx, returning))) throw new IdentifierRace();
+  const consentPurposes = (point: string) => register.collection[point]!.purposes.filter((p) => register.purposes[p]!.basis === 'consent');
+  const returningWithConsent = returning.filter((id) => batch.some((s, i) => subjects[i]!.subjectId === id && consentPurposes(s.point).length > 0));
+  const consented = returningWithConsent.length === 0
+    ? new Map<string, Set<string>>()
+    : await consentedPurposes(trx, await mergedFamilies(trx, returningWithConsent), [...new Set(batch.flatMap((s) => consentPurposes(s.point)))]);
+
+  // 3. Consents given on the forms count at once: they are the newest events for their purposes.
+  const consentRows: (GivenConsentRow & { actor: string })[] = batch.flatMap((s, i) =>
+    s.consents.map((c) => ({
+      id: randomUUID(),
+      subjectId: subjects[i]!.subjectId,
+      purpose: c.purpose,
+      channel: c.channel,
+      method: s.actor.startsWith('staff:') ? ('staff' as const) : ('form' as const),
+      point: s.point,
+      actor: s.actor,
+    })),
+  );
+  for (const c of consentRows) {
+    let set = consented.get(c.subjectId);
+    if (!set) consented.set(c.subjectId, (set = new Set()));
+    set.add(c.purpose);
+    audit.push({ actor: c.actor, action: 'consent.record', subjectId: c.subjectId, purpose: c.purpose, detail: { state: 'given', channel: c.channel, consent: c.id } });
+  }
+
+  // 4. Which purposes each value serves; which people need a data key.
+  const plans = batch.map((s, i) => {
+    const point = register.collection[s.point]!;
+    const subjectId = subjects[i]!.subjectId;
+    const given = consented.get(subjectId) ?? new Set<string>();
+    const refused: { field: string; problem: string }[] = [];
+    const values = [...s.values].flatMap(([name, value]) => {
+      const field = point.fields[name]!;
+      const purposes = point.purposes.filter((p) => {
+        const purpose = register.purposes[p]!;
+        return purpose.data.includes(field.data) && (purpose.basis !== 'consent' || given.has(p));
+      });
+      if (purposes.length === 0) {
+        refused.push({ field: name, problem: `is only used with your consent to ${consentPurposes(s.point).join(', ')}, which this submission does not give` });
+        return [];
+      }
+      return [{ name, value: String(value), category: field.data, purposes, sealed: isSealedCategory(register, field.data) }];
+    });
+    if (refused.length > 0) throw new CustodianError('consent_required', 'some fields need a consent this submission does not give', { problems: refused });
+    return { s, subjectId, values };
+  });
+  const needKey = [...new Set(plans.filter((p) => p.values.some((v) => v.sealed)).map((p) => p.subjectId))];
+  const made = deps.subjectKeys.makeNew(needKey.filter((id) => createdIds.has(id)), now);
+  const keys = made.keys;
+  for (const id of needKey) if (!keys.has(id)) keys.set(id, await deps.subjectKeys.getOrCreate(trx, id, now));
+
+  // 5. Records, sealed here, so nothing but writing is left once the audit heads are locked.
+  const records: RecordColumns = {
+    id: [], subjectId: [], point: [], field: [], category: [], purposes: [], bases: [], source: [], channel: [], receivedAt: [],
+    retentionEvent: [], retentionStartsAt: [], text: [], sealed: [],
+  };
+  const results: CollectResult[] = plans.map(({ s, subjectId, values }, i) => {
+    const point = register.collection[s.point]!;
+    const retentionEvent = point.starts ?? 'collected';
+    const recordIds: string[] = [];
+    for (const v of values) {
+      const id = randomUUID();
+      recordIds.push(id);
+      records.id.push(id);
+      records.subjectId.push(subjectId);
+      records.point.push(s.point);
+      records.field.push(v.name);
+      records.category.push(v.category);
+      records.purposes.push(textArrayLiteral(v.purposes));
+      records.bases.push(textArrayLiteral(v.purposes.map((p) => register.purposes[p]!.basis)));
+      records.source.push(point.source);
+      records.channel.push(s.channel);
+      records.receivedAt.push(s.receivedAt);
+      records.retentionEvent.push(retentionEvent);
+      records.retentionStartsAt.push(retentionEvent === 'collected' ? now : null);
+      records.text.push(v.sealed ? null : v.value);
+      records.sealed.push(v.sealed ? Buffer.from(sealValue(keys.get(subjectId)!, v.value, id)).toString('hex') : null);
+    }
+    if (recordIds.length > 0) {
+      const purposes = [...new Set(values.flatMap((v) => v.purposes))];
+      audit.push({
+        actor: s.actor,
+        action: 'record.create',
+        subjectId,
+        recordIds,
+        ...(purposes.length === 1 ? { purpose: purposes[0]! } : {}),
+        detail: { point: s.point, channel: s.channel, purposes: purposes.join(','), sealed: values.filter((v) => v.sealed).length },
+      });
+    }
+    return { subjectId, recordIds, createdSubject: subjects[i]!.created };
+  });
+
+  // 6. Lock the audit heads and chain the events; then one statement writes everything. Whoever claims an
+  // identifier first owns it (the subject reference is checked at commit): a lost claim means another transaction
+  // just created that person, and a retry joins them.
+  const won = await writeBatchStatement(trx, deps.auditor, { now, fingerprint: register.fingerprint, claims, newSubjects, newKeys: made.rows, consents: consentRows, records, audit });
+  if (won < claims.length) throw new IdentifierRace();
+  return results;
+}

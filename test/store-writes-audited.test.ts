@@ -1,0 +1,192 @@
+// "No path can forget to audit", held by structure: every store function that writes (or is handed the auditor) is
+// listed here, and each one that changes personal data or a staff account is called on the real database and must
+// append its event. A write the list does not know fails the first test, so a new store function has to say which
+// it is. Only stores (and the auditor itself) call the auditor.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { insertAccessLines, purgeAccessLines } from '../access-log/access-log-store.ts';
+import type { AuditAction } from '../audit/actions.ts';
+import { recordKeyRotation } from '../crypto/subject-keys-store.ts';
+import { recordServedVersion } from '../register/notice-versions-store.ts';
+import { newSession } from '../staff/sessions.ts';
+import { recordSignOut } from '../staff/sessions-store.ts';
+import * as users from '../staff/users-store.ts';
+import { writeBatchStatement } from '../subjects/collect/batch-store.ts';
+import { markSealedRecordsErased, mergeSubjectRows, readSealedValues, searchPeople } from '../subjects/subjects-store.ts';
+import { purgeVisitorSessions, saveVisitorSession } from '../visitors/visitor-session-store.ts';
+import { insertTestSubjects } from './helpers/insert-test-subjects.ts';
+import { scanRequest } from './helpers/scan-request.ts';
+import { functionsOf, productionFiles, sourceOf } from './helpers/source-files.ts';
+import { testApp, type TestApp } from './helpers/test-app.ts';
+
+const WRITES = /\b(insertInto|updateTable|deleteFrom)\(|\bINSERT INTO\b|\bUPDATE\s+\w+(\s+(AS\s+)?\w+)?\s+SET\b|\bDELETE FROM\b/;
+
+let t: TestApp;
+before(async () => {
+  t = await testApp();
+});
+after(async () => t?.close());
+
+const origin = { userAgent: 'Firefox' };
+const now = () => t.clock.now();
+async function newUser(): Promise<string> {
+  const id = randomUUID();
+  await users.insertUser(t.db.kysely, t.ctx.auditor, { id, email: `${id}@staff.example`, role: 'staff', passwordHash: '$argon2id$v=19$not-a-real-hash', mustChangePassword: false, now: now() }, 'system:test');
+  return id;
+}
+async function collected(n: number): Promise<string> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('audited', n) });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json().subjectId as string;
+}
+
+/** Store functions that change personal data or a staff account: each is made to run, and must append `action`. */
+const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown> }> = {
+  'access-log/access-log-store.ts:purgeAccessLines': {
+    action: 'access-log.purge',
+    run: async () => {
+      await insertAccessLines(t.db, [{ at: new Date('2020-01-01T00:00:00Z'), method: 'GET', route: '/privacy', status: 200, duration_ms: 1, ip_prefix: null, browser: null }]);
+      return purgeAccessLines(t.db, t.ctx.auditor, new Date('2021-01-01T00:00:00Z'), now());
+    },
+  },
+  'crypto/subject-keys-store.ts:recordKeyRotation': { action: 'keys.rotate', run: () => recordKeyRotation(t.db.kysely, t.ctx.auditor, 'system:test', { rewrapped: 0 }) },
+  'register/notice-versions-store.ts:recordServedVersion': { action: 'register.activate', run: () => recordServedVersion(t.db, t.ctx.auditor, t.register, 'yaml', now()) },
+  'staff/sessions-store.ts:recordSignOut': {
+    action: 'auth.sign-out',
+    run: async () => {
+      const { row } = newSession(await newUser(), now(), { ip: undefined, userAgent: undefined });
+      await users.recordSignIn(t.db.kysely, t.ctx.auditor, { userId: row.userId, clearFailures: false, session: row, origin });
+      return recordSignOut(t.db.kysely, t.ctx.auditor, row.idHash);
+    },
+  },
+  'staff/users-store.ts:insertUser': { action: 'staff.create', run: newUser },
+  'staff/users-store.ts:setRole': { action: 'staff.role-change', run: async () => users.setRole(t.db.kysely, t.ctx.auditor, { userId: await newUser(), from: 'staff', to: 'dpo' }, 'system:test') },
+  'staff/users-store.ts:disableUser': { action: 'staff.disable', run: async () => users.disableUser(t.db.kysely, t.ctx.auditor, await newUser(), now(), 'system:test') },
+  'staff/users-store.ts:recordSignInFailure': {
+    action: 'auth.sign-in-failed',
+    run: () => users.recordSignInFailure(t.db.kysely, t.ctx.auditor, { rateKeys: ['ip:192.0.2.0/24'], at: now(), forgetBefore: new Date(0), count: null, actor: 'anonymous', reason: 'unknown-account', origin }),
+  },
+  'staff/users-store.ts:recordPasswordChangeFailure': {
+    action: 'auth.password-change-failed',
+    run: async () => users.recordPasswordChangeFailure(t.db.kysely, t.ctx.auditor, { userId: await newUser(), failedAttempts: 1, lockUntil: null }, origin),
+  },
+  'staff/users-store.ts:recordSignIn': {
+    action: 'auth.sign-in',
+    run: async () => {
+      const { row } = newSession(await newUser(), now(), { ip: '192.0.2.1', userAgent: undefined });
+      return users.recordSignIn(t.db.kysely, t.ctx.auditor, { userId: row.userId, clearFailures: true, session: row, origin });
+    },
+  },
+  'staff/users-store.ts:recordPasswordChange': {
+    action: 'auth.password-change',
+    run: async () => {
+      const { row } = newSession(await newUser(), now(), { ip: undefined, userAgent: undefined });
+      return users.recordPasswordChange(t.db.kysely, t.ctx.auditor, { userId: row.userId, passwordHash: '$argon2id$v=19$another', now: now(), session: row });
+    },
+  },
+  'subjects/collect/batch-store.ts:writeBatchStatement': {
+    action: 'subject.create',
+    run: () =>
+      t.db.kysely.transaction().execute(async (trx) => {
+        const id = randomUUID();
+        const none = { id: [], subjectId: [], point: [], field: [], category: [], purposes: [], bases: [], source: [], channel: [], receivedAt: [], retentionEvent: [], retentionStartsAt: [], text: [], sealed: [] };
+        return writeBatchStatement(trx, t.ctx.auditor, {
+          now: now(), fingerprint: t.register.fingerprint, claims: [], newSubjects: [{ id, kind: 'patient' }], newKeys: [], consents: [], records: none,
+          audit: [{ actor: 'system:test', action: 'subject.create', subjectId: id }],
+        });
+      }),
+  },
+  'subjects/subjects-store.ts:readSealedValues': { action: 'record.read-sealed', run: async () => readSealedValues(t.db.kysely, t.ctx.auditor, await collected(1), 'system:test') },
+  'subjects/subjects-store.ts:searchPeople': { action: 'subject.search', run: () => searchPeople(t.db.kysely, t.ctx.auditor, { identifiers: [{ kind: 'email', value: 'nobody@example.com' }], subjectId: null }, 'system:test') },
+  'subjects/subjects-store.ts:mergeSubjectRows': {
+    action: 'subject.merge',
+    run: async () => {
+      const [from, into] = (await insertTestSubjects(t.db, 2)) as [string, string];
+      return t.db.kysely.transaction().execute((trx) => mergeSubjectRows(trx, t.ctx.auditor, { from, into, resealed: [], actor: 'system:test' }));
+    },
+  },
+  'subjects/subjects-store.ts:markSealedRecordsErased': {
+    action: 'subject.key-shred',
+    run: async () => {
+      const subjectId = await collected(2);
+      return t.db.kysely.transaction().execute((trx) => markSealedRecordsErased(trx, t.ctx.auditor, subjectId, 'system:test'));
+    },
+  },
+  'visitors/visitor-session-store.ts:saveVisitorSession': {
+    action: 'visitor.draft',
+    run: () => saveVisitorSession(t.db, t.ctx.auditor, { token: 'a'.repeat(43), data: { 'draft:scan-request': { 'patient.name': 'x' } }, config: { cookieName: 'c', idle: 'PT30M' }, now: now(), draft: { point: 'scan-request', fields: 1 } }),
+  },
+  'visitors/visitor-session-store.ts:purgeVisitorSessions': {
+    action: 'visitor.purge',
+    run: async () => {
+      await saveVisitorSession(t.db, t.ctx.auditor, { token: 'b'.repeat(43), data: {}, config: { cookieName: 'c', idle: 'PT1M' }, now: new Date('2020-01-01T00:00:00Z'), draft: { point: 'scan-request', fields: 0 } });
+      return purgeVisitorSessions(t.db, t.ctx.auditor, now());
+    },
+  },
+};
+
+/** Store functions that write but change no personal data or account of their own, and why. */
+const NOT_AUDITED: Record<string, string> = {
+  'access-log/access-log-store.ts:insertAccessLines': 'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
+  'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',
+  'crypto/subject-keys-store.ts:shredKeyRow': 'called only by subjects/erase-subject.ts, whose markSealedRecordsErased records the shred in the same transaction',
+  'crypto/subject-keys-store.ts:storeRewrapped': 're-wrapping changes no data key and no value; the rotation is audited once (recordKeyRotation)',
+  'staff/sessions-store.ts:insertSession': 'called only by recordSignIn and recordPasswordChange, which audit the change that opens the session',
+  'staff/sessions-store.ts:touchSession': 'restarts the idle timer of a live session; no account changes',
+  'staff/sessions-store.ts:dropEndedSession': 'removes a session already ended by its expiry or a disabled account (both audited when they happened)',
+  'staff/sessions-store.ts:deleteUserSessions': 'called only by the audited lock, disable and password change',
+};
+
+/** Pieces of one statement (data-modifying CTEs): only subjects/collect/batch-store.ts may use them, with its audit events. */
+const FRAGMENT_USER = 'subjects/collect/batch-store.ts';
+
+const stores = () => productionFiles().filter((f) => f.endsWith('-store.ts') && !f.startsWith('audit/'));
+
+function writersAndFragments(): { writers: string[]; fragments: { file: string; name: string }[] } {
+  const writers: string[] = [];
+  const fragments: { file: string; name: string }[] = [];
+  for (const file of stores()) {
+    const fns = functionsOf(file);
+    const writes = (body: string, depth = 0): boolean =>
+      WRITES.test(body) || (depth < 3 && fns.some((f) => !f.exported && new RegExp(`\\b${f.name}\\(`).test(body) && writes(f.body, depth + 1)));
+    for (const f of fns.filter((x) => x.exported)) {
+      if (f.returns.includes('RawBuilder')) fragments.push({ file, name: f.name });
+      else if (writes(f.body) || f.params.includes('auditor')) writers.push(`${file}:${f.name}`);
+    }
+  }
+  return { writers: writers.sort(), fragments };
+}
+
+test('every store function that writes is known: audited, or not with a reason', () => {
+  const { writers } = writersAndFragments();
+  assert.ok(writers.length >= 20, `writers found: ${writers.length}`);
+  assert.deepEqual(writers, [...Object.keys(AUDITED), ...Object.keys(NOT_AUDITED)].sort());
+});
+
+test('each audited store function appends its event when it runs', async () => {
+  for (const [name, { action, run }] of Object.entries(AUDITED)) {
+    const before = (await t.audits()).filter((e) => e.action === action).length;
+    await run();
+    const after = (await t.audits()).filter((e) => e.action === action).length;
+    assert.ok(after > before, `${name} appended no ${action} event`);
+  }
+  assert.equal((await t.ctx.auditor.verify(t.db)).ok, true);
+});
+
+test('SQL pieces of the batch statement are used by the batch statement only', () => {
+  const { fragments } = writersAndFragments();
+  assert.ok(fragments.length >= 5, `fragments found: ${fragments.map((f) => f.name).join(', ')}`);
+  for (const { file, name } of fragments) {
+    const users = productionFiles().filter((f) => f !== file && new RegExp(`\\b${name}\\b`).test(sourceOf(f)));
+    assert.deepEqual(users, [FRAGMENT_USER], `${file}:${name}`);
+  }
+});
+
+test('only stores call the auditor: no service, route or command can write an event of its own', () => {
+  const calls = /\bauditor\.(append|appendMany|prepare)\(/;
+  const callers = productionFiles().filter((f) => calls.test(sourceOf(f)));
+  assert.deepEqual(callers.filter((f) => !f.endsWith('-store.ts')), []);
+  const built = productionFiles().filter((f) => /\bnew Auditor\(/.test(sourceOf(f)));
+  assert.deepEqual(built, ['app/app-context.ts', 'subjects/collect/writer-worker.ts'], 'one auditor per app, and one per writer thread');
+});
