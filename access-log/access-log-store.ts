@@ -9,7 +9,10 @@ import type { AccessLogTable } from './tables.ts';
 export type AccessLogLine = Insertable<AccessLogTable>;
 
 export async function insertAccessLines(db: Db, lines: readonly AccessLogLine[]): Promise<void> {
-  await db.kysely.insertInto('access_log').values([...lines]).execute();
+  await db.kysely
+    .insertInto('access_log')
+    .values([...lines])
+    .execute();
 }
 
 /** Deletes lines from before `cutoff`; returns how many went. */
@@ -17,7 +20,8 @@ export async function purgeAccessLines(db: Db, auditor: Auditor, cutoff: Date, n
   return db.kysely.transaction().execute(async (trx) => {
     const r = await trx.deleteFrom('access_log').where('at', '<', cutoff).executeTakeFirst();
     const count = Number(r.numDeletedRows);
-    if (count > 0) await auditor.append(trx, { actor: 'system:purge-access-log', action: 'access-log.purge', detail: { count, before: cutoff.toISOString() } }, now);
+    if (count > 0)
+      await auditor.append(trx, { actor: 'system:purge-access-log', action: 'access-log.purge', detail: { count, before: cutoff.toISOString() } }, now);
     return count;
   });
 }

@@ -11,7 +11,12 @@ const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like 
 test('with an access-log purpose: route pattern, status, truncated IP and browser family, nothing else', async () => {
   const t = await testApp('image-information-systems');
   await t.app.inject({ url: '/privacy?lang=de&email=someone@example.com', remoteAddress: '203.0.113.77', headers: { 'user-agent': CHROME } });
-  await t.app.inject({ method: 'POST', url: '/api/v1/collect/contact-form', payload: { name: 'Leak Test', email: 'leak@example.com' }, remoteAddress: '2001:db8:abcd:12::1' });
+  await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/collect/contact-form',
+    payload: { name: 'Leak Test', email: 'leak@example.com' },
+    remoteAddress: '2001:db8:abcd:12::1',
+  });
   await t.app.close(); // flushes the buffered lines
   const rows = await t.db.kysely.selectFrom('access_log').selectAll().orderBy('at').execute();
   await t.db.close();
@@ -40,6 +45,10 @@ test('without an access-log purpose no IP or browser is kept; old lines are purg
   t.clock.advance(2 * 86_400_000);
   assert.equal(await purgeAccessLog(t.ctx), 1);
   const purges = (await t.audits()).filter((e) => e.action === 'access-log.purge');
-  assert.deepEqual(purges.map((e) => [e.actor, e.detail.count]), [['system:purge-access-log', 1]], 'the purge is audited, an empty one is not');
+  assert.deepEqual(
+    purges.map((e) => [e.actor, e.detail.count]),
+    [['system:purge-access-log', 1]],
+    'the purge is audited, an empty one is not',
+  );
   await t.db.close();
 });

@@ -10,7 +10,7 @@ import type { Register } from '../register/load-register.ts';
 import { insertAccessLines, purgeAccessLines, type AccessLogLine } from './access-log-store.ts';
 
 /** Kept when the register names no access-log purpose (and then no IP or browser is recorded at all). */
-export const DEFAULT_ACCESS_LOG_RETENTION = 'P30D';
+const DEFAULT_ACCESS_LOG_RETENTION = 'P30D';
 
 /** What one request leaves behind. */
 export interface RequestFacts {
@@ -68,7 +68,7 @@ export class AccessLogWriter {
   }
 }
 
-export function accessLogRetention(register: Register): string {
+function accessLogRetention(register: Register): string {
   const key = register.service['access-log']?.purpose;
   return (key && register.purposes[key]?.retention.keep) || DEFAULT_ACCESS_LOG_RETENTION;
 }

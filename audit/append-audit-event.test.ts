@@ -64,7 +64,18 @@ test('events chain per partition and per month: seq from 1, genesis link, each l
   const bob = randomUUID();
   const recA = randomUUID().toUpperCase();
   const recB = randomUUID();
-  const first = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.create', subjectId: alice, recordIds: [recA, recB, recA], purpose: 'care', detail: { field: 'referral.reason', count: 2, urgent: true, note: null } }, ctxAt('2025-01-31T23:59:59.999Z'));
+  const first = await auditor.append(
+    db.kysely,
+    {
+      actor: 'staff:1',
+      action: 'record.create',
+      subjectId: alice,
+      recordIds: [recA, recB, recA],
+      purpose: 'care',
+      detail: { field: 'referral.reason', count: 2, urgent: true, note: null },
+    },
+    ctxAt('2025-01-31T23:59:59.999Z'),
+  );
   const second = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.read-sealed', subjectId: alice }, ctxAt('2025-01-31T23:59:59.999Z'));
   // One millisecond later is February in UTC: a new chain, starting again at seq 1.
   const feb = await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.update', subjectId: alice }, ctxAt('2025-02-01T00:00:00.000Z'));
@@ -80,7 +91,10 @@ test('events chain per partition and per month: seq from 1, genesis link, each l
   assert.match(febToo.partition, /^2025-02\//);
 
   const jan = await chainOf(first.partition);
-  assert.deepEqual(jan.map((e) => e.id), [first.id, second.id]);
+  assert.deepEqual(
+    jan.map((e) => e.id),
+    [first.id, second.id],
+  );
   assert.equal(jan[0]!.prev, GENESIS_HASH_HEX);
   assert.equal(jan[1]!.prev, jan[0]!.hash);
   assert.notEqual(jan[0]!.hash, jan[1]!.hash);
@@ -101,10 +115,13 @@ test('a batch takes consecutive seqs per partition and returns them in input ord
   for (const s of subjects) {
     const partition = auditPartition(new Date('2025-03-10T10:00:00Z'), s, 'x');
     const chain = await chainOf(partition);
-    const mine = appended.filter((a, i) => inputs[i]!.subjectId === s);
+    const mine = appended.filter((_a, i) => inputs[i]!.subjectId === s);
     // Several subjects can share a shard: the subject's events are consecutive within the batch's run of seqs.
     for (const a of mine) assert.equal(chain.find((e) => e.seq === a.seq)?.id, a.id);
-    assert.deepEqual(chain.map((e) => e.seq), chain.map((_, i) => i + 1));
+    assert.deepEqual(
+      chain.map((e) => e.seq),
+      chain.map((_, i) => i + 1),
+    );
   }
   assert.equal((await verifyAll()).ok, true);
 });
@@ -122,16 +139,23 @@ test('twenty transactions appending in parallel, to shared and separate partitio
         }
         // Batches over several partitions, listed in different orders: heads are locked in one sorted order.
         const subjects = i % 4 === 1 ? [randomUUID(), shared, randomUUID()] : [shared, randomUUID(), randomUUID()].reverse();
-        await auditor.appendMany(trx, subjects.flatMap((subjectId) => [
-          { actor: `staff:${i}`, action: 'record.update' as const, subjectId },
-          { actor: `staff:${i}`, action: 'record.read-sealed' as const, subjectId },
-        ]), ctx);
+        await auditor.appendMany(
+          trx,
+          subjects.flatMap((subjectId) => [
+            { actor: `staff:${i}`, action: 'record.update' as const, subjectId },
+            { actor: `staff:${i}`, action: 'record.read-sealed' as const, subjectId },
+          ]),
+          ctx,
+        );
       }),
     ),
   );
   const chain = await chainOf(auditPartition(new Date('2025-04-02T08:00:00Z'), shared, 'x'));
   assert.equal(chain.filter((e) => e.subject_id === shared).length, 40);
-  assert.deepEqual(chain.map((e) => e.seq), chain.map((_, i) => i + 1));
+  assert.deepEqual(
+    chain.map((e) => e.seq),
+    chain.map((_, i) => i + 1),
+  );
   for (let i = 1; i < chain.length; i++) assert.equal(chain[i]!.prev, chain[i - 1]!.hash);
   const result = await verifyAll();
   assert.equal(result.ok, true, JSON.stringify(result.firstBad));
@@ -156,7 +180,10 @@ test('a rolled-back transaction leaves no event and no head change', async () =>
   );
   assert.deepEqual(await headOf(kept.partition), headBefore);
   assert.deepEqual(await headOf(freshPartition), existedBefore);
-  assert.deepEqual((await chainOf(kept.partition)).map((e) => e.id), [kept.id]);
+  assert.deepEqual(
+    (await chainOf(kept.partition)).map((e) => e.id),
+    [kept.id],
+  );
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_event WHERE subject_id IN (${subject}, ${fresh})`.execute(db.kysely);
   assert.equal(rows[0]!.n, 1);
   assert.equal((await verifyAll()).ok, true);

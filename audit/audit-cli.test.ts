@@ -43,14 +43,11 @@ const withKey = { CUSTODIAN_MASTER_KEY: master.toString('base64') };
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'custodian-audit-cli-'));
   events = await withDb(dataDir, (db) =>
-    testAuditor(fixedClock('2025-10-10T10:00:00Z'), keyringOf([masterKey('cli-test', master)])).appendMany(
-      db.kysely,
-      [
-        { actor: 'staff:1', action: 'subject.create', subjectId: subject },
-        { actor: 'staff:1', action: 'record.create', subjectId: subject, recordIds: [randomUUID()] },
-        { actor: 'staff:1', action: 'record.read-sealed', subjectId: subject },
-      ],
-    ),
+    testAuditor(fixedClock('2025-10-10T10:00:00Z'), keyringOf([masterKey('cli-test', master)])).appendMany(db.kysely, [
+      { actor: 'staff:1', action: 'subject.create', subjectId: subject },
+      { actor: 'staff:1', action: 'record.create', subjectId: subject, recordIds: [randomUUID()] },
+      { actor: 'staff:1', action: 'record.read-sealed', subjectId: subject },
+    ]),
   );
 });
 after(() => {
@@ -68,7 +65,11 @@ test('verify refuses to run without a key, and takes it from <data>/master.key w
   assert.equal(none.code, 1);
   assert.match(none.stderr, /master_key_missing/);
 
-  writeKeyFile(keyFilePath(dataDir), { active: 'k1-20251010', keys: [{ master: masterKey('k1-20251010', master), created: '2025-10-10T00:00:00Z' }] }, 'create');
+  writeKeyFile(
+    keyFilePath(dataDir),
+    { active: 'k1-20251010', keys: [{ master: masterKey('k1-20251010', master), created: '2025-10-10T00:00:00Z' }] },
+    'create',
+  );
   const viaFile = custodian(['audit', 'verify', '--data', dataDir]);
   assert.equal(viaFile.code, 0, viaFile.stderr);
   assert.match(viaFile.stdout, /intact: 3 events in 1 partition/);
@@ -77,8 +78,14 @@ test('verify refuses to run without a key, and takes it from <data>/master.key w
 test('log prints the events about a subject as JSON lines, newest first', () => {
   const r = custodian(['audit', 'log', '--data', dataDir, '--subject', subject, '--limit', '2']);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; action: string });
-  assert.deepEqual(lines.map((l) => l.action), ['record.read-sealed', 'record.create']);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; action: string });
+  assert.deepEqual(
+    lines.map((l) => l.action),
+    ['record.read-sealed', 'record.create'],
+  );
 });
 
 test('verify names the broken event and exits 1 after tampering', async () => {

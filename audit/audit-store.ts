@@ -5,15 +5,18 @@ import type { Tables } from '../db/tables.ts';
 import { AT_MICROS_SQL, GENESIS_HASH_HEX, type AuditDetail } from './canonical-event.ts';
 import type { HeadRow } from './head-memo.ts';
 
-export type Executor = Kysely<Tables> | Transaction<Tables>;
-
 /**
  * Locks (or creates) each partition's head and returns the latest committed one. One round trip instead of INSERT
  * ... DO NOTHING then SELECT ... FOR UPDATE: the no-op DO UPDATE takes the same row lock and returns the head even
  * when another transaction created it a moment ago. Rows go in sorted order, so concurrent batches lock shared
  * heads in the same order (no deadlock).
  */
-export async function lockHeads(trx: Transaction<Tables>, partitions: readonly string[], genesisCheckpoints: readonly string[], at: string): Promise<HeadRow[]> {
+export async function lockHeads(
+  trx: Transaction<Tables>,
+  partitions: readonly string[],
+  genesisCheckpoints: readonly string[],
+  at: string,
+): Promise<HeadRow[]> {
   const locked = await sql<HeadRow>`
     INSERT INTO audit_head (partition, seq, hash, checkpoint, updated_at)
     SELECT u.partition, 0, decode(${GENESIS_HASH_HEX}, 'hex'), decode(u.checkpoint, 'hex'), ${at}::timestamptz
@@ -114,7 +117,19 @@ export interface AuditLogSelection {
 export async function selectAuditLog(db: Kysely<Tables>, s: AuditLogSelection): Promise<AuditLogRow[]> {
   let q = db
     .selectFrom('audit_event')
-    .select(['id', 'partition', 'seq', 'actor', 'action', 'subject_id', 'record_ids', 'purpose', 'fingerprint', 'detail', sql<string>`${sql.raw(AT_MICROS_SQL)}`.as('at_text')])
+    .select([
+      'id',
+      'partition',
+      'seq',
+      'actor',
+      'action',
+      'subject_id',
+      'record_ids',
+      'purpose',
+      'fingerprint',
+      'detail',
+      sql<string>`${sql.raw(AT_MICROS_SQL)}`.as('at_text'),
+    ])
     .orderBy('at', 'desc')
     .orderBy('seq', 'desc')
     .orderBy('id', 'desc')

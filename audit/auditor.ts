@@ -184,7 +184,12 @@ export class Auditor {
     const at = isoMicros(atDate);
     const partitionOf = events.map((e) => auditPartition(atDate, e.subjectId, e.actor));
     const partitions = [...new Set(partitionOf)].sort();
-    const locked = await lockHeads(trx, partitions, partitions.map((p) => this.#genesisCheckpoint(key, p)), at);
+    const locked = await lockHeads(
+      trx,
+      partitions,
+      partitions.map((p) => this.#genesisCheckpoint(key, p)),
+      at,
+    );
 
     // Signing a new head endorses the one before it: a head wound back or forged by someone with database rights
     // would be laundered by the next append. So fail closed: no change is recorded on top of a head that is not ours.
@@ -220,8 +225,17 @@ export class Auditor {
       const id = randomUUID();
       const recordIds = recordIdsText(e.recordIds);
       const canonical = canonicalEventText({
-        partition, seq, id, at, actor: e.actor, action: e.action, subjectId: e.subjectId, recordIds,
-        purpose: e.purpose, fingerprint: this.fingerprint, detail: e.detail,
+        partition,
+        seq,
+        id,
+        at,
+        actor: e.actor,
+        action: e.action,
+        subjectId: e.subjectId,
+        recordIds,
+        purpose: e.purpose,
+        fingerprint: this.fingerprint,
+        detail: e.detail,
       });
       const hash = this.#hash(head.hash, canonical);
       cols.seq[i] = seq;

@@ -29,20 +29,7 @@ export interface CanonicalEvent {
 
 /** A JSON array: unambiguous field boundaries for any content, and one native call to build. */
 export function canonicalEventText(e: CanonicalEvent): string {
-  return JSON.stringify([
-    FORMAT,
-    e.partition,
-    e.seq,
-    e.id,
-    e.at,
-    e.actor,
-    e.action,
-    e.subjectId,
-    e.recordIds,
-    e.purpose,
-    e.fingerprint,
-    sortKeys(e.detail),
-  ]);
+  return JSON.stringify([FORMAT, e.partition, e.seq, e.id, e.at, e.actor, e.action, e.subjectId, e.recordIds, e.purpose, e.fingerprint, sortKeys(e.detail)]);
 }
 
 /** How every canonical text of a partition begins: the format tag and the partition, up to the seq. */

@@ -21,11 +21,21 @@ before(async () => {
   // One event for each of two subjects a day for five days, crossing a month (so more partitions), then a batch
   // whose events share one instant.
   for (let day = 0; day < 5; day++) {
-    await auditor.append(db.kysely, { actor: 'staff:1', action: 'record.read-sealed', subjectId: alice, recordIds: [record], purpose: 'care', detail: { day } });
+    await auditor.append(db.kysely, {
+      actor: 'staff:1',
+      action: 'record.read-sealed',
+      subjectId: alice,
+      recordIds: [record],
+      purpose: 'care',
+      detail: { day },
+    });
     await auditor.append(db.kysely, { actor: 'staff:2', action: 'record.update', subjectId: bob, detail: { day } });
     clock.advance(24 * 3600_000);
   }
-  await auditor.appendMany(db.kysely, Array.from({ length: 4 }, (_, i) => ({ actor: 'system:import', action: 'record.create' as const, subjectId: alice, detail: { i } })));
+  await auditor.appendMany(
+    db.kysely,
+    Array.from({ length: 4 }, (_, i) => ({ actor: 'system:import', action: 'record.create' as const, subjectId: alice, detail: { i } })),
+  );
 });
 after(async () => {
   await db.close();
@@ -36,7 +46,10 @@ test('filters by subject, actor, action and time; newest first; ids, not values'
   assert.equal(aliceOnly.events.length, 9);
   assert.ok(aliceOnly.events.every((e) => e.subjectId === alice));
   const times = aliceOnly.events.map((e) => e.at.getTime());
-  assert.deepEqual(times, [...times].sort((a, b) => b - a));
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => b - a),
+  );
   assert.equal(aliceOnly.next, null);
 
   const reads = await queryAuditLog(db, { actor: 'staff:1', action: 'record.read-sealed', limit: 100 });
@@ -47,7 +60,10 @@ test('filters by subject, actor, action and time; newest first; ids, not values'
   assert.match(reads.events[0]!.partition, /^2025-02\//);
 
   const january = await queryAuditLog(db, { from: new Date('2025-01-31T00:00:00Z'), to: new Date('2025-02-01T00:00:00Z'), limit: 100 });
-  assert.deepEqual(january.events.map((e) => e.detail), [{ day: 1 }, { day: 1 }]);
+  assert.deepEqual(
+    january.events.map((e) => e.detail),
+    [{ day: 1 }, { day: 1 }],
+  );
 });
 
 test('pages follow each other without gaps or repeats, even through events of one instant', async () => {
@@ -61,7 +77,10 @@ test('pages follow each other without gaps or repeats, even through events of on
     if (!page.next) break;
     before = page.next;
   }
-  assert.deepEqual(paged, all.events.map((e) => e.id));
+  assert.deepEqual(
+    paged,
+    all.events.map((e) => e.id),
+  );
 });
 
 test('bad filters are refused with a code', async () => {

@@ -7,7 +7,7 @@ import type { Timestamp } from '../db/tables.ts';
 type BigintColumn = ColumnType<string | number, number, never>;
 type Frozen<T> = ColumnType<T, T, never>;
 
-export interface AuditEventTable {
+interface AuditEventTable {
   partition: Frozen<string>;
   seq: BigintColumn;
   id: Frozen<string>;
@@ -23,7 +23,7 @@ export interface AuditEventTable {
   hash: Frozen<Uint8Array>;
 }
 
-export interface AuditHeadTable {
+interface AuditHeadTable {
   partition: string;
   seq: ColumnType<string | number, number, number>;
   hash: Uint8Array;

@@ -5,9 +5,9 @@ import { CustodianError } from '../core/errors.ts';
 import { isAuditAction, type AuditAction } from './actions.ts';
 import type { AuditDetail } from './canonical-event.ts';
 
-export const MAX_TOKEN_LENGTH = 200;
-export const MAX_DETAIL_KEYS = 32;
-export const MAX_RECORD_IDS = 10_000;
+const MAX_TOKEN_LENGTH = 200;
+const MAX_DETAIL_KEYS = 32;
+const MAX_RECORD_IDS = 10_000;
 
 /**
  * What a caller says happened. Pass ids and codes ONLY: staff and subject ids, record ids, register purpose ids,

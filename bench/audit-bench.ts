@@ -21,11 +21,22 @@ const BATCH = 1_000;
 const CONCURRENCY = 8;
 
 const at = new Date('2025-06-15T12:00:00Z');
-const auditor = new Auditor({ clock: fixedClock(at.toISOString()), fingerprint: 'b'.repeat(64), masterKeys: keyringOf([masterKey('bench-1', randomBytes(32))]) });
+const auditor = new Auditor({
+  clock: fixedClock(at.toISOString()),
+  fingerprint: 'b'.repeat(64),
+  masterKeys: keyringOf([masterKey('bench-1', randomBytes(32))]),
+});
 
 /** A typical event: a staff member updates one record of a subject, with a small detail. */
 function eventInput(i: number): AuditInput {
-  return { actor: `staff:${i % 50}`, action: 'record.update', subjectId: randomUUID(), recordIds: [randomUUID()], purpose: 'care', detail: { field: 'referral.reason', step: i } };
+  return {
+    actor: `staff:${i % 50}`,
+    action: 'record.update',
+    subjectId: randomUUID(),
+    recordIds: [randomUUID()],
+    purpose: 'care',
+    detail: { field: 'referral.reason', step: i },
+  };
 }
 
 let plainSeq = 0;
@@ -34,8 +45,14 @@ const fakeHash = randomBytes(32).toString('hex');
 function plainRow(i: number) {
   const e = eventInput(i);
   return {
-    partition: auditPartition(at, e.subjectId ?? null, e.actor), seq: ++plainSeq, id: randomUUID(), actor: e.actor, action: e.action,
-    subjectId: e.subjectId ?? null, recordIds: `{${(e.recordIds ?? []).join(',')}}`, detail: JSON.stringify(e.detail),
+    partition: auditPartition(at, e.subjectId ?? null, e.actor),
+    seq: ++plainSeq,
+    id: randomUUID(),
+    actor: e.actor,
+    action: e.action,
+    subjectId: e.subjectId ?? null,
+    recordIds: `{${(e.recordIds ?? []).join(',')}}`,
+    detail: JSON.stringify(e.detail),
   };
 }
 
@@ -52,9 +69,11 @@ async function insertPlain(db: Kysely<Tables>, rows: ReturnType<typeof plainRow>
 
 async function concurrently(total: number, workers: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < total) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
 }
 
 async function rate(events: number, run: () => Promise<void>): Promise<number> {
@@ -92,21 +111,33 @@ async function main(): Promise<void> {
     say(`audit bench on ${db.location}: ${SINGLE} single events, ${BATCHED} batched, concurrency ${CONCURRENCY}`);
 
     // The baseline is what a store write costs without an audit event: BEGIN, one INSERT, COMMIT.
-    const plainSingle = await rate(SINGLE, () => concurrently(SINGLE, CONCURRENCY, async (i) => {
-      await db.kysely.transaction().execute((trx) => insertPlain(trx, [plainRow(i)]));
-    }));
+    const plainSingle = await rate(SINGLE, () =>
+      concurrently(SINGLE, CONCURRENCY, async (i) => {
+        await db.kysely.transaction().execute((trx) => insertPlain(trx, [plainRow(i)]));
+      }),
+    );
     results.push({ what: `bare INSERT, 1 row per transaction, ${CONCURRENCY} concurrent`, rate: plainSingle });
-    const auditSingle = await rate(SINGLE, () => concurrently(SINGLE, CONCURRENCY, async (i) => {
-      await db.kysely.transaction().execute((trx) => auditor.append(trx, eventInput(i)));
-    }));
+    const auditSingle = await rate(SINGLE, () =>
+      concurrently(SINGLE, CONCURRENCY, async (i) => {
+        await db.kysely.transaction().execute((trx) => auditor.append(trx, eventInput(i)));
+      }),
+    );
     results.push({ what: `Auditor.append, 1 per transaction, ${CONCURRENCY} concurrent`, rate: auditSingle, baseline: plainSingle });
 
     const plainBatched = await rate(BATCHED, async () => {
-      for (let i = 0; i < BATCHED; i += BATCH) await insertPlain(db.kysely, Array.from({ length: BATCH }, (_, k) => plainRow(i + k)));
+      for (let i = 0; i < BATCHED; i += BATCH)
+        await insertPlain(
+          db.kysely,
+          Array.from({ length: BATCH }, (_, k) => plainRow(i + k)),
+        );
     });
     results.push({ what: `bare INSERT, ${BATCH} rows per statement`, rate: plainBatched });
     const auditBatched = await rate(BATCHED, async () => {
-      for (let i = 0; i < BATCHED; i += BATCH) await auditor.appendMany(db.kysely, Array.from({ length: BATCH }, (_, k) => eventInput(i + k)));
+      for (let i = 0; i < BATCHED; i += BATCH)
+        await auditor.appendMany(
+          db.kysely,
+          Array.from({ length: BATCH }, (_, k) => eventInput(i + k)),
+        );
     });
     results.push({ what: `Auditor.appendMany, ${BATCH} per call`, rate: auditBatched, baseline: plainBatched });
 
@@ -139,7 +170,11 @@ async function main(): Promise<void> {
     lines.push(`${r.what.padEnd(width)}  ${Math.round(r.rate).toLocaleString('en').padStart(10)}  ${ratio}`);
   }
   // Other work on the machine moves every figure; the load average says how much to trust this run.
-  lines.push(`(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this machine at the end of the run)`);
+  lines.push(
+    `(load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on this machine at the end of the run)`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -64,33 +64,39 @@ async function generateLoad(job: LoadJob): Promise<LoadResult> {
   let firstFailure: string | undefined;
   const post = (body: string) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      });
+      const req = request(
+        target,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   const started = performance.now();
-  await Promise.all(Array.from({ length: job.concurrency }, async () => {
-    while (next < job.count) {
-      const i = job.first + next++;
-      try {
-        const res = await post(JSON.stringify(submission(job.run, i)));
-        if (res.status === 201) ok++;
-        else {
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      while (next < job.count) {
+        const i = job.first + next++;
+        try {
+          const res = await post(JSON.stringify(submission(job.run, i)));
+          if (res.status === 201) ok++;
+          else {
+            failed++;
+            firstFailure ??= `${res.status} ${res.text.slice(0, 300)}`;
+          }
+        } catch (e) {
           failed++;
-          firstFailure ??= `${res.status} ${res.text.slice(0, 300)}`;
+          firstFailure ??= (e as Error).message;
         }
-      } catch (e) {
-        failed++;
-        firstFailure ??= (e as Error).message;
       }
-    }
-  }));
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.threadCpuUsage(); // since this thread started, its start-up included
   agent.destroy();
@@ -117,9 +123,11 @@ function loadFromWorker(job: LoadJob): Promise<LoadResult> {
 async function concurrently(first: number, count: number, workers: number, task: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < count) await task(first + next++);
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < count) await task(first + next++);
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
@@ -165,7 +173,13 @@ async function main(): Promise<void> {
     return first;
   };
 
-  interface Row { what: string; ops: number; seconds: number; cpuSeconds: number; kind: 'insert' | 'http-bare' | 'direct' | 'http' }
+  interface Row {
+    what: string;
+    ops: number;
+    seconds: number;
+    cpuSeconds: number;
+    kind: 'insert' | 'http-bare' | 'direct' | 'http';
+  }
   const rows: Row[] = [];
   const apps: { close(): Promise<unknown> }[] = [];
   try {
@@ -181,7 +195,13 @@ async function main(): Promise<void> {
       const insertOne = async (i: number) => void (await insertPlain(plainDb, submission(run, i)));
       await concurrently(take(WARMUP), WARMUP, CONCURRENCY, insertOne);
       const inserted = await withServerCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, insertOne));
-      rows.push({ what: `bare INSERT of 1 row per transaction (baseline)`, ops: TOTAL, seconds: inserted.result, cpuSeconds: inserted.cpuSeconds, kind: 'insert' });
+      rows.push({
+        what: `bare INSERT of 1 row per transaction (baseline)`,
+        ops: TOTAL,
+        seconds: inserted.result,
+        cpuSeconds: inserted.cpuSeconds,
+        kind: 'insert',
+      });
     }
 
     // (b) The same HTTP shape with nothing of Custodian: Fastify's JSON body parsing, that INSERT, a 201.
@@ -210,10 +230,17 @@ async function main(): Promise<void> {
       // One submission per transaction, written at once in this thread (no group commit): what the staff route does.
       const collector = new Collector(ctx);
       apps.push(collector);
-      const collectOne = async (i: number) => void (await collector.submit({ point: 'scan-request', body: submission(run, i), actor: 'public:scan-request' }, { batch: false }));
+      const collectOne = async (i: number) =>
+        void (await collector.submit({ point: 'scan-request', body: submission(run, i), actor: 'public:scan-request' }, { batch: false }));
       await concurrently(take(WARMUP), WARMUP, CONCURRENCY, collectOne);
       const collected = await withServerCpu(() => concurrently(take(TOTAL), TOTAL, CONCURRENCY, collectOne));
-      rows.push({ what: `Collector, in-process, no batching, no HTTP (sealed + audited)`, ops: TOTAL, seconds: collected.result, cpuSeconds: collected.cpuSeconds, kind: 'direct' });
+      rows.push({
+        what: `Collector, in-process, no batching, no HTTP (sealed + audited)`,
+        ops: TOTAL,
+        seconds: collected.result,
+        cpuSeconds: collected.cpuSeconds,
+        kind: 'direct',
+      });
     }
 
     // (d) The endpoint a clinic's website posts to: the whole app, encryption and audit on.
@@ -225,7 +252,9 @@ async function main(): Promise<void> {
     }
 
     const counted = await sql<{ subjects: string; records: string; events: string }>`
-      SELECT (SELECT count(*) FROM subject) AS subjects, (SELECT count(*) FROM record) AS records, (SELECT count(*) FROM audit_event) AS events`.execute(db.kysely);
+      SELECT (SELECT count(*) FROM subject) AS subjects, (SELECT count(*) FROM record) AS records, (SELECT count(*) FROM audit_event) AS events`.execute(
+      db.kysely,
+    );
     const c = counted.rows[0]!;
     say(`stored: ${c.subjects} subjects, ${c.records} records, ${c.events} audit events`);
   } finally {
@@ -252,8 +281,14 @@ async function main(): Promise<void> {
     lines.push(cols([r.what, String(r.ops), r.seconds.toFixed(2), fmt(ops), vsInsert, vsHttp, ((r.cpuSeconds * 1000) / r.ops).toFixed(2)]));
   }
   const collectHttp = rate(rows.find((r) => r.kind === 'http'));
-  lines.push(`target: >= ${fmt(TARGET)} submissions/s over HTTP with encryption and audit on: ${collectHttp >= TARGET ? 'pass' : 'MISS'} (${fmt(collectHttp)}/s)`);
+  lines.push(
+    `target: >= ${fmt(TARGET)} submissions/s over HTTP with encryption and audit on: ${collectHttp >= TARGET ? 'pass' : 'MISS'} (${fmt(collectHttp)}/s)`,
+  );
   // Other work on the machine moves every figure; the load average says how much to trust this run.
-  lines.push(`(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this machine at the end of the run)`);
+  lines.push(
+    `(load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on this machine at the end of the run)`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -111,11 +111,21 @@ async function main(): Promise<void> {
     const dirs = Array.from({ length: SERVE_RUNS }, (_, i) => join(temp, `data-${i}`));
     const pgliteCreate = await repeat(SERVE_RUNS, (i) => timePgliteOpen(join(temp, `pglite-${i}`)));
     const first = await repeat(SERVE_RUNS, (i) => timeServeUntilHealthy(dirs[i]!));
-    rows.push({ what: 'first start, empty data folder, until /healthz 200', runs: first, baseline: { what: 'PGlite create, empty folder', runs: pgliteCreate }, targetMs: 10_000 });
+    rows.push({
+      what: 'first start, empty data folder, until /healthz 200',
+      runs: first,
+      baseline: { what: 'PGlite create, empty folder', runs: pgliteCreate },
+      targetMs: 10_000,
+    });
 
     const pgliteOpen = await repeat(SERVE_RUNS, (i) => timePgliteOpen(join(temp, `pglite-${i}`)));
     const again = await repeat(SERVE_RUNS, (i) => timeServeUntilHealthy(dirs[i]!));
-    rows.push({ what: 'start on existing data folder, until /healthz 200', runs: again, baseline: { what: 'PGlite open, existing folder', runs: pgliteOpen }, targetMs: 3_000 });
+    rows.push({
+      what: 'start on existing data folder, until /healthz 200',
+      runs: again,
+      baseline: { what: 'PGlite open, existing folder', runs: pgliteOpen },
+      targetMs: 3_000,
+    });
   } finally {
     rmSync(temp, { recursive: true, force: true });
   }
@@ -136,9 +146,18 @@ async function main(): Promise<void> {
     ]);
   }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  const lines = table.map((row) => row.map((cell, c) => (c === 1 || c === 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  const lines = table.map((row) =>
+    row
+      .map((cell, c) => (c === 1 || c === 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   // Other work on the machine moves every figure; the load average says how much to trust this run.
-  lines.push(`(load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this machine at the end of the run)`);
+  lines.push(
+    `(load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on this machine at the end of the run)`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

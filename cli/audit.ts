@@ -22,9 +22,7 @@ function positiveInt(value: string): number {
 }
 
 const verifyCommand = withDataOptions(
-  new Command('verify').description(
-    'Recompute every audit hash chain and check it against its signed head; exit 1 and name the first bad event if not intact',
-  ),
+  new Command('verify').description('Recompute every audit hash chain and check it against its signed head; exit 1 and name the first bad event if not intact'),
 )
   .addOption(new Option('--partition <partition>', 'verify one partition only (YYYY-MM/NN)'))
   .action(async (opts: VerifyOptions) => {
@@ -77,7 +75,4 @@ const logCommand = withDataOptions(new Command('log').description('Print audit e
     });
   });
 
-export const auditCommand = new Command('audit')
-  .description('Verify and read the tamper-evident audit trail')
-  .addCommand(verifyCommand)
-  .addCommand(logCommand);
+export const auditCommand = new Command('audit').description('Verify and read the tamper-evident audit trail').addCommand(verifyCommand).addCommand(logCommand);

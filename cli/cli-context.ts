@@ -27,7 +27,10 @@ export const toStderr: Out = (line) => process.stderr.write(`${line}\n`);
  * required where the command needs it (serve) and otherwise checked when given.
  */
 export function withDataOptions(cmd: Command, register: 'required' | 'optional' = 'optional'): Command {
-  const registerOption = new Option('--register <file>', register === 'required' ? 'privacy register YAML' : 'privacy register YAML (checked first; its fingerprint is recorded on audit events)').env('CUSTODIAN_REGISTER');
+  const registerOption = new Option(
+    '--register <file>',
+    register === 'required' ? 'privacy register YAML' : 'privacy register YAML (checked first; its fingerprint is recorded on audit events)',
+  ).env('CUSTODIAN_REGISTER');
   if (register === 'required') registerOption.makeOptionMandatory();
   return cmd
     .addOption(registerOption)

@@ -15,6 +15,7 @@ export const diffCommand = new Command('diff')
     const after = loadOrReport(newFile);
     if (!before || !after) return;
     const changes = diffRegisters(before, after);
-    const text = opts.format === 'html' ? renderDiffDocument(changes, `Changes to the privacy notice of ${after.controller.name}`) : renderDiff(changes, opts.format);
+    const text =
+      opts.format === 'html' ? renderDiffDocument(changes, `Changes to the privacy notice of ${after.controller.name}`) : renderDiff(changes, opts.format);
     writeOutput(text, opts.out);
   });

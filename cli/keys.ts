@@ -50,11 +50,18 @@ makes a key (a key only it knew would leave running servers unable to unwrap). R
 
 If a rotation was interrupted, --rewrap-only finishes it without adding another key.`;
 
-const rotateCommand = withDataOptions(new Command('rotate').description('Rotate the master key: add a new active key and re-wrap every subject data key under it'))
+const rotateCommand = withDataOptions(
+  new Command('rotate').description('Rotate the master key: add a new active key and re-wrap every subject data key under it'),
+)
   .addOption(new Option('--retire-old', 'afterwards, remove older keys that no data key uses any more (key file only)').default(false))
   .addOption(new Option('--rewrap-only', 'do not add a key: re-wrap data keys still under older keys (finishes a rotation)').default(false))
   .addOption(new Option('--batch-size <n>', 'data keys re-wrapped per transaction').default(500).argParser(positiveInt))
-  .addOption(new Option('--settle-seconds <s>', 'wait before retiring old keys').default((2 * KEYRING_RECHECK_MS) / 1000).argParser(seconds).hideHelp())
+  .addOption(
+    new Option('--settle-seconds <s>', 'wait before retiring old keys')
+      .default((2 * KEYRING_RECHECK_MS) / 1000)
+      .argParser(seconds)
+      .hideHelp(),
+  )
   .addHelpText('after', ROTATE_HELP)
   .action(async (opts: RotateOptions) => {
     await withContext(opts, keysOnly, async (ctx) => {
@@ -77,7 +84,9 @@ const rotateCommand = withDataOptions(new Command('rotate').description('Rotate 
         process.exitCode = 1;
       }
       for (const s of result.stranded) {
-        out(`${s.count} data keys are wrapped by master key ${s.masterKeyId}, which is not configured: those subjects' sealed values cannot be opened until it is restored from your key backup`);
+        out(
+          `${s.count} data keys are wrapped by master key ${s.masterKeyId}, which is not configured: those subjects' sealed values cannot be opened until it is restored from your key backup`,
+        );
         process.exitCode = 1;
       }
       if (result.retired.length > 0) out(`retired master keys no data key uses: ${result.retired.join(', ')}`);
@@ -107,7 +116,9 @@ Backups made before now still hold the data key, wrapped by the current master k
 that master key is retired (\`custodian keys rotate --retire-old\`, or removing it from ${MASTER_KEY_ENV}); from then on
 no sealed value in those older backups can be opened, anyone's, so time the rotation to your backup retention.`;
 
-const shredCommand = withDataOptions(new Command('shred').description("Crypto-shred one person: destroy their data key so their sealed values can never be opened again"))
+const shredCommand = withDataOptions(
+  new Command('shred').description('Crypto-shred one person: destroy their data key so their sealed values can never be opened again'),
+)
   .requiredOption('--subject <id>', 'the subject id (from the console person page)')
   .addHelpText('after', SHRED_HELP)
   .action(async (opts: ShredOptions) => {
@@ -121,22 +132,24 @@ const shredCommand = withDataOptions(new Command('shred').description("Crypto-sh
     });
   });
 
-const statusCommand = withDataOptions(new Command('status').description('Show the active master key and how many subject data keys each master key wraps')).action(
-  async (opts: DataOptions) => {
-    await withContext(opts, keysOnly, async (ctx) => {
-      const status = await keyStatus(ctx.db.kysely, ctx.keyring);
-      out(`master keys from ${status.source}`);
-      out(`  active: ${status.activeKeyId}   configured: ${status.knownKeyIds.join(', ')}`);
-      out('subject data keys by master key:');
-      if (status.byMasterKey.length === 0) out('  (none yet)');
-      for (const k of status.byMasterKey) {
-        out(`  ${k.masterKeyId.padEnd(24)} ${String(k.count).padStart(9)}${k.known ? '' : '   NOT CONFIGURED: these subjects\' sealed values cannot be opened; restore the key'}`);
-      }
-      out(`shredded (erased subjects): ${status.shredded}`);
-      if (status.byMasterKey.some((k) => !k.known)) process.exitCode = 1;
-    });
-  },
-);
+const statusCommand = withDataOptions(
+  new Command('status').description('Show the active master key and how many subject data keys each master key wraps'),
+).action(async (opts: DataOptions) => {
+  await withContext(opts, keysOnly, async (ctx) => {
+    const status = await keyStatus(ctx.db.kysely, ctx.keyring);
+    out(`master keys from ${status.source}`);
+    out(`  active: ${status.activeKeyId}   configured: ${status.knownKeyIds.join(', ')}`);
+    out('subject data keys by master key:');
+    if (status.byMasterKey.length === 0) out('  (none yet)');
+    for (const k of status.byMasterKey) {
+      out(
+        `  ${k.masterKeyId.padEnd(24)} ${String(k.count).padStart(9)}${k.known ? '' : "   NOT CONFIGURED: these subjects' sealed values cannot be opened; restore the key"}`,
+      );
+    }
+    out(`shredded (erased subjects): ${status.shredded}`);
+    if (status.byMasterKey.some((k) => !k.known)) process.exitCode = 1;
+  });
+});
 
 export const keysCommand = new Command('keys')
   .description('Master keys and subject data keys: status, rotation, shredding')

@@ -20,14 +20,24 @@ delete env.CUSTODIAN_MASTER_KEY;
 test('an invalid register is refused with the check report, before anything starts', () => {
   const file = join(dir, 'broken.yaml');
   writeFileSync(file, fixture.replace('keep: P8Y', 'keep: 8 years').replace('recipients: [radiologists]', 'recipients: [radiologist]'));
-  const r = spawnSync(process.execPath, [main, 'serve', '--register', file, '--data', join(dir, 'never'), '--port', '0'], { env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [main, 'serve', '--register', file, '--data', join(dir, 'never'), '--port', '0'], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+  purposes\\.provide-scan\\.retention\\.keep  "8 years" is not an ISO 8601 duration`));
-  assert.match(r.stderr, /purposes\.provide-scan\.recipients\[0\]  recipient "radiologist" is not declared/);
+  assert.match(
+    r.stderr,
+    new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+  purposes\\.provide-scan\\.retention\\.keep  "8 years" is not an ISO 8601 duration`),
+  );
+  assert.match(r.stderr, /purposes\.provide-scan\.recipients\[0\] {2}recipient "radiologist" is not declared/);
   assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at .+:\d+:\d+/, 'no stack trace');
 });
 
-async function serveOnce(file: string, data: string): Promise<{ versions: { fingerprint: string; changesFromPrevious: { text: string }[] | null }[]; output: string }> {
+async function serveOnce(
+  file: string,
+  data: string,
+): Promise<{ versions: { fingerprint: string; changesFromPrevious: { text: string }[] | null }[]; output: string }> {
   const child = spawn(process.execPath, [main, 'serve', '--register', file, '--data', data, '--port', '0', '--no-jobs'], { env });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
@@ -46,7 +56,9 @@ async function serveOnce(file: string, data: string): Promise<{ versions: { fing
     });
     const health = await fetch(`${address}/healthz`);
     assert.equal(health.status, 200);
-    const body = (await (await fetch(`${address}/privacy/versions`)).json()) as { versions: { fingerprint: string; changesFromPrevious: { text: string }[] | null }[] };
+    const body = (await (await fetch(`${address}/privacy/versions`)).json()) as {
+      versions: { fingerprint: string; changesFromPrevious: { text: string }[] | null }[];
+    };
     return { versions: body.versions, output };
   } finally {
     child.kill('SIGTERM');
@@ -71,5 +83,8 @@ test('a register changed between two starts is stored as a new notice version, w
   const changed = await serveOnce(file, data);
   assert.equal(changed.versions.length, 2);
   assert.match(changed.output, /is a new notice version/);
-  assert.ok(changed.versions[1]!.changesFromPrevious!.some((c) => /11 years/.test(c.text)), JSON.stringify(changed.versions[1]));
+  assert.ok(
+    changed.versions[1]!.changesFromPrevious!.some((c) => /11 years/.test(c.text)),
+    JSON.stringify(changed.versions[1]),
+  );
 });

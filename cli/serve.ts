@@ -41,7 +41,18 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
       const { ensureFirstOwner } = await import('../staff/users-service.ts');
       const owner = await ensureFirstOwner(ctx, process.env.CUSTODIAN_OWNER_EMAIL);
       if (owner) {
-        out(['', '='.repeat(72), `  First start: staff owner account created`, `    email:              ${owner.email}`, `    one-time password:  ${owner.oneTimePassword}`, '  Sign in at /console and choose a new password. This is shown only once.', '='.repeat(72), ''].join('\n'));
+        out(
+          [
+            '',
+            '='.repeat(72),
+            `  First start: staff owner account created`,
+            `    email:              ${owner.email}`,
+            `    one-time password:  ${owner.oneTimePassword}`,
+            '  Sign in at /console and choose a new password. This is shown only once.',
+            '='.repeat(72),
+            '',
+          ].join('\n'),
+        );
       }
     }
 
@@ -49,7 +60,9 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
     const { buildApp } = await import('../http/app.ts');
     const app = await buildApp(ctx, { logLevel: opts.logLevel, https: opts.https });
     const address = await app.listen({ port: opts.port, host: opts.host });
-    out(`Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; console: ${address}/console; database: ${db.engine}, ${db.location})`);
+    out(
+      `Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; console: ${address}/console; database: ${db.engine}, ${db.location})`,
+    );
 
     let jobs: { stop(): Promise<void> } | undefined;
     if (opts.jobs) {

@@ -18,7 +18,8 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
   const out = deps.out ?? toStdout;
   const warn = deps.warn ?? toStderr;
   // Account changes are audited: the command may be the first to write to a fresh embedded folder, so it makes the key.
-  const withUsersContext = deps.withUsersContext ?? (<T,>(opts: DataOptions, fn: (ctx: StaffUsersDeps) => Promise<T>) => withContext(opts, { createKey: true, log: warn }, fn));
+  const withUsersContext =
+    deps.withUsersContext ?? (<T>(opts: DataOptions, fn: (ctx: StaffUsersDeps) => Promise<T>) => withContext(opts, { createKey: true, log: warn }, fn));
   const readStdin = deps.readStdin ?? readAllStdin;
   let clock: StaffUsersDeps['clock'] | undefined;
 
@@ -38,19 +39,20 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
     .option('--password-stdin', 'read the password from standard input instead of generating one (no change is then forced)')
     .action(async (opts: DataOptions & { email: string; role: Role; passwordStdin?: boolean }) => {
       const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
-      const { user, oneTimePassword } = await withUsers(opts, (users) => users.create({ email: opts.email, role: opts.role, ...(password !== undefined ? { password } : {}) }, ACTOR));
+      const { user, oneTimePassword } = await withUsers(opts, (users) =>
+        users.create({ email: opts.email, role: opts.role, ...(password !== undefined ? { password } : {}) }, ACTOR),
+      );
       out(`created ${user.role} ${user.email}`);
       if (oneTimePassword) out(`one-time password (shown only now; it must be changed at first sign-in): ${oneTimePassword}`);
     });
 
-  const list = withDataOptions(new Command('list').description('List staff accounts'))
-    .action(async (opts: DataOptions) => {
-      const users = await withUsers(opts, (u) => u.list());
-      if (users.length === 0) return out('no staff accounts yet');
-      const now = clock?.now() ?? new Date();
-      const rows = users.map((u) => [u.email, u.role, status(u, now), u.createdAt.toISOString().slice(0, 10)]);
-      for (const line of table([['EMAIL', 'ROLE', 'STATUS', 'CREATED'], ...rows])) out(line);
-    });
+  const list = withDataOptions(new Command('list').description('List staff accounts')).action(async (opts: DataOptions) => {
+    const users = await withUsers(opts, (u) => u.list());
+    if (users.length === 0) return out('no staff accounts yet');
+    const now = clock?.now() ?? new Date();
+    const rows = users.map((u) => [u.email, u.role, status(u, now), u.createdAt.toISOString().slice(0, 10)]);
+    for (const line of table([['EMAIL', 'ROLE', 'STATUS', 'CREATED'], ...rows])) out(line);
+  });
 
   const changeRole = withDataOptions(new Command('role').description('Change the role of a staff account'))
     .addOption(email())
@@ -86,7 +88,12 @@ function status(user: StaffUser, now: Date): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 async function readAllStdin(): Promise<string> {

@@ -19,7 +19,11 @@ export interface GivenConsentRow {
  * For each family root, the purposes (of `purposes`) whose latest event across the family is "given".
  * `family` maps every member id (the root included) to its root.
  */
-export async function consentedPurposes(ex: Kysely<Tables>, family: ReadonlyMap<string, string>, purposes: readonly string[]): Promise<Map<string, Set<string>>> {
+export async function consentedPurposes(
+  ex: Kysely<Tables>,
+  family: ReadonlyMap<string, string>,
+  purposes: readonly string[],
+): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
   if (family.size === 0 || purposes.length === 0) return out;
   const { rows } = await sql<{ root: string; purpose: string; state: string }>`

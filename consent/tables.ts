@@ -1,10 +1,10 @@
 // Tables owned by consent/ (db/migrations/0006_consent_visitors_access_log.sql): the consent ledger, append-only.
 import type { Timestamp } from '../db/tables.ts';
 
-export type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired';
+type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired';
 export type ConsentMethod = 'form' | 'banner' | 'email-link' | 'gpc' | 'staff' | 'privacy-centre';
 
-export interface ConsentEventTable {
+interface ConsentEventTable {
   id: string;
   subject_id: string | null;
   visitor_id: string | null;

@@ -28,7 +28,9 @@ export function accountRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   app.get('/console', { schema: { hide: true }, preValidation: requireStaff() }, async (req, reply) => {
     const role = req.staffSession?.principal.role ?? 'auditor';
     const links = [
-      ...(can(role, 'records.read') ? [{ href: '/console/people', label: 'Find a person', description: 'Look up a patient, clinician or contact and what we hold about them.' }] : []),
+      ...(can(role, 'records.read')
+        ? [{ href: '/console/people', label: 'Find a person', description: 'Look up a patient, clinician or contact and what we hold about them.' }]
+        : []),
       ...(can(role, 'audit.read') ? [{ href: '/console/audit', label: 'Audit log', description: 'Who read or changed personal data, and when.' }] : []),
       { href: '/console/password', label: 'Change your password', description: 'Choose a new password for your account.' },
     ];
@@ -53,9 +55,10 @@ export function accountRoutes(app: FastifyInstance, scope: ConsoleScope): void {
     const userId = req.staffSession?.principal.userId ?? '';
     const result = await users.changePassword({ userId, current, next, origin: originOf(req) });
     if (!result.ok) {
-      const error = result.problem === 'current_wrong'
-        ? { field: 'current', text: 'Your current password is not right' }
-        : { field: 'next', text: PASSWORD_PROBLEM_TEXT[result.problem] };
+      const error =
+        result.problem === 'current_wrong'
+          ? { field: 'current', text: 'Your current password is not right' }
+          : { field: 'next', text: PASSWORD_PROBLEM_TEXT[result.problem] };
       return renderPasswordPage(req, reply, 400, [error]);
     }
     req.log.info({ userId }, 'staff password changed');

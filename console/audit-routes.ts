@@ -45,7 +45,9 @@ export function auditRoutes(app: FastifyInstance, scope: ConsoleScope): void {
       subjectId: e.subjectId,
       recordCount: e.recordIds.length,
       purpose: e.purpose,
-      detail: Object.entries(e.detail).map(([k, v]) => `${k}=${String(v)}`).join(' '),
+      detail: Object.entries(e.detail)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' '),
     }));
     const next = result.next ? `/console/audit?${new URLSearchParams({ ...stripEmpty(q), before: result.next }).toString()}` : null;
     return sendPage(req, reply, controllerName, 'Audit log', 'audit-log', {

@@ -60,7 +60,14 @@ export function consolePageContext(req: FastifyRequest, controllerName: string):
 }
 
 /** Sends a body template inside the console frame. */
-export function sendPage(req: FastifyRequest, reply: FastifyReply, controllerName: string, title: string, template: string, data: Record<string, unknown>): FastifyReply {
+export function sendPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  controllerName: string,
+  title: string,
+  template: string,
+  data: Record<string, unknown>,
+): FastifyReply {
   const ctx = consolePageContext(req, controllerName);
   return reply.type('text/html; charset=utf-8').send(renderConsolePage(title, renderConsoleTemplate(template, data), ctx));
 }

@@ -11,7 +11,14 @@ before(async () => {
   const res = await t.app.inject({
     method: 'POST',
     url: '/api/v1/collect/scan-request',
-    payload: { 'patient.name': 'Ada Lovelace', 'patient.dob': '1985-12-10', 'patient.phone': '020 7946 0555', 'patient.reference': 'ab 123', 'scan.type': 'Medical CT', 'scan.area': 'Maxillary sinus' },
+    payload: {
+      'patient.name': 'Ada Lovelace',
+      'patient.dob': '1985-12-10',
+      'patient.phone': '020 7946 0555',
+      'patient.reference': 'ab 123',
+      'scan.type': 'Medical CT',
+      'scan.area': 'Maxillary sinus',
+    },
   });
   assert.equal(res.statusCode, 201, res.body);
   subjectId = res.json().subjectId;
@@ -54,11 +61,17 @@ test('the person page groups records by purpose with basis, source, dates and re
   assert.equal(reveal.statusCode, 403);
 });
 
-test('a child\'s health records show their 25th birthday as the earliest end, read from the date of birth given', async () => {
+test("a child's health records show their 25th birthday as the earliest end, read from the date of birth given", async () => {
   const res = await t.app.inject({
     method: 'POST',
     url: '/api/v1/collect/scan-request',
-    payload: { 'patient.name': 'Tom Lovelace', 'patient.dob': '2015-06-30', 'patient.phone': '020 7946 0556', 'scan.type': 'CBCT (cone beam CT)', 'scan.area': 'Lower jaw' },
+    payload: {
+      'patient.name': 'Tom Lovelace',
+      'patient.dob': '2015-06-30',
+      'patient.phone': '020 7946 0556',
+      'scan.type': 'CBCT (cone beam CT)',
+      'scan.area': 'Lower jaw',
+    },
   });
   assert.equal(res.statusCode, 201, res.body);
   const staff = await t.signedIn('staff');
@@ -87,7 +100,13 @@ test('two records of one person are merged, sealed values move with them, and th
   const dup = await t.app.inject({
     method: 'POST',
     url: '/api/v1/collect/scan-request',
-    payload: { 'patient.name': 'Ada Lovelace', 'patient.dob': '1985-12-10', 'patient.phone': '020 7946 0777', 'scan.type': 'CBCT (cone beam CT)', 'scan.area': 'Lower jaw' },
+    payload: {
+      'patient.name': 'Ada Lovelace',
+      'patient.dob': '1985-12-10',
+      'patient.phone': '020 7946 0777',
+      'scan.type': 'CBCT (cone beam CT)',
+      'scan.area': 'Lower jaw',
+    },
   });
   const dupId = dup.json().subjectId as string;
   assert.notEqual(dupId, subjectId);

@@ -28,7 +28,12 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   app.get('/console/people', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read')) }, async (req, reply) => {
     const query = (SearchQuery.parse(req.query).q ?? '').trim();
     const matches = query ? await findPeople(ctx, query, actorOf(req)) : [];
-    const results = matches.map((m) => ({ id: m.id, kindTitle: kindTitle(register, m.kind), matchedBy: m.matchedBy === 'id' ? 'Custodian id' : m.matchedBy, mergedInto: m.mergedInto }));
+    const results = matches.map((m) => ({
+      id: m.id,
+      kindTitle: kindTitle(register, m.kind),
+      matchedBy: m.matchedBy === 'id' ? 'Custodian id' : m.matchedBy,
+      mergedInto: m.mergedInto,
+    }));
     return sendPage(req, reply, controllerName, 'Find a person', 'people-search', { q: query, searched: query !== '', results });
   });
 
@@ -54,8 +59,12 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
     return reply.redirect(`/console/people/${id.toLowerCase()}`, 303);
   });
 
-  app.get('/console/people/:id', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read')) }, (req, reply) => showPerson(req, reply, false));
-  app.post('/console/people/:id/reveal', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read-sealed')) }, (req, reply) => showPerson(req, reply, true));
+  app.get('/console/people/:id', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read')) }, (req, reply) =>
+    showPerson(req, reply, false),
+  );
+  app.post('/console/people/:id/reveal', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read-sealed')) }, (req, reply) =>
+    showPerson(req, reply, true),
+  );
 }
 
 function kindTitle(register: Register, kind: string): string {

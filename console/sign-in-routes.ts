@@ -20,7 +20,8 @@ const SignInBody = z.object({
   next: z.string().max(2000).optional(),
 });
 
-const FAILED = 'The email address or password is not right, or the account cannot sign in at the moment. Check them and try again; after several failed attempts sign-in pauses for a while.';
+const FAILED =
+  'The email address or password is not right, or the account cannot sign in at the moment. Check them and try again; after several failed attempts sign-in pauses for a while.';
 
 interface FormError {
   readonly field?: string;
@@ -61,10 +62,16 @@ export function signInRoutes(app: FastifyInstance, scope: ConsoleScope): void {
       ...(password ? [] : [{ field: 'password', text: 'Enter your password' }]),
     ];
     if (missing.length > 0) {
-      return renderSignIn(req, reply, { status: 400, next, email, errors: missing, error: new CustodianError('invalid_body', 'enter an email address and a password') });
+      return renderSignIn(req, reply, {
+        status: 400,
+        next,
+        email,
+        errors: missing,
+        error: new CustodianError('invalid_body', 'enter an email address and a password'),
+      });
     }
 
-    let result;
+    let result: Awaited<ReturnType<typeof users.signIn>>;
     try {
       result = await users.signIn({ email, password, origin: originOf(req), replacing: req.cookies[SESSION_COOKIE] });
     } catch (e) {
@@ -74,7 +81,13 @@ export function signInRoutes(app: FastifyInstance, scope: ConsoleScope): void {
     }
     if (!result.ok) {
       req.log.info({ outcome: 'failed' }, 'staff sign-in');
-      return renderSignIn(req, reply, { status: 401, next, email, errors: [{ field: 'email', text: FAILED }], error: new CustodianError('unauthenticated', FAILED) });
+      return renderSignIn(req, reply, {
+        status: 401,
+        next,
+        email,
+        errors: [{ field: 'email', text: FAILED }],
+        error: new CustodianError('unauthenticated', FAILED),
+      });
     }
     req.log.info({ outcome: 'signed-in', userId: result.principal.userId }, 'staff sign-in');
     reply.setCookie(SESSION_COOKIE, result.session.token, sessionCookieOptions(https));
@@ -83,15 +96,19 @@ export function signInRoutes(app: FastifyInstance, scope: ConsoleScope): void {
     return reply.header('cache-control', 'no-store').redirect(result.mustChangePassword ? '/console/password' : (next ?? '/console'), 303);
   });
 
-  app.post('/console/sign-out', {
-    schema: { hide: true },
-    preValidation: staffGuard({ roles: ROLES, auditorMayWrite: true, duringPasswordChange: true }),
-  }, async (req, reply) => {
-    await users.signOut(req.cookies[SESSION_COOKIE]);
-    req.log.info({ userId: req.staff?.userId }, 'staff sign-out');
-    reply.clearCookie(SESSION_COOKIE, { ...sessionCookieOptions(https) });
-    return reply.redirect('/console/sign-in', 303);
-  });
+  app.post(
+    '/console/sign-out',
+    {
+      schema: { hide: true },
+      preValidation: staffGuard({ roles: ROLES, auditorMayWrite: true, duringPasswordChange: true }),
+    },
+    async (req, reply) => {
+      await users.signOut(req.cookies[SESSION_COOKIE]);
+      req.log.info({ userId: req.staff?.userId }, 'staff sign-out');
+      reply.clearCookie(SESSION_COOKIE, { ...sessionCookieOptions(https) });
+      return reply.redirect('/console/sign-in', 303);
+    },
+  );
 
   function renderSignIn(req: FastifyRequest, reply: FastifyReply, view: SignInView): FastifyReply {
     reply.code(view.status).header('cache-control', 'no-store');

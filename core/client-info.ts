@@ -9,7 +9,10 @@ export function truncateIp(ip: string | undefined): string | null {
   if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
   if (!isIPv6(ip)) return null;
   const groups = expandIpv6(ip);
-  return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/48`;
+  return `${groups
+    .slice(0, 3)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/48`;
 }
 
 function expandIpv6(ip: string): string[] {

@@ -2,14 +2,28 @@
 // Written only whole (temp file, fsync, rename) with mode 0600: a torn or world-readable key file would either
 // lose every sealed value or hand them to anyone who can read the disk.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, copyFileSync, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CustodianError } from '../core/errors.ts';
 import { decodeKey, encodeKey, masterKey, type MasterKey } from './master-key.ts';
 
-export const KEY_FILE_NAME = 'master.key';
+const KEY_FILE_NAME = 'master.key';
 
-export interface KeyFileEntry {
+interface KeyFileEntry {
   readonly master: MasterKey;
   /** ISO time the key was made; informational. */
   readonly created: string;
@@ -36,7 +50,7 @@ export function readKeyFile(path: string): KeyFile | null {
   return parseKeyFile(text, path);
 }
 
-export function parseKeyFile(text: string, path: string): KeyFile {
+function parseKeyFile(text: string, path: string): KeyFile {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -63,7 +77,7 @@ export function parseKeyFile(text: string, path: string): KeyFile {
   return { active, keys: entries };
 }
 
-export function serializeKeyFile(file: KeyFile): string {
+function serializeKeyFile(file: KeyFile): string {
   const keys = file.keys.map((e) => ({ id: e.master.id, key: encodeKey(e.master.key), created: e.created }));
   return `${JSON.stringify({ active: file.active, keys }, null, 2)}\n`;
 }

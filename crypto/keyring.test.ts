@@ -12,7 +12,11 @@ import { backupWarning, loadKeyring, MASTER_KEY_ENV } from './keyring.ts';
 import { addMasterKey } from './rotate-master-key.ts';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() =>
+  dirs.forEach((d) => {
+    rmSync(d, { recursive: true, force: true });
+  }),
+);
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'custodian-keyring-'));
   dirs.push(d);

@@ -13,10 +13,7 @@ export const MASTER_KEY_ENV = 'CUSTODIAN_MASTER_KEY';
 /** How often a file-backed keyring checks whether the file changed (a stat, not a read). */
 export const KEYRING_RECHECK_MS = 5_000;
 
-export type KeySource =
-  | { readonly kind: 'env'; readonly variable: string }
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'memory' };
+export type KeySource = { readonly kind: 'env'; readonly variable: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'memory' };
 
 /** For messages: where this keyring's keys come from. */
 export function describeKeySource(source: KeySource): string {
@@ -98,7 +95,14 @@ export function keyringOf(keys: readonly MasterKey[]): Keyring {
   const first = keys[0];
   if (first === undefined) throw new CustodianError('master_key_missing', 'a keyring needs at least one key');
   const loaded: Loaded = { active: first.id, keys };
-  return makeKeyring({ kind: 'memory' }, loaded, () => loaded, () => null, 0, () => {});
+  return makeKeyring(
+    { kind: 'memory' },
+    loaded,
+    () => loaded,
+    () => null,
+    0,
+    () => {},
+  );
 }
 
 /**
@@ -107,7 +111,8 @@ export function keyringOf(keys: readonly MasterKey[]): Keyring {
  */
 function parseEnvKeys(value: string, variable: string): Loaded {
   const text = value.trim();
-  if (text === '') throw new CustodianError('master_key_invalid', `${variable} is set but empty; unset it to use the key file, or give a key (\`openssl rand -base64 32\`)`);
+  if (text === '')
+    throw new CustodianError('master_key_invalid', `${variable} is set but empty; unset it to use the key file, or give a key (\`openssl rand -base64 32\`)`);
   if (!text.includes(':')) {
     const key = decodeKey(text, variable);
     const id = envKeyId(key);
@@ -119,7 +124,8 @@ function parseEnvKeys(value: string, variable: string): Loaded {
     const where = `${variable} entry ${i + 1}`;
     if (colon < 0) throw new CustodianError('master_key_invalid', `${where} is not of the form id:base64 (entries are separated by commas)`);
     const id = entry.slice(0, colon).trim();
-    if (!isValidKeyId(id)) throw new CustodianError('master_key_invalid', `${where} has an id that is not valid: use letters, digits, '.', '_' or '-' (at most 64)`);
+    if (!isValidKeyId(id))
+      throw new CustodianError('master_key_invalid', `${where} has an id that is not valid: use letters, digits, '.', '_' or '-' (at most 64)`);
     return masterKey(id, decodeKey(entry.slice(colon + 1), `${where} (id '${id}')`));
   });
   const ids = keys.map((k) => k.id);

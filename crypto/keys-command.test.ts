@@ -69,7 +69,10 @@ test('keys status, rotate, then rotate --retire-old: every value still opens, un
   assert.match(retire.stdout, /re-wrapped 0 subject data keys/);
   assert.match(retire.stdout, /retired master keys no data key uses: k1-\d{8}/);
   const file = readKeyFile(keyFilePath(dataDir));
-  assert.deepEqual(file?.keys.map((k) => k.master.id), [file?.active]);
+  assert.deepEqual(
+    file?.keys.map((k) => k.master.id),
+    [file?.active],
+  );
   if (process.platform !== 'win32') assert.equal(statSync(keyFilePath(dataDir)).mode & 0o777, 0o600);
 
   const db = await connect({ dataDir });
@@ -81,7 +84,10 @@ test('keys status, rotate, then rotate --retire-old: every value still opens, un
       assert.equal(openValue(dek, v.sealed, v.recordId), v.text);
     }
     const ids = await db.kysely.selectFrom('subject_key').select('master_key_id').distinct().execute();
-    assert.deepEqual(ids.map((r) => r.master_key_id), [file?.active]);
+    assert.deepEqual(
+      ids.map((r) => r.master_key_id),
+      [file?.active],
+    );
   } finally {
     await db.close();
   }
@@ -102,7 +108,7 @@ test('rotate --help explains what happens with env keys', async () => {
   assert.match(help.stdout, /openssl rand -base64 32/);
 });
 
-test('keys shred destroys one person\'s data key, once, and says what it means for backups', async () => {
+test("keys shred destroys one person's data key, once, and says what it means for backups", async () => {
   const victim = sealed[0]!;
   const shred = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir]);
   assert.equal(shred.code, 0, shred.stderr);
@@ -118,8 +124,16 @@ test('keys shred destroys one person\'s data key, once, and says what it means f
   const db = await connect({ dataDir });
   try {
     assert.equal(await keysOf(loadKeyring({ env: {}, dataDir, createIfMissing: false }).keyring).get(db.kysely, victim.subjectId), null);
-    const audited = await db.kysely.selectFrom('audit_event').select('actor').where('action', '=', 'subject.key-shred').where('subject_id', '=', victim.subjectId).execute();
-    assert.deepEqual(audited.map((a) => a.actor), ['system:cli']);
+    const audited = await db.kysely
+      .selectFrom('audit_event')
+      .select('actor')
+      .where('action', '=', 'subject.key-shred')
+      .where('subject_id', '=', victim.subjectId)
+      .execute();
+    assert.deepEqual(
+      audited.map((a) => a.actor),
+      ['system:cli'],
+    );
   } finally {
     await db.close();
   }

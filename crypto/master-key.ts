@@ -18,7 +18,8 @@ export function isValidKeyId(id: string): boolean {
 }
 
 export function masterKey(id: string, key: Uint8Array): MasterKey {
-  if (!isValidKeyId(id)) throw new CustodianError('master_key_invalid', `master key id '${id.slice(0, 64)}' is not valid: use letters, digits, '.', '_' or '-' (at most 64)`);
+  if (!isValidKeyId(id))
+    throw new CustodianError('master_key_invalid', `master key id '${id.slice(0, 64)}' is not valid: use letters, digits, '.', '_' or '-' (at most 64)`);
   if (key.length !== KEY_BYTES) throw new CustodianError('master_key_invalid', `master key '${id}' must be ${KEY_BYTES} bytes`);
   const out = { id };
   Object.defineProperty(out, 'key', { value: Uint8Array.from(key), enumerable: false });

@@ -69,9 +69,7 @@ async function assertOpens(keyring: Keyring, values: readonly Sealed[]): Promise
 }
 
 const masterIdsOf = async (subjectIds: readonly string[]) =>
-  new Set(
-    (await db.kysely.selectFrom('subject_key').select('master_key_id').where('subject_id', 'in', subjectIds).execute()).map((r) => r.master_key_id),
-  );
+  new Set((await db.kysely.selectFrom('subject_key').select('master_key_id').where('subject_id', 'in', subjectIds).execute()).map((r) => r.master_key_id));
 
 test('rotation re-wraps every subject key under a new key while the service keeps making and reading keys', async () => {
   const dir = keyFileDir();
@@ -103,14 +101,22 @@ test('rotation re-wraps every subject key under a new key while the service keep
   assert.ok(result.rewrapped >= before.length, `re-wrapped ${result.rewrapped}`);
   assert.deepEqual(result.retired, []);
   assert.deepEqual(await masterIdsOf(before.map((v) => v.subjectId)), new Set(['k2-20261122']));
-  const rotatedAt = await db.kysely.selectFrom('subject_key').select('rotated_at').where('subject_id', '=', before[0]?.subjectId ?? '').executeTakeFirstOrThrow();
+  const rotatedAt = await db.kysely
+    .selectFrom('subject_key')
+    .select('rotated_at')
+    .where('subject_id', '=', before[0]?.subjectId ?? '')
+    .executeTakeFirstOrThrow();
   assert.equal(new Date(rotatedAt.rotated_at as Date).toISOString(), '2026-11-22T10:00:00.000Z');
 
   // The server learns k2 by re-reading the file when it first meets it; a fresh process reads it at start.
   await assertOpens(server, [...before, ...during]);
   await assertOpens(fileKeyring(dir), [...before, ...during]);
   const file = readKeyFile(keyFilePath(dir));
-  assert.deepEqual(file?.keys.map((k) => k.master.id), ['k1-20261122', 'k2-20261122'], 'old key kept for running servers');
+  assert.deepEqual(
+    file?.keys.map((k) => k.master.id),
+    ['k1-20261122', 'k2-20261122'],
+    'old key kept for running servers',
+  );
   if (process.platform !== 'win32') assert.equal(statSync(keyFilePath(dir)).mode & 0o777, 0o600);
 });
 
@@ -126,7 +132,10 @@ test('--retire-old sweeps up keys a lagging server wrapped with the old key, the
   assert.equal(second.addedKeyId, null);
   assert.equal(second.rewrapped, 1);
   assert.deepEqual(second.retired, ['k1-20261122']);
-  assert.deepEqual(readKeyFile(keyFilePath(dir))?.keys.map((k) => k.master.id), ['k2-20261122']);
+  assert.deepEqual(
+    readKeyFile(keyFilePath(dir))?.keys.map((k) => k.master.id),
+    ['k2-20261122'],
+  );
   await assertOpens(fileKeyring(dir), values); // a process that never saw k1 reads everything
   if (process.platform !== 'win32') assert.equal(statSync(keyFilePath(dir)).mode & 0o777, 0o600);
 });
@@ -149,7 +158,10 @@ test('a key still wrapping a row that stays locked is not retired', { skip: engi
   await writer;
   assert.equal(result.remaining, 1);
   assert.deepEqual(result.retired, []);
-  assert.deepEqual(readKeyFile(keyFilePath(dir))?.keys.map((k) => k.master.id), ['k1-20261122', 'k2-20261122']);
+  assert.deepEqual(
+    readKeyFile(keyFilePath(dir))?.keys.map((k) => k.master.id),
+    ['k1-20261122', 'k2-20261122'],
+  );
   await assertOpens(fileKeyring(dir), values);
 });
 
@@ -171,7 +183,10 @@ test('with env keys, rotation re-wraps under the first key of the list and names
   const envKeyring = (value: string) => loadKeyring({ env: { [MASTER_KEY_ENV]: value }, dataDir: '/nonexistent', createIfMissing: false }).keyring;
   const values = await Promise.all((await insertTestSubjects(db, 20)).map((s) => sealFor(envKeyring(`e1:${k1}`), s)));
 
-  await assert.rejects(rotateMasterKey(rotation(envKeyring(`e1:${k1}`)), { addKey: true }), (e: unknown) => e instanceof CustodianError && /CUSTODIAN_MASTER_KEY/.test(e.message));
+  await assert.rejects(
+    rotateMasterKey(rotation(envKeyring(`e1:${k1}`)), { addKey: true }),
+    (e: unknown) => e instanceof CustodianError && /CUSTODIAN_MASTER_KEY/.test(e.message),
+  );
   const both = envKeyring(`e2:${k2},e1:${k1}`);
   const result = await rotateMasterKey(rotation(both), { retireOld: true, settleMs: 0 });
   assert.equal(result.addedKeyId, null);
@@ -182,7 +197,10 @@ test('with env keys, rotation re-wraps under the first key of the list and names
   await assertOpens(envKeyring(`e2:${k2}`), values);
   const status = await keyStatus(db.kysely, envKeyring(`e2:${k2}`));
   assert.equal(status.activeKeyId, 'e2');
-  assert.equal(status.byMasterKey.find((k) => k.masterKeyId === 'e1'), undefined);
+  assert.equal(
+    status.byMasterKey.find((k) => k.masterKeyId === 'e1'),
+    undefined,
+  );
 });
 
 test('a data key under a master key nobody holds any more is reported, and does not stop the others from moving', async () => {
@@ -190,7 +208,10 @@ test('a data key under a master key nobody holds any more is reported, and does 
   const values = await Promise.all((await insertTestSubjects(db, 5)).map((s) => sealFor(fileKeyring(dir), s)));
   const [orphan] = (await insertTestSubjects(db, 1)) as [string];
   const lost = masterKey('k0-20200101', randomBytes(32));
-  await db.kysely.insertInto('subject_key').values({ subject_id: orphan, master_key_id: lost.id, wrapped_key: wrapKey(lost, randomBytes(32), orphan), created_at: clock.now() }).execute();
+  await db.kysely
+    .insertInto('subject_key')
+    .values({ subject_id: orphan, master_key_id: lost.id, wrapped_key: wrapKey(lost, randomBytes(32), orphan), created_at: clock.now() })
+    .execute();
 
   const result = await rotateMasterKey(rotation(fileKeyring(dir)), {});
   assert.equal(result.rewrapped, 5);
@@ -207,7 +228,10 @@ test('key status counts live data keys per master key and the shredded ones, and
   await sealFor(keyring, b);
   await sql`UPDATE subject_key SET wrapped_key = NULL, master_key_id = NULL, shredded_at = now() WHERE subject_id = ${b}::uuid`.execute(db.kysely);
   const lost = masterKey('k0-20200101', randomBytes(32));
-  await db.kysely.insertInto('subject_key').values({ subject_id: c, master_key_id: lost.id, wrapped_key: wrapKey(lost, randomBytes(32), c), created_at: clock.now() }).execute();
+  await db.kysely
+    .insertInto('subject_key')
+    .values({ subject_id: c, master_key_id: lost.id, wrapped_key: wrapKey(lost, randomBytes(32), c), created_at: clock.now() })
+    .execute();
 
   const status = await keyStatus(db.kysely, keyring);
   assert.equal(status.activeKeyId, 'k1-20261122');

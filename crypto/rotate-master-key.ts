@@ -17,13 +17,13 @@ import { countSubjectKeys, lockKeysToRewrap, recordKeyRotation, storeRewrapped, 
 
 const MAX_PASSES = 10;
 
-export interface RewrapOptions {
+interface RewrapOptions {
   /** Data keys re-wrapped per transaction: small enough that writers never wait long on a locked row. */
   batchSize?: number;
   onProgress?: (rewrapped: number) => void;
 }
 
-export interface RewrapResult {
+interface RewrapResult {
   rewrapped: number;
   /** Data keys still under older master keys: rows that stayed locked by writers through every pass. */
   remaining: number;
@@ -102,7 +102,12 @@ export async function rotateMasterKey(deps: RotationDeps, options: RotateOptions
       retired = retireMasterKeys(keyring, unused);
       unused = unused.filter((id) => !retired.includes(id));
     }
-    await recordKeyRotation(db.kysely, auditor, options.actor ?? 'system:cli', { added: added?.id ?? null, active: activeKeyId, rewrapped, retired: retired.length });
+    await recordKeyRotation(db.kysely, auditor, options.actor ?? 'system:cli', {
+      added: added?.id ?? null,
+      active: activeKeyId,
+      rewrapped,
+      retired: retired.length,
+    });
     return { addedKeyId: added?.id ?? null, activeKeyId, rewrapped, remaining, stranded, retired, unused, headsResigned };
   });
 }
@@ -112,7 +117,7 @@ export async function rotateMasterKey(deps: RotationDeps, options: RotateOptions
  * SKIP LOCKED`. Keys under master keys the keyring lacks are left alone and reported: one lost key must not stop
  * the others from moving.
  */
-export async function rewrapSubjectKeys(db: Kysely<Tables>, keyring: Keyring, clock: Clock, options: RewrapOptions = {}): Promise<RewrapResult> {
+async function rewrapSubjectKeys(db: Kysely<Tables>, keyring: Keyring, clock: Clock, options: RewrapOptions = {}): Promise<RewrapResult> {
   const batchSize = options.batchSize ?? 500;
   const active = keyring.active();
   let rewrapped = 0;
@@ -170,14 +175,17 @@ export function addMasterKey(keyring: Keyring, clock: Clock): MasterKey {
   const file = readKeyFile(path);
   if (file === null) throw new CustodianError('master_key_missing', `the master key file ${path} has disappeared`);
   const now = clock.now();
-  const key = generateMasterKey(file.keys.map((e) => e.master.id), now);
+  const key = generateMasterKey(
+    file.keys.map((e) => e.master.id),
+    now,
+  );
   writeKeyFile(path, { active: key.id, keys: [...file.keys, { master: key, created: now.toISOString() }] }, 'replace');
   keyring.reload();
   return key;
 }
 
 /** Removes `ids` (never the active key) from the key file; returns those actually removed. */
-export function retireMasterKeys(keyring: Keyring, ids: readonly string[]): string[] {
+function retireMasterKeys(keyring: Keyring, ids: readonly string[]): string[] {
   const path = keyFilePathOf(keyring);
   const file = readKeyFile(path);
   if (file === null) throw new CustodianError('master_key_missing', `the master key file ${path} has disappeared`);
@@ -198,7 +206,8 @@ async function unusedKeyIds(db: Kysely<Tables>, keyring: Keyring): Promise<strin
 }
 
 function keyFilePathOf(keyring: Keyring): string {
-  if (keyring.source.kind !== 'file') throw new CustodianError('bad_request', `master keys come from ${describeKeySource(keyring.source)}, not a key file: change them there`);
+  if (keyring.source.kind !== 'file')
+    throw new CustodianError('bad_request', `master keys come from ${describeKeySource(keyring.source)}, not a key file: change them there`);
   return keyring.source.path;
 }
 

@@ -53,7 +53,7 @@ const keyObjects = new WeakMap<Uint8Array, { readonly bytes: Buffer; readonly ke
 function keyObject(key: Uint8Array): KeyObject {
   if (key.length !== KEY_BYTES) throw new CustodianError('internal', `an AES-256 key must be ${KEY_BYTES} bytes`);
   const known = keyObjects.get(key);
-  if (known && known.bytes.equals(key)) return known.key;
+  if (known?.bytes.equals(key)) return known.key;
   const made = { bytes: Buffer.from(key), key: createSecretKey(key) };
   keyObjects.set(key, made);
   return made.key;

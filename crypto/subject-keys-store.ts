@@ -69,7 +69,11 @@ export async function shredKeyRow(ex: Executor, subjectId: string, now: Date): P
 
 /** Live data keys per master key id, and the shredded count, in one scan. */
 export async function countSubjectKeys(ex: Executor): Promise<{ byMasterKey: Map<string, number>; shredded: number }> {
-  const rows = await ex.selectFrom('subject_key').select(['master_key_id', sql<string>`count(*)::text`.as('n')]).groupBy('master_key_id').execute();
+  const rows = await ex
+    .selectFrom('subject_key')
+    .select(['master_key_id', sql<string>`count(*)::text`.as('n')])
+    .groupBy('master_key_id')
+    .execute();
   const byMasterKey = new Map<string, number>();
   let shredded = 0;
   for (const r of rows) {
@@ -86,14 +90,22 @@ export async function lockKeysToRewrap(
   after: string | null,
   size: number,
 ): Promise<{ subject_id: string; master_key_id: string; wrapped_key: Uint8Array }[]> {
-  let query = trx.selectFrom('subject_key').select(['subject_id', 'master_key_id', 'wrapped_key']).where('master_key_id', 'in', [...older]);
+  let query = trx
+    .selectFrom('subject_key')
+    .select(['subject_id', 'master_key_id', 'wrapped_key'])
+    .where('master_key_id', 'in', [...older]);
   if (after !== null) query = query.where('subject_id', '>', after);
   const rows = await query.orderBy('subject_id').limit(size).forUpdate().skipLocked().execute();
   // Rows with a master key id are live (a CHECK in the migration); the types cannot know that.
   return rows.map((r) => ({ subject_id: r.subject_id, master_key_id: r.master_key_id as string, wrapped_key: r.wrapped_key as Uint8Array }));
 }
 
-export async function storeRewrapped(trx: Transaction<Tables>, masterKeyId: string, rows: readonly { subjectId: string; wrapped: Uint8Array }[], now: Date): Promise<void> {
+export async function storeRewrapped(
+  trx: Transaction<Tables>,
+  masterKeyId: string,
+  rows: readonly { subjectId: string; wrapped: Uint8Array }[],
+  now: Date,
+): Promise<void> {
   const values = rows.map((r) => sql`(${r.subjectId}::uuid, ${r.wrapped}::bytea)`);
   await sql`
     UPDATE subject_key AS k SET master_key_id = ${masterKeyId}, wrapped_key = v.w, rotated_at = ${now}

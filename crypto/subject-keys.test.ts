@@ -16,7 +16,8 @@ import { keysOf } from '../test/helpers/test-keyring.ts';
 const clock = fixedClock('2026-11-22T10:00:00Z');
 const masterB64 = randomBytes(32).toString('base64');
 /** A keyring as a server would load it; a second call is "another process" or "after a restart" (no shared cache hits). */
-const loadServerKeyring = (): Keyring => loadKeyring({ env: { [MASTER_KEY_ENV]: `k1-20261122:${masterB64}` }, dataDir: '/nonexistent', createIfMissing: false }).keyring;
+const loadServerKeyring = (): Keyring =>
+  loadKeyring({ env: { [MASTER_KEY_ENV]: `k1-20261122:${masterB64}` }, dataDir: '/nonexistent', createIfMissing: false }).keyring;
 
 let db: Db;
 let keyring: Keyring;
@@ -148,7 +149,10 @@ test('an erasure waits for a write in flight that holds the key, then destroys i
   let shred: Promise<unknown> | undefined;
   await db.kysely.transaction().execute(async (trx) => {
     await keysOf(keyring).getOrCreate(trx, s, clock.now());
-    shred = db.kysely.transaction().execute((t) => keysOf(keyring).shred(t, s, clock.now())).then(() => events.push('shredded'));
+    shred = db.kysely
+      .transaction()
+      .execute((t) => keysOf(keyring).shred(t, s, clock.now()))
+      .then(() => events.push('shredded'));
     await new Promise((r) => setTimeout(r, 100));
     events.push('write committed');
   });
@@ -166,10 +170,12 @@ test('a key wrapped by a master key this keyring lacks is refused by id, without
   const stranger = masterKey('k0-20240101', randomBytes(32));
   const wrapped = wrapKey(stranger, randomBytes(32), s);
   await db.kysely.insertInto('subject_key').values({ subject_id: s, master_key_id: stranger.id, wrapped_key: wrapped, created_at: clock.now() }).execute();
-  const e = await keysOf(keyring).get(db.kysely, s).then(
-    () => assert.fail('expected a refusal'),
-    (err: unknown) => err as CustodianError,
-  );
+  const e = await keysOf(keyring)
+    .get(db.kysely, s)
+    .then(
+      () => assert.fail('expected a refusal'),
+      (err: unknown) => err as CustodianError,
+    );
   assert.equal(e.code, 'master_key_unknown');
   assert.match(e.message, /k0-20240101/);
   for (const secret of [masterB64, Buffer.from(stranger.key).toString('base64')]) assert.equal(e.message.includes(secret.slice(0, 10)), false);

@@ -5,7 +5,7 @@ import type { Timestamp } from '../db/tables.ts';
  * One data key (DEK) per subject, stored only wrapped by a master key. A shredded row keeps its place (so no new
  * key is ever made for an erased subject) with wrapped_key and master_key_id set to NULL.
  */
-export interface SubjectKeyTable {
+interface SubjectKeyTable {
   subject_id: string;
   master_key_id: string | null;
   wrapped_key: Uint8Array | null;

@@ -12,7 +12,9 @@ before(async () => {
 });
 after(async () => db?.close());
 
-test('idle connections ended by the server are replaced, and the process carries on', { skip: engineUnderTest !== 'postgres' && 'PostgreSQL only: PGlite has no connections' }, async () => {
+test('idle connections ended by the server are replaced, and the process carries on', {
+  skip: engineUnderTest !== 'postgres' && 'PostgreSQL only: PGlite has no connections',
+}, async () => {
   await Promise.all(Array.from({ length: 3 }, () => sql`SELECT pg_sleep(0.05)`.execute(db.kysely)));
   const mine = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db.kysely);
   const killer = await openTestDb();

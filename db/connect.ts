@@ -8,7 +8,7 @@ import pg from 'pg';
 import { CustodianError } from '../core/errors.ts';
 import type { Tables } from './tables.ts';
 
-export type Engine = 'pglite' | 'postgres';
+type Engine = 'pglite' | 'postgres';
 
 export interface Db {
   readonly kysely: Kysely<Tables>;
@@ -35,10 +35,14 @@ export interface Db {
 }
 
 function pinger(kysely: Kysely<Tables>): () => Promise<boolean> {
-  return () => sql`SELECT 1`.execute(kysely).then(() => true, () => false);
+  return () =>
+    sql`SELECT 1`.execute(kysely).then(
+      () => true,
+      () => false,
+    );
 }
 
-export type ScriptRunner = (text: string) => Promise<Record<string, unknown>[]>;
+type ScriptRunner = (text: string) => Promise<Record<string, unknown>[]>;
 
 export interface ConnectOptions {
   /** PostgreSQL connection string; when set, the data folder is not used. */
@@ -110,7 +114,7 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
     await kysely.destroy();
     throw new CustodianError('database_unavailable', `cannot reach PostgreSQL at ${describeUrl(url)}: ${(e as Error).message}`);
   }
-  const script = async <T,>(fn: (run: ScriptRunner) => Promise<T>): Promise<T> => {
+  const script = async <T>(fn: (run: ScriptRunner) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');

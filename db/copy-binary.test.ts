@@ -55,10 +55,17 @@ function tupleTexts({ buf, count, fields, starts, lengths }: CopyTuples): (strin
 test('tuples come out whole and in order however the stream is cut', async () => {
   const field = fc.option(fc.string({ unit: 'grapheme', maxLength: 12 }), { nil: null });
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(field, field, field), { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }), async (rows, sizes) => {
-      const bytes = copyBytes(rows.map((r) => r.map((v) => (v === null ? null : Buffer.from(v)))), Buffer.from('ext'));
-      assert.deepEqual(await readAll(chunked(bytes, sizes), 3), rows);
-    }),
+    fc.asyncProperty(
+      fc.array(fc.tuple(field, field, field), { maxLength: 20 }),
+      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }),
+      async (rows, sizes) => {
+        const bytes = copyBytes(
+          rows.map((r) => r.map((v) => (v === null ? null : Buffer.from(v)))),
+          Buffer.from('ext'),
+        );
+        assert.deepEqual(await readAll(chunked(bytes, sizes), 3), rows);
+      },
+    ),
     { numRuns: 300 },
   );
 });

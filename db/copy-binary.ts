@@ -28,7 +28,7 @@ export async function* binaryCopyTuples(chunks: AsyncIterable<Buffer>, fields: n
   let starts = new Int32Array(0);
   let lengths = new Int32Array(0);
   for await (const chunk of chunks) {
-    let buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
     let pos = 0;
     if (!headerRead) {
       // Signature, flags, header extension length, then the extension itself.

@@ -15,7 +15,7 @@ export interface Migration {
   readonly checksum: string;
 }
 
-export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
+function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort()
@@ -39,14 +39,18 @@ export async function migrate(db: Db, migrations = listMigrations()): Promise<st
     const known = new Set(migrations.map((m) => m.name));
     for (const name of byName.keys()) {
       if (!known.has(name)) {
-        throw new CustodianError('conflict', `the database has migration ${name}, which this version of Custodian does not know: it was made by a newer version`);
+        throw new CustodianError(
+          'conflict',
+          `the database has migration ${name}, which this version of Custodian does not know: it was made by a newer version`,
+        );
       }
     }
     const done: string[] = [];
     for (const m of migrations) {
       const had = byName.get(m.name);
       if (had !== undefined) {
-        if (had !== m.checksum) throw new CustodianError('conflict', `migration ${m.name} was changed after it was applied; migrations are forward-only: add a new file instead`);
+        if (had !== m.checksum)
+          throw new CustodianError('conflict', `migration ${m.name} was changed after it was applied; migrations are forward-only: add a new file instead`);
         continue;
       }
       await run(m.sql);

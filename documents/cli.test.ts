@@ -131,7 +131,10 @@ describe('document commands', { concurrency: true }, () => {
     assert.equal(none.code, 0, none.stderr);
     assert.equal(none.stdout, 'No changes for the people this notice addresses.\n');
     assert.equal(text.code, 0, text.stderr);
-    assert.equal(text.stdout, 'Changes that matter to you:\n- We now keep data for "Arrange the scan your dentist requested" longer: 8 years → 11 years after your scan is completed.\n');
+    assert.equal(
+      text.stdout,
+      'Changes that matter to you:\n- We now keep data for "Arrange the scan your dentist requested" longer: 8 years → 11 years after your scan is completed.\n',
+    );
     assert.match(md.stdout, /^<a id="material-changes"><\/a>\n\n## Changes that matter to you/);
     assert.match(html.stdout, /^<!doctype html>[\s\S]*<li>We now keep data for &quot;Arrange the scan/);
     assertRejectsRegister(oldInvalid);

@@ -31,74 +31,130 @@ test('durations are compared by length: P12M and P1Y are the same period', () =>
 });
 
 test('a new purpose is material and named with its basis', () => {
-  const c = one(changed((d) => {
-    d.purposes.research = { title: 'Improve our scanning protocols', basis: 'consent', subjects: ['patient'], data: ['patient-contact'], retention: { keep: 'P2Y', after: 'collected', then: 'anonymise' } };
-  }), 'purpose-added');
-  assert.deepEqual(c, { kind: 'purpose-added', key: 'purposes.research', severity: 'material', text: 'We now use your data for a new purpose: Improve our scanning protocols (legal basis: consent).' });
+  const c = one(
+    changed((d) => {
+      d.purposes.research = {
+        title: 'Improve our scanning protocols',
+        basis: 'consent',
+        subjects: ['patient'],
+        data: ['patient-contact'],
+        retention: { keep: 'P2Y', after: 'collected', then: 'anonymise' },
+      };
+    }),
+    'purpose-added',
+  );
+  assert.deepEqual(c, {
+    kind: 'purpose-added',
+    key: 'purposes.research',
+    severity: 'material',
+    text: 'We now use your data for a new purpose: Improve our scanning protocols (legal basis: consent).',
+  });
 });
 
 test('a new recipient abroad names the data, the country and the safeguard', () => {
-  const c = one(changed((d) => {
-    d.recipients.backup = { title: 'Backup provider', role: 'processor', country: 'US', transfer: { safeguard: 'scc' } };
-    d.purposes.accounts.recipients = ['backup'];
-  }), 'recipient-added');
+  const c = one(
+    changed((d) => {
+      d.recipients.backup = { title: 'Backup provider', role: 'processor', country: 'US', transfer: { safeguard: 'scc' } };
+      d.purposes.accounts.recipients = ['backup'];
+    }),
+    'recipient-added',
+  );
   assert.equal(c.severity, 'material');
   assert.equal(c.text, 'We now share name, email and telephone number with a new recipient: Backup provider (United States, standard contractual clauses).');
 });
 
 test('longer retention is material and shows old → new; shorter is minor', () => {
-  const longer = one(changed((d) => {
-    d.purposes['provide-scan'].retention.keep = 'P11Y';
-  }), 'retention-longer');
+  const longer = one(
+    changed((d) => {
+      d.purposes['provide-scan'].retention.keep = 'P11Y';
+    }),
+    'retention-longer',
+  );
   assert.equal(longer.severity, 'material');
   assert.equal(longer.text, 'We now keep data for "Arrange the scan your dentist requested" longer: 8 years → 11 years after your scan is completed.');
-  const shorter = one(changed((d) => {
-    d.purposes.analytics.retention.keep = 'P13M';
-  }), 'retention-shorter');
+  const shorter = one(
+    changed((d) => {
+      d.purposes.analytics.retention.keep = 'P13M';
+    }),
+    'retention-shorter',
+  );
   assert.equal(shorter.severity, 'minor');
   assert.match(shorter.text, /14 months → 13 months after we collect it/);
-  const trigger = one(changed((d) => {
-    d.purposes.accounts.retention.after = 'relationship-ended';
-  }), 'retention-changed');
+  const trigger = one(
+    changed((d) => {
+      d.purposes.accounts.retention.after = 'relationship-ended';
+    }),
+    'retention-changed',
+  );
   assert.equal(trigger.severity, 'material');
   assert.match(trigger.text, /6 years after your order is completed, then deleted → 6 years after our business relationship ends, then deleted/);
-  assert.equal(one(changed((d) => {
-    d.purposes['provide-scan'].retention['until-age'] = 26;
-  }), 'retention-longer').severity, 'material');
+  assert.equal(
+    one(
+      changed((d) => {
+        d.purposes['provide-scan'].retention['until-age'] = 26;
+      }),
+      'retention-longer',
+    ).severity,
+    'material',
+  );
 });
 
 test('a new cookie is told with its purpose and lifetime', () => {
-  const c = one(changed((d) => {
-    d.cookies.ads = { names: ['_gcl_au'], purpose: 'analytics', lasts: 'P3M', provider: 'analytics' };
-  }), 'cookie-added');
+  const c = one(
+    changed((d) => {
+      d.cookies.ads = { names: ['_gcl_au'], purpose: 'analytics', lasts: 'P3M', provider: 'analytics' };
+    }),
+    'cookie-added',
+  );
   assert.equal(c.severity, 'material');
   assert.equal(c.text, 'New cookie: _gcl_au (Understand how our website is used, 3 months).');
-  const necessary = one(changed((d) => {
-    d.cookies.csrf = { names: ['csrf'], purpose: 'strictly-necessary', lasts: 'session', provider: 'first-party' };
-  }), 'cookie-added');
+  const necessary = one(
+    changed((d) => {
+      d.cookies.csrf = { names: ['csrf'], purpose: 'strictly-necessary', lasts: 'session', provider: 'first-party' };
+    }),
+    'cookie-added',
+  );
   assert.equal(necessary.severity, 'minor');
-  assert.equal(one(changed((d) => {
-    d.cookies.ga.lasts = 'P2Y';
-  }), 'cookie-longer').text, 'The cookie _ga, _ga_* now lasts longer: 13 months → 2 years.');
+  assert.equal(
+    one(
+      changed((d) => {
+        d.cookies.ga.lasts = 'P2Y';
+      }),
+      'cookie-longer',
+    ).text,
+    'The cookie _ga, _ga_* now lasts longer: 13 months → 2 years.',
+  );
 });
 
 test('basis changes, new data and special categories, new transfers abroad are material', () => {
-  assert.equal(one(changed((d) => {
-    d.purposes['site-statistics'].basis = 'consent';
-    delete d.purposes['site-statistics'].interest;
-    d.purposes['site-statistics'].retention.keep = 'until-withdrawn';
-  }), 'purpose-basis-changed').text, 'We changed the legal basis for "Count visits to our pages": legitimate interests → consent.');
+  assert.equal(
+    one(
+      changed((d) => {
+        d.purposes['site-statistics'].basis = 'consent';
+        delete d.purposes['site-statistics'].interest;
+        d.purposes['site-statistics'].retention.keep = 'until-withdrawn';
+      }),
+      'purpose-basis-changed',
+    ).text,
+    'We changed the legal basis for "Count visits to our pages": legitimate interests → consent.',
+  );
   const special = changed((d) => {
     d.data.genetic = { title: 'Genetic test results', special: 'genetic' };
     d.purposes['provide-scan'].data.push('genetic');
   });
   assert.equal(one(special, 'special-data-added').text, 'We now collect special category data (genetic data): Genetic test results.');
   assert.equal(one(special, 'purpose-data-added').severity, 'material');
-  const moved = one(changed((d) => {
-    d.recipients.mailer.country = 'US';
-    d.recipients.mailer.transfer = { safeguard: 'dpf' };
-  }), 'recipient-country-changed');
-  assert.equal(moved.text, 'Email delivery service now receives your data in a different country: Germany, adequacy decision → United States, Data Privacy Framework.');
+  const moved = one(
+    changed((d) => {
+      d.recipients.mailer.country = 'US';
+      d.recipients.mailer.transfer = { safeguard: 'dpf' };
+    }),
+    'recipient-country-changed',
+  );
+  assert.equal(
+    moved.text,
+    'Email delivery service now receives your data in a different country: Germany, adequacy decision → United States, Data Privacy Framework.',
+  );
 });
 
 test('removals are minor; contact changes are told', () => {
@@ -109,17 +165,29 @@ test('removals are minor; contact changes are told', () => {
     d.controller.dpo.email = 'privacy-officer@harbour.example';
     d.rights.email = 'requests@harbour.example';
   });
-  for (const kind of ['purpose-removed', 'recipient-removed', 'cookie-removed', 'dpo-changed', 'rights-contact-changed']) assert.equal(one(changes, kind).severity, 'minor', kind);
+  for (const kind of ['purpose-removed', 'recipient-removed', 'cookie-removed', 'dpo-changed', 'rights-contact-changed'])
+    assert.equal(one(changes, kind).severity, 'minor', kind);
   assert.match(one(changes, 'dpo-changed').text, /privacy-officer@harbour\.example/);
   assert.equal(one(changes, 'recipient-removed').text, 'We no longer share your data with: Email delivery service.');
-  assert.equal(one(changed((d) => {
-    d.controller.name = 'Harbour Diagnostics Ltd';
-  }), 'controller-changed').severity, 'material');
+  assert.equal(
+    one(
+      changed((d) => {
+        d.controller.name = 'Harbour Diagnostics Ltd';
+      }),
+      'controller-changed',
+    ).severity,
+    'material',
+  );
 });
 
 test('new collection points and fields are told; a field for a new kind of data is material', () => {
   const changes = changed((d) => {
-    d.collection.enquiry = { title: 'Contact form', subject: 'clinician', fields: { message: { data: 'contact', type: 'long-text', label: 'Your message' } }, purposes: ['accounts'] };
+    d.collection.enquiry = {
+      title: 'Contact form',
+      subject: 'clinician',
+      fields: { message: { data: 'contact', type: 'long-text', label: 'Your message' } },
+      purposes: ['accounts'],
+    };
     d.collection['practice-registration'].fields.phone = { data: 'contact', type: 'phone', label: 'Telephone' };
     d.collection['scan-request'].fields['clinical.history'] = { data: 'clinical', label: 'Medical history' };
     d.collection['scan-request'].fields['referrer.email'] = { data: 'contact', type: 'email', label: 'Referrer email' };
@@ -127,11 +195,14 @@ test('new collection points and fields are told; a field for a new kind of data 
   });
   assert.equal(one(changes, 'collection-added').text, 'We now collect information through a new form or channel: Contact form (asking for: your message).');
   const fields = changes.filter((c) => c.kind === 'field-added');
-  assert.deepEqual(fields.map((c) => [c.key, c.severity]), [
-    ['collection.scan-request.fields.referrer.email', 'material'],
-    ['collection.scan-request.fields.clinical.history', 'minor'],
-    ['collection.practice-registration.fields.phone', 'minor'],
-  ]);
+  assert.deepEqual(
+    fields.map((c) => [c.key, c.severity]),
+    [
+      ['collection.scan-request.fields.referrer.email', 'material'],
+      ['collection.scan-request.fields.clinical.history', 'minor'],
+      ['collection.practice-registration.fields.phone', 'minor'],
+    ],
+  );
 });
 
 test('material changes come first, and every format lists them', () => {
@@ -141,7 +212,10 @@ test('material changes come first, and every format lists them', () => {
     d.purposes.accounts.title = 'Keep our <accounts>';
   });
   const severities = changes.map((c) => c.severity);
-  assert.deepEqual(severities, [...severities].sort((a, b) => (a === b ? 0 : a === 'material' ? -1 : 1)));
+  assert.deepEqual(
+    severities,
+    [...severities].sort((a, b) => (a === b ? 0 : a === 'material' ? -1 : 1)),
+  );
   assert.equal(severities[0], 'material');
   const text = renderDiff(changes, 'text');
   assert.match(text, /^Changes that matter to you:\n- We now keep data for/);

@@ -45,20 +45,38 @@ function diffPurposes(a: RegisterData, b: RegisterData, emit: Emit): void {
     }
     if (pa.condition !== pb.condition) {
       const c = (x: typeof pa.condition) => (x ? en.conditionShort[x] : 'none');
-      emit('purpose-condition-changed', key, 'material', `We changed the condition for using special category data for ${title}: ${c(pa.condition)} → ${c(pb.condition)}.`);
+      emit(
+        'purpose-condition-changed',
+        key,
+        'material',
+        `We changed the condition for using special category data for ${title}: ${c(pa.condition)} → ${c(pb.condition)}.`,
+      );
     }
     const addedData = pb.data.filter((d) => !pa.data.includes(d));
     const removedData = pa.data.filter((d) => !pb.data.includes(d));
     if (addedData.length) emit('purpose-data-added', key, 'material', `For ${title} we now also use: ${categoryTitles(b, addedData)}.`);
     if (removedData.length) emit('purpose-data-removed', key, 'minor', `For ${title} we no longer use: ${categoryTitles(a, removedData)}.`);
     const addedSubjects = pb.subjects.filter((x) => !pa.subjects.includes(x));
-    if (addedSubjects.length) emit('purpose-subjects-added', key, 'material', `For ${title} we now also use data about: ${addedSubjects.map((x) => t(b.subjects[x]?.title ?? x)).join('; ')}.`);
+    if (addedSubjects.length)
+      emit(
+        'purpose-subjects-added',
+        key,
+        'material',
+        `For ${title} we now also use data about: ${addedSubjects.map((x) => t(b.subjects[x]?.title ?? x)).join('; ')}.`,
+      );
     for (const rk of pb.recipients.filter((x) => !pa.recipients.includes(x))) {
       // A recipient new to the whole register is announced once, under recipients.
-      if (usedRecipients(a).has(rk)) emit('purpose-recipient-added', key, 'material', `For ${title} we now also share your data with ${t(b.recipients[rk]?.title ?? rk)} ${whereAndSafeguard(b, rk)}.`);
+      if (usedRecipients(a).has(rk))
+        emit(
+          'purpose-recipient-added',
+          key,
+          'material',
+          `For ${title} we now also share your data with ${t(b.recipients[rk]?.title ?? rk)} ${whereAndSafeguard(b, rk)}.`,
+        );
     }
     for (const rk of pa.recipients.filter((x) => !pb.recipients.includes(x))) {
-      if (usedRecipients(b).has(rk)) emit('purpose-recipient-removed', key, 'minor', `For ${title} we no longer share your data with ${t(a.recipients[rk]?.title ?? rk)}.`);
+      if (usedRecipients(b).has(rk))
+        emit('purpose-recipient-removed', key, 'minor', `For ${title} we no longer share your data with ${t(a.recipients[rk]?.title ?? rk)}.`);
     }
     diffRetention(a, b, k, emit);
     diffMarketing(pa, pb, title, key, emit);
@@ -79,10 +97,21 @@ function diffMarketing(pa: RegisterData['purposes'][string], pb: RegisterData['p
   const name = (c: string) => en.marketingChannel[c as keyof typeof en.marketingChannel].toLowerCase();
   for (const [channel, rule] of Object.entries(cb)) {
     const before = ca[channel as keyof typeof ca];
-    if (!before) emit('marketing-channel-added', `${key}.channels.${channel}`, 'material', `For ${title} we may now contact you by ${name(channel)}, ${en.marketingRule[rule]}.`);
+    if (!before)
+      emit(
+        'marketing-channel-added',
+        `${key}.channels.${channel}`,
+        'material',
+        `For ${title} we may now contact you by ${name(channel)}, ${en.marketingRule[rule]}.`,
+      );
     else if (before !== rule) {
       const looser = rule === 'opt-out' || (rule === 'soft-opt-in' && before === 'opt-in');
-      emit('marketing-rule-changed', `${key}.channels.${channel}`, looser ? 'material' : 'minor', `For ${title}, marketing by ${name(channel)} now happens ${en.marketingRule[rule]}.`);
+      emit(
+        'marketing-rule-changed',
+        `${key}.channels.${channel}`,
+        looser ? 'material' : 'minor',
+        `For ${title}, marketing by ${name(channel)} now happens ${en.marketingRule[rule]}.`,
+      );
     }
   }
   for (const channel of Object.keys(ca).filter((c) => !(c in cb))) {
@@ -91,7 +120,7 @@ function diffMarketing(pa: RegisterData['purposes'][string], pb: RegisterData['p
 }
 
 /** Compares two retention rules: +1 when the new one keeps data longer, -1 shorter, 0 same, NaN not comparable. */
-export function compareRetention(a: Retention, b: Retention): number {
+function compareRetention(a: Retention, b: Retention): number {
   if (same(a, b)) return 0;
   if (a.after !== b.after || !isDuration(a.keep) || !isDuration(b.keep)) return a.keep === b.keep && a.after === b.after ? compareTail(a, b) : Number.NaN;
   const keep = compareDurations(b.keep, a.keep);
@@ -117,7 +146,15 @@ function diffRetention(a: RegisterData, b: RegisterData, k: string, emit: Emit):
   const title = quote(t(b.purposes[k]!.title));
   const key = `purposes.${k}.retention`;
   // "8 years → 11 years after your scan is completed" when only the period moved; whole phrases otherwise.
-  const onlyPeriod = isDuration(ra.keep) && isDuration(rb.keep) && !isZeroDuration(ra.keep) && !isZeroDuration(rb.keep) && ra.after === rb.after && ra['until-age'] === rb['until-age'] && ra.then === rb.then && same(ra.finally, rb.finally);
+  const onlyPeriod =
+    isDuration(ra.keep) &&
+    isDuration(rb.keep) &&
+    !isZeroDuration(ra.keep) &&
+    !isZeroDuration(rb.keep) &&
+    ra.after === rb.after &&
+    ra['until-age'] === rb['until-age'] &&
+    ra.then === rb.then &&
+    same(ra.finally, rb.finally);
   const change = onlyPeriod
     ? `${describeDuration(ra.keep, 'en')} → ${describeDuration(rb.keep, 'en')}${rb.after ? ` after ${eventPhrase(b, rb.after, 'en')}` : ''}`
     : `${phraseRetention(a, ra, 'en')} → ${phraseRetention(b, rb, 'en')}`;
@@ -138,18 +175,33 @@ function diffRecipients(a: RegisterData, b: RegisterData, emit: Emit): void {
     if (!rb) continue;
     const key = `recipients.${k}`;
     if (!before.has(k)) {
-      const data = new Set(Object.values(b.purposes).filter((p) => p.recipients.includes(k)).flatMap((p) => p.data));
+      const data = new Set(
+        Object.values(b.purposes)
+          .filter((p) => p.recipients.includes(k))
+          .flatMap((p) => p.data),
+      );
       emit('recipient-added', key, 'material', `We now share ${categoryTitles(b, data)} with a new recipient: ${t(rb.title)} ${whereAndSafeguard(b, k)}.`);
       continue;
     }
     const ra = a.recipients[k];
     if (!ra) continue;
     if (ra.country !== rb.country) {
-      emit('recipient-country-changed', key, 'material', `${t(rb.title)} now receives your data in a different country: ${whereAndSafeguard(a, k).slice(1, -1)} → ${whereAndSafeguard(b, k).slice(1, -1)}.`);
+      emit(
+        'recipient-country-changed',
+        key,
+        'material',
+        `${t(rb.title)} now receives your data in a different country: ${whereAndSafeguard(a, k).slice(1, -1)} → ${whereAndSafeguard(b, k).slice(1, -1)}.`,
+      );
     } else if (ra.transfer?.safeguard !== rb.transfer?.safeguard) {
-      emit('transfer-safeguard-changed', key, 'material', `The safeguard for sending your data to ${t(rb.title)} ${whereAndSafeguard(b, k)} changed from ${en.safeguardShort[ra.transfer?.safeguard ?? 'adequacy']}.`);
+      emit(
+        'transfer-safeguard-changed',
+        key,
+        'material',
+        `The safeguard for sending your data to ${t(rb.title)} ${whereAndSafeguard(b, k)} changed from ${en.safeguardShort[ra.transfer?.safeguard ?? 'adequacy']}.`,
+      );
     }
-    if (ra.role !== rb.role) emit('recipient-role-changed', key, 'material', `${t(rb.title)} is now a ${en.roleShort[rb.role]} (was a ${en.roleShort[ra.role]}).`);
+    if (ra.role !== rb.role)
+      emit('recipient-role-changed', key, 'material', `${t(rb.title)} is now a ${en.roleShort[rb.role]} (was a ${en.roleShort[ra.role]}).`);
     const names = rb.names.filter((n) => !ra.names.includes(n));
     if (names.length) emit('recipient-names-added', key, 'material', `${t(rb.title)} now includes: ${names.join('; ')}.`);
   }

@@ -64,8 +64,3 @@ export function paragraphs(text: string): Block[] {
     .filter(Boolean)
     .map((t) => p(t));
 }
-
-/** Plain text of a rich line, for places that cannot hold links. */
-export function plain(rich: Rich): string {
-  return rich.map((i) => (typeof i === 'string' ? i : i.text)).join('');
-}

@@ -13,7 +13,10 @@ export function whoWeAre(ctx: NoticeContext): Section {
     p(s.controller(controller.name)),
     {
       kind: 'address',
-      lines: [[controller.name], ...contactLines(ctx, { address: controller.address, email: controller.email, phone: controller.phone, url: controller.website })],
+      lines: [
+        [controller.name],
+        ...contactLines(ctx, { address: controller.address, email: controller.email, phone: controller.phone, url: controller.website }),
+      ],
     },
   ];
   if (controller.registration) blocks.push(p(s.registration(controller.registration.authority, controller.registration.number)));
@@ -80,8 +83,16 @@ export function whatWeCollect(ctx: NoticeContext): Section {
   if (sources.length > 0) {
     const rows = sources.map(([key, source]): Rich[] => {
       const categories = new Set<string>();
-      for (const [, purpose] of purposeEntries(ctx)) if (purpose.sources.includes(key)) purpose.data.forEach((d) => categories.add(d));
-      for (const point of Object.values(r.collection)) if (point.source === key) Object.values(point.fields).forEach((f) => categories.add(f.data));
+      for (const [, purpose] of purposeEntries(ctx))
+        if (purpose.sources.includes(key))
+          purpose.data.forEach((d) => {
+            categories.add(d);
+          });
+      for (const point of Object.values(r.collection))
+        if (point.source === key)
+          Object.values(point.fields).forEach((f) => {
+            categories.add(f.data);
+          });
       return [[sourceTitle(ctx, key)], [ctx.items(titlesOf(ctx, r.data, [...categories]))], [source.public ? ctx.s.yes : ctx.s.no]];
     });
     blocks.push({ kind: 'h3', text: s.sourcesHeading, id: 'other-sources' }, p(s.sourcesIntro), {
@@ -95,7 +106,11 @@ export function whatWeCollect(ctx: NoticeContext): Section {
 
   const categoryRows = Object.entries(r.data).map(([key, category]): Rich[] => {
     const subjects = new Set<string>();
-    for (const [, purpose] of purposeEntries(ctx)) if (purpose.data.includes(key)) purpose.subjects.forEach((x) => subjects.add(x));
+    for (const [, purpose] of purposeEntries(ctx))
+      if (purpose.data.includes(key))
+        purpose.subjects.forEach((x) => {
+          subjects.add(x);
+        });
     const title = ctx.t(category.title);
     return [
       [category.description ? `${title}: ${ctx.t(category.description)}` : title],
@@ -103,13 +118,16 @@ export function whatWeCollect(ctx: NoticeContext): Section {
       [category.special ? `${ctx.s.yes}: ${ctx.s.special[category.special]}` : ctx.s.no],
     ];
   });
-  blocks.push({ kind: 'h3', text: s.categoriesHeading, id: 'categories' }, {
-    kind: 'table',
-    caption: s.categoriesCaption,
-    head: s.categoriesHead,
-    rowHeaders: true,
-    rows: categoryRows,
-  });
+  blocks.push(
+    { kind: 'h3', text: s.categoriesHeading, id: 'categories' },
+    {
+      kind: 'table',
+      caption: s.categoriesCaption,
+      head: s.categoriesHead,
+      rowHeaders: true,
+      rows: categoryRows,
+    },
+  );
   return { id: 'what-we-collect', heading: ctx.s.heading['what-we-collect'], blocks };
 }
 
@@ -129,7 +147,10 @@ export function whyAndBasis(ctx: NoticeContext): Section {
     const special = [...new Set(purpose.data.flatMap((d) => (r.data[d]?.special ? [r.data[d].special] : [])))];
     if (special.length > 0 && purpose.condition) {
       const kinds = ctx.list(special.map((k) => ctx.s.special[k]));
-      items.push({ term: s.special, detail: [s.specialText(kinds, ctx.s.condition[purpose.condition], conditionArticle(purpose.condition, jurisdiction, ctx.lang))] });
+      items.push({
+        term: s.special,
+        detail: [s.specialText(kinds, ctx.s.condition[purpose.condition], conditionArticle(purpose.condition, jurisdiction, ctx.lang))],
+      });
     }
     items.push(
       { term: s.data, detail: [ctx.items(titlesOf(ctx, r.data, purpose.data))] },

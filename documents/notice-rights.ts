@@ -17,7 +17,9 @@ export function rightsSection(ctx: NoticeContext): Section {
   const consented = titles((x) => x.basis === 'consent');
   const automated = titles((x) => x.automated !== undefined);
   // Statutory retention or health-care records limit erasure; say so only where it can happen.
-  const mustKeep = purposes.some(([, x]) => x.basis === 'legal-obligation' || x.retention.law || x.condition === 'health-care' || x.condition === 'public-health');
+  const mustKeep = purposes.some(
+    ([, x]) => x.basis === 'legal-obligation' || x.retention.law || x.condition === 'health-care' || x.condition === 'public-health',
+  );
 
   const right = (pair: readonly [string, string], ...more: string[]) => ({ term: pair[0], detail: [[pair[1], ...more].join(' ')] });
   const objection = [objectable ? s.objectionApplies(objectable) : marketing ? '' : s.objectionNone, marketing ? s.objectionMarketing : ''].filter(Boolean);
@@ -75,13 +77,34 @@ export function complaintsSection(ctx: NoticeContext): Section {
   return { id: 'complaints', heading: ctx.s.heading.complaints, blocks };
 }
 
-const FIXED_IDS = new Set(['other-sources', 'categories', 'how-to-use-your-rights', 'who-we-are', 'what-we-collect', 'why-and-basis', 'recipients', 'transfers', 'retention', 'cookies', 'marketing', 'automated-decisions', 'your-rights', 'complaints', 'changes']);
+const FIXED_IDS = new Set([
+  'other-sources',
+  'categories',
+  'how-to-use-your-rights',
+  'who-we-are',
+  'what-we-collect',
+  'why-and-basis',
+  'recipients',
+  'transfers',
+  'retention',
+  'cookies',
+  'marketing',
+  'automated-decisions',
+  'your-rights',
+  'complaints',
+  'changes',
+]);
 
 /** The register's free-text sections, with ids from their English headings so links survive translation. */
 export function extraSections(ctx: NoticeContext): Section[] {
   const taken = new Set(FIXED_IDS);
   return ctx.r.notice.extra.map((extra, i) => {
-    const base = pickText(extra.heading, 'en').toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || `section-${i + 1}`;
+    const base =
+      pickText(extra.heading, 'en')
+        .toLowerCase()
+        .normalize('NFKD')
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '') || `section-${i + 1}`;
     let id = base;
     for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
     taken.add(id);

@@ -10,7 +10,9 @@ import { phraseRetention } from './phrase-retention.ts';
 /** Recipients the notice's readers are concerned with, each with the purposes (and cookies) it serves. */
 function recipientsInUse(ctx: NoticeContext): { key: string; purposes: string[] }[] {
   return Object.keys(ctx.r.recipients).flatMap((key) => {
-    const purposes = purposeEntries(ctx).filter(([, x]) => x.recipients.includes(key)).map(([k]) => k);
+    const purposes = purposeEntries(ctx)
+      .filter(([, x]) => x.recipients.includes(key))
+      .map(([k]) => k);
     for (const cookie of Object.values(ctx.r.cookies)) {
       if (cookie.provider === key && cookie.purpose in ctx.r.purposes && !purposes.includes(cookie.purpose)) purposes.push(cookie.purpose);
     }
@@ -23,7 +25,13 @@ export function recipientsSection(ctx: NoticeContext): Section {
   const used = recipientsInUse(ctx);
   const rows = used.map(({ key, purposes }): Rich[] => {
     const rec = ctx.r.recipients[key]!;
-    return [[ctx.t(rec.title)], [ctx.s.role[rec.role]], [rec.names.join(', ')], [countryName(rec.country, ctx.lang)], [ctx.items(titlesOf(ctx, ctx.r.purposes, purposes))]];
+    return [
+      [ctx.t(rec.title)],
+      [ctx.s.role[rec.role]],
+      [rec.names.join(', ')],
+      [countryName(rec.country, ctx.lang)],
+      [ctx.items(titlesOf(ctx, ctx.r.purposes, purposes))],
+    ];
   });
   const blocks: Block[] = rows.length ? [p(s.intro), { kind: 'table', caption: s.caption, head: s.head, rowHeaders: true, rows }] : [p(s.none)];
   return { id: 'recipients', heading: ctx.s.heading.recipients, blocks };
@@ -88,9 +96,9 @@ export function marketingSection(ctx: NoticeContext): Section | undefined {
   const s = ctx.s;
   const blocks: Block[] = [p(s.marketing.intro)];
   for (const [key, purpose] of marketing) {
-    const items = Object.entries(purpose.channels ?? {}).map(([channel, rule]): Rich => [
-      `${s.marketingChannel[channel as keyof typeof s.marketingChannel]}: ${s.marketingRule[rule]}`,
-    ]);
+    const items = Object.entries(purpose.channels ?? {}).map(
+      ([channel, rule]): Rich => [`${s.marketingChannel[channel as keyof typeof s.marketingChannel]}: ${s.marketingRule[rule]}`],
+    );
     blocks.push({ kind: 'h3', text: ctx.t(purpose.title), id: `marketing-${key}` }, { kind: 'list', items });
   }
   blocks.push(p(s.marketing.stop));
@@ -103,13 +111,16 @@ export function automatedSection(ctx: NoticeContext): Section | undefined {
   const s = ctx.s.automated;
   const blocks: Block[] = [p(s.intro)];
   for (const [key, purpose] of automated) {
-    blocks.push({ kind: 'h3', text: ctx.t(purpose.title), id: `automated-${key}` }, {
-      kind: 'dl',
-      items: [
-        { term: s.logic, detail: [ctx.t(purpose.automated!.logic)] },
-        { term: s.significance, detail: [ctx.t(purpose.automated!.significance)] },
-      ],
-    });
+    blocks.push(
+      { kind: 'h3', text: ctx.t(purpose.title), id: `automated-${key}` },
+      {
+        kind: 'dl',
+        items: [
+          { term: s.logic, detail: [ctx.t(purpose.automated!.logic)] },
+          { term: s.significance, detail: [ctx.t(purpose.automated!.significance)] },
+        ],
+      },
+    );
   }
   blocks.push(p(s.rights));
   return { id: 'automated-decisions', heading: ctx.s.heading['automated-decisions'], blocks };

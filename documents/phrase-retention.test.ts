@@ -27,7 +27,10 @@ test("children's records: kept until a birthday when that is later", () => {
 });
 
 test('open-ended periods say what ends them', () => {
-  assert.equal(phraseRetention(register, rule({ keep: 'until-objection', then: 'suppress' }), 'en'), 'until you object, then reduced to a note that you do not want to be contacted');
+  assert.equal(
+    phraseRetention(register, rule({ keep: 'until-objection', then: 'suppress' }), 'en'),
+    'until you object, then reduced to a note that you do not want to be contacted',
+  );
   assert.equal(phraseRetention(register, rule({ keep: 'until-withdrawn', then: 'erase' }), 'en'), 'until you withdraw your consent, then deleted');
   assert.equal(phraseRetention(register, rule({ keep: 'session', then: 'erase' }), 'en'), 'until your visit ends, then deleted');
   assert.equal(phraseRetention(register, rule({ keep: 'until-erasure-requested', then: 'erase' }), 'de'), 'bis Sie die Löschung verlangen, danach gelöscht');

@@ -18,7 +18,7 @@ export function escapeXml(text: string): string {
 }
 
 /** Greedy word wrap; words longer than a line are cut. */
-export function wrap(text: string, width: number): string[] {
+function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let current = '';
   for (let word of text.split(/\s+/).filter(Boolean)) {
@@ -68,15 +68,22 @@ function ordered(d: Diagram): DiagramNode[][] {
     const linked = d.edges.flatMap((e) => (e.from === node.id ? [e.to] : e.to === node.id ? [e.from] : [])).flatMap((id) => rank.get(id) ?? []);
     return linked.length ? linked.reduce((a, b) => a + b, 0) / linked.length : Number.POSITIVE_INFINITY;
   };
-  const byCentre = (column: number) => d.nodes.filter((n) => n.column === column).map((n, i) => ({ n, i, c: centre(n) })).sort((a, b) => a.c - b.c || a.i - b.i).map((x) => x.n);
+  const byCentre = (column: number) =>
+    d.nodes
+      .filter((n) => n.column === column)
+      .map((n, i) => ({ n, i, c: centre(n) }))
+      .sort((a, b) => a.c - b.c || a.i - b.i)
+      .map((x) => x.n);
   return [byCentre(0), purposes, byCentre(2)];
 }
 
 function layout(d: Diagram): { placed: Map<string, Placed>; height: number } {
-  const columns = ordered(d).map((nodes) => nodes.map((node) => {
-    const lines = linesOf(node);
-    return { node, lines, height: PAD * 2 + lines.length * LINE };
-  }));
+  const columns = ordered(d).map((nodes) =>
+    nodes.map((node) => {
+      const lines = linesOf(node);
+      return { node, lines, height: PAD * 2 + lines.length * LINE };
+    }),
+  );
   const columnHeight = (col: { height: number }[]) => col.reduce((sum, n) => sum + n.height, 0) + Math.max(0, col.length - 1) * GAP_Y;
   const tallest = Math.max(0, ...columns.map(columnHeight));
   const placed = new Map<string, Placed>();
@@ -115,7 +122,9 @@ export function renderDiagramSvg(d: Diagram): string {
     const x2 = b.x - 2;
     const y2 = b.y + b.height / 2;
     const bend = GAP_X / 2;
-    return [`<path class="edge${e.transfer ? ' transfer' : ''}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#${e.transfer ? 'arrow-transfer' : 'arrow'})"/>`];
+    return [
+      `<path class="edge${e.transfer ? ' transfer' : ''}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#${e.transfer ? 'arrow-transfer' : 'arrow'})"/>`,
+    ];
   });
 
   const headers = d.columns.map((title, c) => `<text class="column" x="${MARGIN + c * (NODE_WIDTH + GAP_X)}" y="${TOP - 16}">${escapeXml(title)}</text>`);

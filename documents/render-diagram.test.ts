@@ -33,7 +33,10 @@ function needingSafeguard(r: Register): string[] {
 test('SVG: well formed, titled and described, with every purpose', () => {
   for (const r of [uk, eu]) {
     const svg = renderDiagram(r, 'svg');
-    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]* role="img" aria-labelledby="diagram-title diagram-desc">\n<title id="diagram-title">/);
+    assert.match(
+      svg,
+      /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]* role="img" aria-labelledby="diagram-title diagram-desc">\n<title id="diagram-title">/,
+    );
     assert.match(svg, /<desc id="diagram-desc">[^<]+<\/desc>/);
     assertWellFormed(svg);
     assert.doesNotMatch(svg, /<script|href=|<image|@import|url\((?!#)/);
@@ -87,7 +90,15 @@ test('Mermaid: a left-to-right flowchart with a subgraph per column and edges be
   for (const e of edges) assert.ok(nodes.has(e.from) && nodes.has(e.to), `${e.from} → ${e.to} joins declared nodes`);
   assert.ok(edges.some((e) => e.from === 'c_scan_request' && e.to === 'p_provide_scan'));
   assert.ok(edges.some((e) => e.from === 'p_provide_scan' && e.to === 'r_radiologists' && !e.dashed));
-  assert.deepEqual(edges.filter((e) => e.dashed).map((e) => e.to).sort(), needingSafeguard(uk).map((k) => `r_${k.replace(/-/g, '_')}`).sort());
+  assert.deepEqual(
+    edges
+      .filter((e) => e.dashed)
+      .map((e) => e.to)
+      .sort(),
+    needingSafeguard(uk)
+      .map((k) => `r_${k.replace(/-/g, '_')}`)
+      .sort(),
+  );
   assert.equal(mermaid.match(/⚠/g)?.length, needingSafeguard(uk).length);
   const dashedIndexes = edges.flatMap((e, i) => (e.dashed ? [i] : [])).join(',');
   assert.ok(lines.includes(`  linkStyle ${dashedIndexes} stroke:#c62828,stroke-width:2px,stroke-dasharray:6 4`));

@@ -20,7 +20,7 @@ export interface DiagramNode {
   readonly transferMark?: string;
 }
 
-export interface DiagramEdge {
+interface DiagramEdge {
   readonly from: string;
   readonly to: string;
   readonly transfer: boolean;
@@ -54,7 +54,7 @@ function sourceName(r: RegisterData, key: string): string {
   return found ? t(found.title) : key;
 }
 
-export function buildDiagram(register: RegisterData): Diagram {
+function buildDiagram(register: RegisterData): Diagram {
   const r = register;
   const nodes: DiagramNode[] = [];
   const edges: DiagramEdge[] = [];
@@ -112,7 +112,7 @@ export function buildDiagram(register: RegisterData): Diagram {
 }
 
 /** Mermaid label text: quotes and markup characters become Mermaid entity codes. */
-export function mermaidText(text: string): string {
+function mermaidText(text: string): string {
   return text
     .replace(/#/g, '#35;')
     .replace(/"/g, '#quot;')
@@ -137,7 +137,10 @@ function mermaid(d: Diagram): string {
     lines.push(`  ${e.from} ${e.transfer ? '-.->' : '-->'} ${e.to}`);
     if (e.transfer) transferLinks.push(i);
   });
-  lines.push('  classDef special fill:#fdecea,stroke:#b3261e,stroke-width:2px', '  classDef transfer fill:#fff4e5,stroke:#c62828,stroke-width:2px,stroke-dasharray:5 3');
+  lines.push(
+    '  classDef special fill:#fdecea,stroke:#b3261e,stroke-width:2px',
+    '  classDef transfer fill:#fff4e5,stroke:#c62828,stroke-width:2px,stroke-dasharray:5 3',
+  );
   const special = d.nodes.filter((n) => n.special).map((n) => n.id);
   const transfer = d.nodes.filter((n) => n.transferMark).map((n) => n.id);
   if (special.length) lines.push(`  class ${special.join(',')} special`);

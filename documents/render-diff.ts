@@ -4,7 +4,7 @@ import { p, type Section } from './document-model.ts';
 import { renderHtmlDocument, renderHtmlSections } from './render-html.ts';
 import { renderMarkdownSections } from './render-markdown.ts';
 
-export const NO_CHANGES = 'No changes for the people this notice addresses.';
+const NO_CHANGES = 'No changes for the people this notice addresses.';
 const MATERIAL = 'Changes that matter to you';
 const MINOR = 'Other changes';
 

@@ -4,7 +4,7 @@ import type { Block, Doc, Inline, Rich, Section } from './document-model.ts';
 import { safeHref } from './document-model.ts';
 
 /** Backslash-escapes the characters that Markdown or GFM would read as syntax. */
-export function escapeMarkdown(text: string): string {
+function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>|~&#]/g, '\\$&');
 }
 
@@ -52,9 +52,7 @@ function block(b: Block): string {
 
 export function renderMarkdownSections(sections: readonly Section[], level = 2): string {
   const hashes = '#'.repeat(level);
-  return sections
-    .map((s) => [`<a id="${s.id}"></a>`, `${hashes} ${escapeMarkdown(s.heading)}`, ...s.blocks.map(block)].join('\n\n'))
-    .join('\n\n');
+  return sections.map((s) => [`<a id="${s.id}"></a>`, `${hashes} ${escapeMarkdown(s.heading)}`, ...s.blocks.map(block)].join('\n\n')).join('\n\n');
 }
 
 export function renderMarkdownDocument(doc: Doc): string {

@@ -6,8 +6,13 @@ import { renderNotice } from './render-notice.ts';
 const uk = loadFixture('full-uk.yaml');
 const eu = loadFixture('eu.yaml');
 const html = renderNotice(uk, { format: 'html', lang: 'en' });
-const text = (s: string) => s.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
-const plain = text(html);
+const text = (s: string) =>
+  s
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 /** The text of one section, from its h2 to the next. */
 const section = (page: string, id: string) => {
   const start = page.indexOf(`<h2 id="${id}"`);
@@ -21,7 +26,21 @@ test('the HTML notice is one accessible, self-contained page with its sections i
   assert.match(html, /<title>Privacy notice: Harbour Imaging Ltd<\/title>/);
   assert.equal(html.match(/<h1[ >]/g)?.length, 1);
   const ids = [...html.matchAll(/<h2 id="([^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(ids, ['who-we-are', 'what-we-collect', 'why-and-basis', 'recipients', 'transfers', 'retention', 'cookies', 'marketing', 'automated-decisions', 'your-rights', 'complaints', 'links-to-other-websites', 'changes']);
+  assert.deepEqual(ids, [
+    'who-we-are',
+    'what-we-collect',
+    'why-and-basis',
+    'recipients',
+    'transfers',
+    'retention',
+    'cookies',
+    'marketing',
+    'automated-decisions',
+    'your-rights',
+    'complaints',
+    'links-to-other-websites',
+    'changes',
+  ]);
   const allIds = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(allIds).size, allIds.length, 'ids are unique');
   const nav = html.slice(html.indexOf('<nav'), html.indexOf('</nav>'));
@@ -37,7 +56,15 @@ test('the HTML notice is one accessible, self-contained page with its sections i
 
 test('who we are: controller, address, registration, contacts and the DPO', () => {
   const s = section(html, 'who-we-are');
-  for (const expected of ['Harbour Imaging Ltd', '12 Quay Street, Bristol BS1 4DJ', "Information Commissioner's Office (ICO) under number Z1234567", 'privacy@harbour.example', 'Our data protection officer', 'Sam Patel', 'dpo@harbour.example']) {
+  for (const expected of [
+    'Harbour Imaging Ltd',
+    '12 Quay Street, Bristol BS1 4DJ',
+    "Information Commissioner's Office (ICO) under number Z1234567",
+    'privacy@harbour.example',
+    'Our data protection officer',
+    'Sam Patel',
+    'dpo@harbour.example',
+  ]) {
     assert.ok(s.includes(expected), expected);
   }
   assert.ok(s.includes('We also handle information for other organisations'), 'processor role explained');
@@ -55,7 +82,11 @@ test('what we collect: fields by label, their categories, who supplies them, and
 test('why and on what basis: plain-word basis, interest, law, Art. 9 condition, optional consent', () => {
   const s = section(html, 'why-and-basis');
   assert.ok(s.includes('It is necessary for a contract with you, or for steps you asked us to take before entering into one (Article 6(1)(b) UK GDPR)'));
-  assert.ok(s.includes('It includes health data, which we use only to provide health care, by or under the responsibility of professionals bound by confidentiality (Article 9(2)(h) UK GDPR)'));
+  assert.ok(
+    s.includes(
+      'It includes health data, which we use only to provide health care, by or under the responsibility of professionals bound by confidentiality (Article 9(2)(h) UK GDPR)',
+    ),
+  );
   assert.ok(s.includes('Our legitimate interest Knowing which pages are useful'));
   assert.ok(s.includes('The law that requires it Companies Act 2006'));
   assert.ok(s.includes('No. We do this only with your consent, and you can withdraw it at any time'));
@@ -71,7 +102,11 @@ test('recipients, transfers with country names and safeguards, retention phrased
   assert.ok(t.includes('Google Analytics United States The Data Privacy Framework'));
   assert.ok(!t.includes('Reporting radiologists'), 'a UK recipient is not a transfer for a UK controller');
   const k = section(html, 'retention');
-  assert.ok(k.includes('8 years after your scan is completed, or until your 25th birthday if that is later, then moved to secure off-site storage and deleted 3 years later NHS Records Management Code of Practice'));
+  assert.ok(
+    k.includes(
+      '8 years after your scan is completed, or until your 25th birthday if that is later, then moved to secure off-site storage and deleted 3 years later NHS Records Management Code of Practice',
+    ),
+  );
   assert.ok(k.includes('Until you withdraw your consent'));
   assert.ok(k.includes('Until your visit ends, then deleted'));
 });
@@ -94,14 +129,34 @@ test('marketing channels and automated decisions are explained when the register
 
 test('rights apply according to the bases used, with how to exercise them', () => {
   const s = section(html, 'your-rights');
-  for (const right of ['Access', 'Rectification', 'Erasure', 'Restriction', 'Objection', 'Data portability', 'Withdrawing consent', 'Decisions made by computer', 'Complaints']) assert.ok(s.includes(right), right);
+  for (const right of [
+    'Access',
+    'Rectification',
+    'Erasure',
+    'Restriction',
+    'Objection',
+    'Data portability',
+    'Withdrawing consent',
+    'Decisions made by computer',
+    'Complaints',
+  ])
+    assert.ok(s.includes(right), right);
   const portability = /This applies to information we use on the basis of your consent or a contract: ([^.]+)\./.exec(s)?.[1] ?? '';
   assert.ok(portability.includes('Tell you about new services') && portability.includes('Arrange the scan'));
   assert.ok(!portability.includes('Count visits') && !portability.includes('Keep our accounts'), 'no portability for legitimate interests or legal obligation');
   assert.ok(s.includes('This applies to: Count visits to our pages. We will stop unless'));
   assert.ok(s.includes('You can object to direct marketing at any time; we will always stop.'));
   assert.ok(s.includes('health records during their retention period'));
-  for (const how of ['rights@harbour.example', 'https://harbour.example/privacy-centre', 'Data Protection Officer, 12 Quay Street', '0117 496 0002', 'reasonable doubts', 'The first copy of your information is free; further copies cost £10', 'within one month', 'two further months']) {
+  for (const how of [
+    'rights@harbour.example',
+    'https://harbour.example/privacy-centre',
+    'Data Protection Officer, 12 Quay Street',
+    '0117 496 0002',
+    'reasonable doubts',
+    'The first copy of your information is free; further copies cost £10',
+    'within one month',
+    'two further months',
+  ]) {
     assert.ok(s.includes(how), how);
   }
   const eus = section(renderNotice(eu, { format: 'html', lang: 'en' }), 'your-rights');
@@ -113,11 +168,19 @@ test('rights apply according to the bases used, with how to exercise them', () =
 test('complaints: UK complaints-first duty and the ICO; EU authority, or the generic route', () => {
   const s = section(html, 'complaints');
   assert.ok(s.includes('Please tell us first') && s.includes('within 30 days'));
-  for (const ico of ["Information Commissioner's Office", 'Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF', 'https://ico.org.uk/make-a-complaint/', '0303 123 1113']) assert.ok(s.includes(ico), ico);
+  for (const ico of [
+    "Information Commissioner's Office",
+    'Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF',
+    'https://ico.org.uk/make-a-complaint/',
+    '0303 123 1113',
+  ])
+    assert.ok(s.includes(ico), ico);
   const before = fixtureVariant('full-uk.yaml', (d) => {
     d.notice.effective = '2026-01-15';
   });
-  assert.ok(section(renderNotice(before, { format: 'html', lang: 'en' }), 'complaints').includes('From 19 June 2026, we acknowledge complaints within 30 days'));
+  assert.ok(
+    section(renderNotice(before, { format: 'html', lang: 'en' }), 'complaints').includes('From 19 June 2026, we acknowledge complaints within 30 days'),
+  );
 
   const euComplaints = section(renderNotice(eu, { format: 'html', lang: 'en' }), 'complaints');
   assert.ok(euComplaints.includes('The Data Protection Commissioner of Mecklenburg-Western Pomerania'));
@@ -125,7 +188,11 @@ test('complaints: UK complaints-first duty and the ICO; EU authority, or the gen
   const generic = fixtureVariant('eu.yaml', (d) => {
     delete d.controller.authority;
   });
-  assert.ok(section(renderNotice(generic, { format: 'html', lang: 'en' }), 'complaints').includes('a supervisory authority, in particular in the EU member state where you live'));
+  assert.ok(
+    section(renderNotice(generic, { format: 'html', lang: 'en' }), 'complaints').includes(
+      'a supervisory authority, in particular in the EU member state where you live',
+    ),
+  );
 });
 
 test('the notice ends with its version, effective date and register fingerprint', () => {
@@ -140,7 +207,15 @@ test('German: every fixed phrase translated, register text in German where given
   const de = renderNotice(uk, { format: 'html', lang: 'de' });
   assert.match(de, /<html lang="de">/);
   const all = text(de);
-  for (const phrase of ['Wer wir sind', 'Ihre Rechte', '8 Jahre nach Abschluss Ihrer Untersuchung, oder bis zu Ihrem 25. Geburtstag', 'Art. 6 Abs. 1 lit. b UK-DSGVO', 'Vereinigte Staaten', 'bis Sie Ihren Browser schließen', 'Fingerabdruck des Registers']) {
+  for (const phrase of [
+    'Wer wir sind',
+    'Ihre Rechte',
+    '8 Jahre nach Abschluss Ihrer Untersuchung, oder bis zu Ihrem 25. Geburtstag',
+    'Art. 6 Abs. 1 lit. b UK-DSGVO',
+    'Vereinigte Staaten',
+    'bis Sie Ihren Browser schließen',
+    'Fingerabdruck des Registers',
+  ]) {
     assert.ok(all.includes(phrase), phrase);
   }
   for (const english of ['Who we are', 'Your rights', 'years after', 'Legal basis', 'Strictly necessary', 'until you', 'United States']) {
@@ -153,7 +228,18 @@ test('Markdown carries the same sections, with GFM tables whose cells cannot bre
     d.purposes.accounts.title = 'Keep accounts | pay tax';
   });
   const md = renderNotice(piped, { format: 'md', lang: 'en' });
-  for (const id of ['who-we-are', 'what-we-collect', 'why-and-basis', 'recipients', 'transfers', 'retention', 'cookies', 'your-rights', 'complaints', 'changes']) {
+  for (const id of [
+    'who-we-are',
+    'what-we-collect',
+    'why-and-basis',
+    'recipients',
+    'transfers',
+    'retention',
+    'cookies',
+    'your-rights',
+    'complaints',
+    'changes',
+  ]) {
     assert.ok(md.includes(`<a id="${id}"></a>`), id);
   }
   assert.match(md, /^# Privacy notice$/m);

@@ -16,7 +16,7 @@ export interface NoticeOptions {
 }
 
 /** The notice as a document model, for callers that render it themselves. */
-export function buildNotice(register: Register, lang: Language): Doc {
+function buildNotice(register: Register, lang: Language): Doc {
   const ctx = noticeContext(register, lang);
   const { controller, notice } = register;
   const optional = (section: Section | undefined) => (section ? [section] : []);

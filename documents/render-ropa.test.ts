@@ -102,9 +102,12 @@ test('CSV: RFC 4180 quoting, one header, every row the same width, multi-values 
 });
 
 test('HTML: one captioned table per purpose with row headers, and register text escaped', () => {
-  const html = renderRopa(fixtureVariant('full-uk.yaml', (d) => {
-    d.purposes.accounts.title = 'Accounts <script>alert(1)</script>';
-  }), 'html');
+  const html = renderRopa(
+    fixtureVariant('full-uk.yaml', (d) => {
+      d.purposes.accounts.title = 'Accounts <script>alert(1)</script>';
+    }),
+    'html',
+  );
   assert.match(html, /^<!doctype html>/);
   assert.equal(html.match(/<table[ >]/g)?.length, Object.keys(uk.purposes).length + 1);
   assert.match(html, /<caption>Arrange the scan your dentist requested<\/caption>/);

@@ -10,7 +10,7 @@ import { phraseRetention } from './phrase-retention.ts';
 import { renderHtmlDocument } from './render-html.ts';
 import { stringsFor } from './strings.ts';
 
-export interface RopaRow {
+interface RopaRow {
   readonly purposeKey: string;
   readonly purpose: string;
   readonly description: string;
@@ -35,7 +35,7 @@ export interface RopaRow {
   readonly sources: readonly string[];
 }
 
-export interface ProcessorRow {
+interface ProcessorRow {
   readonly activityKey: string;
   readonly activity: string;
   readonly processor: string;
@@ -79,14 +79,18 @@ const DPV_NAMESPACES: Record<string, string> = {
 };
 
 /** dpv:Contract → https://w3id.org/dpv#Contract. */
-export function dpvIri(term: string | undefined): string {
+function dpvIri(term: string | undefined): string {
   if (!term) return '';
   const [prefix, local] = term.split(':');
   const ns = prefix ? DPV_NAMESPACES[prefix] : undefined;
   return ns && local ? ns + local : term;
 }
 
-function contact(c: { title?: Text; name?: string | undefined; email?: string | undefined; phone?: string | undefined; address?: Text | undefined; url?: string | undefined } | undefined): string {
+function contact(
+  c:
+    | { title?: Text; name?: string | undefined; email?: string | undefined; phone?: string | undefined; address?: Text | undefined; url?: string | undefined }
+    | undefined,
+): string {
   if (!c) return '';
   const who = [c.title ? t(c.title) : undefined, c.name ? `(${c.name})` : undefined].filter(Boolean).join(' ');
   return [who, c.address ? t(c.address) : undefined, c.email, c.phone, c.url].filter(Boolean).join(', ');
@@ -118,11 +122,17 @@ function titles<T extends { title: Text }>(pool: Readonly<Record<string, T>>, ke
   return keys.map((k) => (pool[k] ? t(pool[k].title) : k));
 }
 
-export function buildRopa(register: Register): Ropa {
+function buildRopa(register: Register): Ropa {
   const r = register;
   const { controller } = r;
   const law = controller.jurisdiction;
-  const controllerContact = contact({ title: controller.name, address: controller.address, email: controller.email, phone: controller.phone, url: controller.website });
+  const controllerContact = contact({
+    title: controller.name,
+    address: controller.address,
+    email: controller.email,
+    phone: controller.phone,
+    url: controller.website,
+  });
   const security = r.security.map(t);
 
   const record = Object.entries(r.purposes).map(([key, purpose]): RopaRow => {
@@ -130,7 +140,14 @@ export function buildRopa(register: Register): Ropa {
     const collected = Object.values(r.collection)
       .filter((c) => c.purposes.includes(key))
       .map((c) => {
-        const from = c.source === 'subject' ? 'The data subject' : r.subjects[c.source] ? t(r.subjects[c.source]!.title) : r.sources[c.source] ? t(r.sources[c.source]!.title) : c.source;
+        const from =
+          c.source === 'subject'
+            ? 'The data subject'
+            : r.subjects[c.source]
+              ? t(r.subjects[c.source]!.title)
+              : r.sources[c.source]
+                ? t(r.sources[c.source]!.title)
+                : c.source;
         return `${from}, via ${t(c.title)} (${s.channel[c.channel].toLowerCase()})`;
       });
     const otherSources = purpose.sources.map((k) => {
@@ -167,20 +184,22 @@ export function buildRopa(register: Register): Ropa {
 
   const processing = controller.roles.includes('processor') ? r.processing : undefined;
   const processorRecord = processing
-    ? Object.entries(processing.activities).map(([key, activity]): ProcessorRow => ({
-        activityKey: key,
-        activity: t(activity.title),
-        processor: controllerContact,
-        representative: contact(controller.representative),
-        dpo: contact(controller.dpo),
-        controllers: activity.controllers.map((k) => (processing.controllers[k] ? contact(processing.controllers[k]) : k)),
-        categoriesOfProcessing: [t(activity.title)],
-        dataSubjects: titles(r.subjects, activity.subjects),
-        personalData: activity.data.map((d) => categoryLine(r, d)),
-        recipients: activity.recipients.map((k) => recipientLine(r, k)),
-        transfers: transferLines(r, activity.recipients),
-        securityMeasures: security,
-      }))
+    ? Object.entries(processing.activities).map(
+        ([key, activity]): ProcessorRow => ({
+          activityKey: key,
+          activity: t(activity.title),
+          processor: controllerContact,
+          representative: contact(controller.representative),
+          dpo: contact(controller.dpo),
+          controllers: activity.controllers.map((k) => (processing.controllers[k] ? contact(processing.controllers[k]) : k)),
+          categoriesOfProcessing: [t(activity.title)],
+          dataSubjects: titles(r.subjects, activity.subjects),
+          personalData: activity.data.map((d) => categoryLine(r, d)),
+          recipients: activity.recipients.map((k) => recipientLine(r, k)),
+          transfers: transferLines(r, activity.recipients),
+          securityMeasures: security,
+        }),
+      )
     : undefined;
 
   return {
@@ -243,7 +262,7 @@ const PROCESSOR_COLUMNS: readonly Column<ProcessorRow>[] = [
 const joinCell = (cell: Cell): string => (typeof cell === 'string' ? cell : cell.join('; '));
 
 /** RFC 4180: quote fields holding a comma, quote or line break; double the quotes; CRLF between records. */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -258,7 +277,7 @@ function csv(ropa: Ropa): string {
     const byHeader = new Map(PROCESSOR_COLUMNS.map(([h, get]) => [h === 'Processor' ? shared.Controller : (shared[h] ?? h), joinCell(get(x))]));
     rows.push(['Art. 30(2) processor', x.activity, ...header.slice(2).map((h) => byHeader.get(h) ?? '')]);
   }
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return `${[header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
 function cellRich(value: Cell): Rich {
@@ -282,29 +301,37 @@ function html(ropa: Ropa, register: Register): string {
     {
       id: 'controller',
       heading: 'Controller',
-      blocks: [{
-        kind: 'dl',
-        items: [
-          { term: 'Name and contact', detail: [c.contact] },
-          ...(c.registration ? [{ term: 'Registration', detail: [c.registration] }] : []),
-          ...(c.dpo ? [{ term: 'Data protection officer', detail: [c.dpo] }] : []),
-          ...(c.representative ? [{ term: 'Representative', detail: [c.representative] }] : []),
-          { term: 'Jurisdiction', detail: [c.jurisdiction === 'uk' ? 'United Kingdom (UK GDPR)' : 'European Union (GDPR)'] },
-          { term: 'Roles', detail: [c.roles.join(', ')] },
-        ],
-      }],
+      blocks: [
+        {
+          kind: 'dl',
+          items: [
+            { term: 'Name and contact', detail: [c.contact] },
+            ...(c.registration ? [{ term: 'Registration', detail: [c.registration] }] : []),
+            ...(c.dpo ? [{ term: 'Data protection officer', detail: [c.dpo] }] : []),
+            ...(c.representative ? [{ term: 'Representative', detail: [c.representative] }] : []),
+            { term: 'Jurisdiction', detail: [c.jurisdiction === 'uk' ? 'United Kingdom (UK GDPR)' : 'European Union (GDPR)'] },
+            { term: 'Roles', detail: [c.roles.join(', ')] },
+          ],
+        },
+      ],
     },
     {
       id: 'record',
       heading: 'Processing as controller (Art. 30(1))',
-      blocks: ropa.record.flatMap((row) => [{ kind: 'h3', text: row.purpose, id: `purpose-${row.purposeKey}` } as Block, table(row.purpose, RECORD_COLUMNS.slice(1), row)]),
+      blocks: ropa.record.flatMap((row) => [
+        { kind: 'h3', text: row.purpose, id: `purpose-${row.purposeKey}` } as Block,
+        table(row.purpose, RECORD_COLUMNS.slice(1), row),
+      ]),
     },
   ];
   if (ropa.processorRecord) {
     sections.push({
       id: 'processor-record',
       heading: 'Processing as processor (Art. 30(2))',
-      blocks: ropa.processorRecord.flatMap((row) => [{ kind: 'h3', text: row.activity, id: `activity-${row.activityKey}` } as Block, table(row.activity, PROCESSOR_COLUMNS.slice(1), row)]),
+      blocks: ropa.processorRecord.flatMap((row) => [
+        { kind: 'h3', text: row.activity, id: `activity-${row.activityKey}` } as Block,
+        table(row.activity, PROCESSOR_COLUMNS.slice(1), row),
+      ]),
     });
   }
   const g = ropa.generatedFrom;
@@ -313,7 +340,13 @@ function html(ropa: Ropa, register: Register): string {
     title: `Record of processing activities: ${c.name}`,
     heading: 'Record of processing activities',
     subtitle: `${c.name}${g.version ? `, register version ${g.version}` : ''}, effective ${formatDate(g.effective, 'en')}`,
-    lead: [p('Kept under Article 30 of the ', register.controller.jurisdiction === 'uk' ? 'UK GDPR' : 'GDPR', ' and generated from the privacy register, so it matches what the software does.')],
+    lead: [
+      p(
+        'Kept under Article 30 of the ',
+        register.controller.jurisdiction === 'uk' ? 'UK GDPR' : 'GDPR',
+        ' and generated from the privacy register, so it matches what the software does.',
+      ),
+    ],
     contents: 'Contents',
     sections,
     footer: [p(`Register fingerprint: ${shortFingerprint(g.fingerprint)} (${g.fingerprint})`)],

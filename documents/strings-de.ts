@@ -148,7 +148,8 @@ export const de: Strings = {
   },
   marketingRule: {
     'opt-in': 'nur, wenn Sie zugestimmt haben (Opt-in)',
-    'soft-opt-in': 'als Bestandskunde zu ähnlichen eigenen Leistungen, sofern Sie bei der Erhebung nicht widersprochen haben; Sie können in jeder Nachricht widersprechen',
+    'soft-opt-in':
+      'als Bestandskunde zu ähnlichen eigenen Leistungen, sofern Sie bei der Erhebung nicht widersprochen haben; Sie können in jeder Nachricht widersprechen',
     'opt-out': 'sofern Sie nicht widersprochen haben (Opt-out)',
   },
   contact: { email: 'E-Mail', phone: 'Telefon', website: 'Website', post: 'Post', form: 'Online' },
@@ -176,15 +177,18 @@ export const de: Strings = {
   },
   who: {
     controller: (name) => `${name} ist für Ihre personenbezogenen Daten verantwortlich („Verantwortlicher“). So erreichen Sie uns:`,
-    registration: (authority, number) => `Registriert ${authority === 'ICO' ? 'beim Information Commissioner’s Office (ICO)' : `bei ${authority}`} unter der Nummer ${number}.`,
-    processor: 'Wir verarbeiten Daten auch im Auftrag anderer Organisationen, nach deren Weisung. Für diese Daten sind jene Organisationen verantwortlich, und es gelten deren Datenschutzerklärungen.',
+    registration: (authority, number) =>
+      `Registriert ${authority === 'ICO' ? 'beim Information Commissioner’s Office (ICO)' : `bei ${authority}`} unter der Nummer ${number}.`,
+    processor:
+      'Wir verarbeiten Daten auch im Auftrag anderer Organisationen, nach deren Weisung. Für diese Daten sind jene Organisationen verantwortlich, und es gelten deren Datenschutzerklärungen.',
     dpo: 'Unser Datenschutzbeauftragter',
     dpoText: 'Zu allen Fragen dieser Erklärung erreichen Sie unseren Datenschutzbeauftragten:',
     representative: 'Unser Vertreter',
     representativeText: 'Unser Vertreter in Datenschutzfragen:',
   },
   collect: {
-    intro: 'Wir erheben nur die hier aufgeführten Angaben. Jede Angabe gehört zu einer Kategorie; im nächsten Abschnitt steht, wofür wir jede Kategorie verwenden.',
+    intro:
+      'Wir erheben nur die hier aufgeführten Angaben. Jede Angabe gehört zu einer Kategorie; im nächsten Abschnitt steht, wofür wir jede Kategorie verwenden.',
     from: 'Wer sie uns gibt',
     you: 'Sie',
     other: (source) => `${source}, nicht Sie selbst`,
@@ -229,21 +233,33 @@ export const de: Strings = {
     head: ['Empfänger', 'Was sie damit tun', 'Organisationen', 'Wo', 'Wofür'],
   },
   transfers: {
-    intro: { uk: 'Einige Empfänger befinden sich außerhalb des Vereinigten Königreichs. Wo für ein Land kein Angemessenheitsbeschluss besteht, schützt eine Garantie Ihre Daten.', eu: 'Einige Empfänger befinden sich außerhalb des Europäischen Wirtschaftsraums (EWR). Wo für ein Land kein Angemessenheitsbeschluss besteht, schützt eine Garantie Ihre Daten.' },
-    none: { uk: 'Wir übermitteln Ihre Daten nicht außerhalb des Vereinigten Königreichs.', eu: 'Wir übermitteln Ihre Daten nicht außerhalb des Europäischen Wirtschaftsraums.' },
+    intro: {
+      uk: 'Einige Empfänger befinden sich außerhalb des Vereinigten Königreichs. Wo für ein Land kein Angemessenheitsbeschluss besteht, schützt eine Garantie Ihre Daten.',
+      eu: 'Einige Empfänger befinden sich außerhalb des Europäischen Wirtschaftsraums (EWR). Wo für ein Land kein Angemessenheitsbeschluss besteht, schützt eine Garantie Ihre Daten.',
+    },
+    none: {
+      uk: 'Wir übermitteln Ihre Daten nicht außerhalb des Vereinigten Königreichs.',
+      eu: 'Wir übermitteln Ihre Daten nicht außerhalb des Europäischen Wirtschaftsraums.',
+    },
     caption: 'Übermittlungen ins Ausland',
     head: ['Empfänger', 'Land', 'Garantie', 'So erhalten Sie eine Kopie'],
     copyDefault: 'Fragen Sie uns über die Kontaktdaten unter „Ihre Rechte“ nach einer Kopie.',
-    copyPublic: { uk: 'Angemessenheitsbeschlüsse veröffentlicht die britische Regierung.', eu: 'Angemessenheitsbeschlüsse veröffentlicht die Europäische Kommission.' },
+    copyPublic: {
+      uk: 'Angemessenheitsbeschlüsse veröffentlicht die britische Regierung.',
+      eu: 'Angemessenheitsbeschlüsse veröffentlicht die Europäische Kommission.',
+    },
   },
   keep: {
-    intro: 'Wir bewahren Daten nur so lange auf, wie wir sie brauchen. Danach löschen oder anonymisieren wir sie, es sei denn, wir müssen sie wegen eines Rechtsanspruchs oder einer Untersuchung länger aufbewahren.',
+    intro:
+      'Wir bewahren Daten nur so lange auf, wie wir sie brauchen. Danach löschen oder anonymisieren wir sie, es sei denn, wir müssen sie wegen eines Rechtsanspruchs oder einer Untersuchung länger aufbewahren.',
     caption: 'Wie lange wir Daten aufbewahren',
     head: ['Zweck', 'Wie lange', 'Warum so lange'],
   },
   cookies: {
-    intro: 'Cookies sind kleine Dateien, die auf Ihrem Gerät gespeichert werden. Unbedingt erforderliche Cookies setzen wir ohne Nachfrage, alle anderen nur mit Ihrer Einwilligung.',
-    exemptIntro: 'Einige Cookies sind nach britischem Recht von der Einwilligung ausgenommen (eigene Statistik und Darstellungseinstellungen); wir informieren Sie trotzdem darüber, und Sie können jederzeit widersprechen.',
+    intro:
+      'Cookies sind kleine Dateien, die auf Ihrem Gerät gespeichert werden. Unbedingt erforderliche Cookies setzen wir ohne Nachfrage, alle anderen nur mit Ihrer Einwilligung.',
+    exemptIntro:
+      'Einige Cookies sind nach britischem Recht von der Einwilligung ausgenommen (eigene Statistik und Darstellungseinstellungen); wir informieren Sie trotzdem darüber, und Sie können jederzeit widersprechen.',
     none: 'Wir verwenden keine Cookies oder ähnlichen Technologien.',
     caption: 'Von uns verwendete Cookies',
     head: ['Name', 'Zweck', 'Anbieter', 'Wie lange', 'Einwilligung nötig?'],
@@ -251,7 +267,8 @@ export const de: Strings = {
     us: 'wir',
     session: 'bis Sie Ihren Browser schließen',
     exempt: { statistics: 'Nein: ausgenommen (Statistik); Sie können widersprechen', appearance: 'Nein: ausgenommen (Darstellung); Sie können widersprechen' },
-    choices: 'Sie können Ihre Cookie-Auswahl jederzeit über den Link „Cookie-Einstellungen“ am Ende jeder Seite ändern. Sendet Ihr Browser ein Global-Privacy-Control-Signal, werten wir es als Ablehnung aller einwilligungspflichtigen Cookies.',
+    choices:
+      'Sie können Ihre Cookie-Auswahl jederzeit über den Link „Cookie-Einstellungen“ am Ende jeder Seite ändern. Sendet Ihr Browser ein Global-Privacy-Control-Signal, werten wir es als Ablehnung aller einwilligungspflichtigen Cookies.',
   },
   marketing: {
     intro: 'Wir senden Werbung nur wie hier beschrieben.',
@@ -265,40 +282,76 @@ export const de: Strings = {
   },
   rights: {
     intro: 'Sie haben die folgenden Rechte. Einige gelten nur in bestimmten Fällen, wie jeweils erklärt.',
-    access: ['Auskunft', 'Sie können eine Kopie Ihrer Daten verlangen sowie Auskunft, wie wir sie verwenden, wer sie erhält, wie lange wir sie aufbewahren und woher sie stammen. Dieses Recht gilt immer.'] as Pair,
-    rectification: ['Berichtigung', 'Sie können verlangen, dass wir falsche Daten berichtigen oder unvollständige Daten vervollständigen. Dieses Recht gilt immer.'] as Pair,
-    erasure: ['Löschung', 'Sie können verlangen, dass wir Ihre Daten löschen, etwa wenn wir sie nicht mehr brauchen, wenn Sie Ihre Einwilligung widerrufen oder widersprechen oder wenn sie unrechtmäßig verwendet wurden.'] as Pair,
-    erasureLimits: 'Daten, die wir gesetzlich aufbewahren müssen, etwa Gesundheitsunterlagen während ihrer Aufbewahrungsfrist, oder die wir für Rechtsansprüche brauchen, können wir nicht löschen. Wir sagen Ihnen dann, warum, und schränken ihre Verwendung stattdessen ein.',
+    access: [
+      'Auskunft',
+      'Sie können eine Kopie Ihrer Daten verlangen sowie Auskunft, wie wir sie verwenden, wer sie erhält, wie lange wir sie aufbewahren und woher sie stammen. Dieses Recht gilt immer.',
+    ] as Pair,
+    rectification: [
+      'Berichtigung',
+      'Sie können verlangen, dass wir falsche Daten berichtigen oder unvollständige Daten vervollständigen. Dieses Recht gilt immer.',
+    ] as Pair,
+    erasure: [
+      'Löschung',
+      'Sie können verlangen, dass wir Ihre Daten löschen, etwa wenn wir sie nicht mehr brauchen, wenn Sie Ihre Einwilligung widerrufen oder widersprechen oder wenn sie unrechtmäßig verwendet wurden.',
+    ] as Pair,
+    erasureLimits:
+      'Daten, die wir gesetzlich aufbewahren müssen, etwa Gesundheitsunterlagen während ihrer Aufbewahrungsfrist, oder die wir für Rechtsansprüche brauchen, können wir nicht löschen. Wir sagen Ihnen dann, warum, und schränken ihre Verwendung stattdessen ein.',
     erasureClaims: 'Daten, die wir für Rechtsansprüche brauchen, dürfen wir behalten; wir sagen Ihnen dann, warum.',
-    restriction: ['Einschränkung', 'Sie können verlangen, dass wir Ihre Daten nur noch speichern und nicht anders verwenden, etwa während wir ihre Richtigkeit prüfen oder über einen Widerspruch entscheiden. Bevor wir eine Einschränkung aufheben, informieren wir Sie.'] as Pair,
+    restriction: [
+      'Einschränkung',
+      'Sie können verlangen, dass wir Ihre Daten nur noch speichern und nicht anders verwenden, etwa während wir ihre Richtigkeit prüfen oder über einen Widerspruch entscheiden. Bevor wir eine Einschränkung aufheben, informieren wir Sie.',
+    ] as Pair,
     objection: ['Widerspruch', 'Sie können der Verwendung Ihrer Daten für unsere berechtigten Interessen oder eine öffentliche Aufgabe widersprechen.'] as Pair,
-    objectionApplies: (purposes) => `Das betrifft: ${purposes}. Wir hören damit auf, es sei denn, wir haben zwingende schutzwürdige Gründe, die Ihre Interessen überwiegen, oder brauchen die Daten für Rechtsansprüche.`,
+    objectionApplies: (purposes) =>
+      `Das betrifft: ${purposes}. Wir hören damit auf, es sei denn, wir haben zwingende schutzwürdige Gründe, die Ihre Interessen überwiegen, oder brauchen die Daten für Rechtsansprüche.`,
     objectionMarketing: 'Der Verwendung für Direktwerbung können Sie jederzeit widersprechen; wir hören dann immer damit auf.',
-    objectionNone: 'Wir verwenden Ihre Daten nicht auf Grundlage berechtigter Interessen oder einer öffentlichen Aufgabe; dieses Recht greift daher derzeit nicht.',
-    portability: ['Datenübertragbarkeit', 'Sie können die Daten, die Sie uns gegeben haben, in einem strukturierten, gängigen und maschinenlesbaren Format erhalten oder verlangen, dass wir sie direkt an eine andere Organisation übermitteln, soweit technisch machbar.'] as Pair,
+    objectionNone:
+      'Wir verwenden Ihre Daten nicht auf Grundlage berechtigter Interessen oder einer öffentlichen Aufgabe; dieses Recht greift daher derzeit nicht.',
+    portability: [
+      'Datenübertragbarkeit',
+      'Sie können die Daten, die Sie uns gegeben haben, in einem strukturierten, gängigen und maschinenlesbaren Format erhalten oder verlangen, dass wir sie direkt an eine andere Organisation übermitteln, soweit technisch machbar.',
+    ] as Pair,
     portabilityApplies: (purposes) => `Das gilt für Daten, die wir auf Grundlage Ihrer Einwilligung oder eines Vertrags verwenden: ${purposes}.`,
     portabilityNone: 'Das gilt nur für Daten, die auf Grundlage einer Einwilligung oder eines Vertrags verwendet werden; darauf stützen wir uns nicht.',
-    withdraw: ['Widerruf der Einwilligung', 'Wo wir uns auf Ihre Einwilligung stützen, können Sie sie jederzeit so einfach widerrufen, wie Sie sie erteilt haben. Das berührt nicht, was wir vor dem Widerruf getan haben.'] as Pair,
+    withdraw: [
+      'Widerruf der Einwilligung',
+      'Wo wir uns auf Ihre Einwilligung stützen, können Sie sie jederzeit so einfach widerrufen, wie Sie sie erteilt haben. Das berührt nicht, was wir vor dem Widerruf getan haben.',
+    ] as Pair,
     withdrawApplies: (purposes) => `Das betrifft: ${purposes}.`,
     withdrawNone: 'Wir stützen uns derzeit nicht auf Ihre Einwilligung.',
-    automated: ['Automatisierte Entscheidungen', 'Sie haben das Recht, keiner ausschließlich automatisierten Entscheidung unterworfen zu werden, die Ihnen gegenüber rechtliche Wirkung entfaltet oder Sie in ähnlicher Weise erheblich beeinträchtigt.'] as Pair,
-    automatedApplies: (purposes) => `Solche Entscheidungen treffen wir für: ${purposes}. Sie können verlangen, dass ein Mensch die Entscheidung überprüft, Ihren Standpunkt darlegen und die Entscheidung anfechten.`,
+    automated: [
+      'Automatisierte Entscheidungen',
+      'Sie haben das Recht, keiner ausschließlich automatisierten Entscheidung unterworfen zu werden, die Ihnen gegenüber rechtliche Wirkung entfaltet oder Sie in ähnlicher Weise erheblich beeinträchtigt.',
+    ] as Pair,
+    automatedApplies: (purposes) =>
+      `Solche Entscheidungen treffen wir für: ${purposes}. Sie können verlangen, dass ein Mensch die Entscheidung überprüft, Ihren Standpunkt darlegen und die Entscheidung anfechten.`,
     automatedNone: 'Solche Entscheidungen treffen wir nicht.',
     complain: ['Beschwerde', 'Sie können sich bei uns oder bei der Aufsichtsbehörde beschweren (siehe „Beschwerden“).'] as Pair,
     howHeading: 'So nehmen Sie Ihre Rechte wahr',
     how: 'Kontaktieren Sie uns auf einem dieser Wege:',
-    identity: { 'reasonable-doubt': 'Einen Identitätsnachweis verlangen wir nur, wenn wir begründete Zweifel daran haben, wer Sie sind.', always: 'Zum Schutz Ihrer Daten verlangen wir einen Identitätsnachweis, bevor wir eine Anfrage bearbeiten.' },
-    fee: (fee) => `Die Wahrnehmung Ihrer Rechte ist kostenlos. Die erste Kopie Ihrer Daten ist kostenlos; ${fee ? `weitere Kopien kosten ${fee}` : 'für weitere Kopien können wir ein angemessenes Entgelt auf Grundlage unserer Kosten verlangen'}. Bei offenkundig unbegründeten oder exzessiven Anträgen können wir ein angemessenes Entgelt verlangen oder den Antrag ablehnen und sagen Ihnen, warum.`,
-    time: { uk: 'Wir antworten innerhalb eines Monats nach Eingang Ihres Antrags (oder nach Eingang von Angaben, die wir zur Bestätigung Ihrer Identität brauchen).', eu: 'Wir antworten innerhalb eines Monats nach Eingang Ihres Antrags.' },
-    extension: 'Ist Ihr Antrag komplex oder stellen Sie mehrere, können wir die Frist um bis zu zwei weitere Monate verlängern; das teilen wir Ihnen innerhalb des ersten Monats mit Begründung mit.',
+    identity: {
+      'reasonable-doubt': 'Einen Identitätsnachweis verlangen wir nur, wenn wir begründete Zweifel daran haben, wer Sie sind.',
+      always: 'Zum Schutz Ihrer Daten verlangen wir einen Identitätsnachweis, bevor wir eine Anfrage bearbeiten.',
+    },
+    fee: (fee) =>
+      `Die Wahrnehmung Ihrer Rechte ist kostenlos. Die erste Kopie Ihrer Daten ist kostenlos; ${fee ? `weitere Kopien kosten ${fee}` : 'für weitere Kopien können wir ein angemessenes Entgelt auf Grundlage unserer Kosten verlangen'}. Bei offenkundig unbegründeten oder exzessiven Anträgen können wir ein angemessenes Entgelt verlangen oder den Antrag ablehnen und sagen Ihnen, warum.`,
+    time: {
+      uk: 'Wir antworten innerhalb eines Monats nach Eingang Ihres Antrags (oder nach Eingang von Angaben, die wir zur Bestätigung Ihrer Identität brauchen).',
+      eu: 'Wir antworten innerhalb eines Monats nach Eingang Ihres Antrags.',
+    },
+    extension:
+      'Ist Ihr Antrag komplex oder stellen Sie mehrere, können wir die Frist um bis zu zwei weitere Monate verlängern; das teilen wir Ihnen innerhalb des ersten Monats mit Begründung mit.',
     electronic: 'Wenn Sie elektronisch anfragen, antworten wir elektronisch, sofern Sie nichts anderes wünschen.',
   },
   complaints: {
-    usFirst: 'Bitte wenden Sie sich zuerst an uns, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Wir bestätigen Ihre Beschwerde innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.',
-    usBefore: (date) => `Sie können sich bei uns beschweren, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Ab dem ${date} bestätigen wir Beschwerden innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.`,
+    usFirst:
+      'Bitte wenden Sie sich zuerst an uns, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Wir bestätigen Ihre Beschwerde innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.',
+    usBefore: (date) =>
+      `Sie können sich bei uns beschweren, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Ab dem ${date} bestätigen wir Beschwerden innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.`,
     authority: 'Sie haben außerdem das Recht, sich bei der Aufsichtsbehörde zu beschweren:',
     ico: 'Sind Sie nicht zufrieden, können Sie sich beim Information Commissioner’s Office (ICO) beschweren, der britischen Aufsichtsbehörde:',
-    generic: 'Sie können sich außerdem bei einer Aufsichtsbehörde beschweren, insbesondere in dem EU-Mitgliedstaat, in dem Sie wohnen oder arbeiten oder in dem nach Ihrer Ansicht gegen das Recht verstoßen wurde.',
+    generic:
+      'Sie können sich außerdem bei einer Aufsichtsbehörde beschweren, insbesondere in dem EU-Mitgliedstaat, in dem Sie wohnen oder arbeiten oder in dem nach Ihrer Ansicht gegen das Recht verstoßen wurde.',
     authoritiesList: 'Liste der Aufsichtsbehörden',
     euUs: 'Sie können sich jederzeit bei uns beschweren.',
   },

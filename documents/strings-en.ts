@@ -1,9 +1,9 @@
 // Every fixed phrase of the generated documents, in English. strings-de.ts has the same shape in German.
 // Functions take values already in the reader's language.
 
-export function ordinal(n: number): string {
+function ordinal(n: number): string {
   const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const suffix = teen ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${suffix}`;
 }
 
@@ -154,7 +154,8 @@ export const en = {
   },
   marketingRule: {
     'opt-in': 'only if you have agreed to it (opt-in)',
-    'soft-opt-in': 'as an existing customer, about similar services of ours, unless you said no when we collected your details; you can refuse in every message',
+    'soft-opt-in':
+      'as an existing customer, about similar services of ours, unless you said no when we collected your details; you can refuse in every message',
     'opt-out': 'unless you have told us not to (opt-out)',
   },
   contact: { email: 'Email', phone: 'Telephone', website: 'Website', post: 'Post', form: 'Online' },
@@ -163,8 +164,7 @@ export const en = {
   document: {
     title: (controller: string) => `Privacy notice: ${controller}`,
     heading: 'Privacy notice',
-    subtitle: (controller: string, version: string | undefined, date: string) =>
-      `${controller}${version ? `, version ${version}` : ''}, effective ${date}`,
+    subtitle: (controller: string, version: string | undefined, date: string) => `${controller}${version ? `, version ${version}` : ''}, effective ${date}`,
     contents: 'Contents',
   },
   heading: {
@@ -183,8 +183,10 @@ export const en = {
   },
   who: {
     controller: (name: string) => `${name} is responsible for your personal information (we are its "controller"). You can reach us here:`,
-    registration: (authority: string, number: string) => `Registered with ${authority === 'ICO' ? "the Information Commissioner's Office (ICO)" : authority} under number ${number}.`,
-    processor: 'We also handle information for other organisations, on their instructions. For that information, they are the controller and their privacy notices apply.',
+    registration: (authority: string, number: string) =>
+      `Registered with ${authority === 'ICO' ? "the Information Commissioner's Office (ICO)" : authority} under number ${number}.`,
+    processor:
+      'We also handle information for other organisations, on their instructions. For that information, they are the controller and their privacy notices apply.',
     dpo: 'Our data protection officer',
     dpoText: 'You can contact our data protection officer about anything in this notice:',
     representative: 'Our representative',
@@ -236,7 +238,10 @@ export const en = {
     head: ['Recipient', 'What they do with it', 'Organisations', 'Where', 'For'],
   },
   transfers: {
-    intro: { uk: 'Some recipients are outside the UK. Where a country has no adequacy decision, a safeguard protects your information.', eu: 'Some recipients are outside the European Economic Area (EEA). Where a country has no adequacy decision, a safeguard protects your information.' },
+    intro: {
+      uk: 'Some recipients are outside the UK. Where a country has no adequacy decision, a safeguard protects your information.',
+      eu: 'Some recipients are outside the European Economic Area (EEA). Where a country has no adequacy decision, a safeguard protects your information.',
+    },
     none: { uk: 'We do not send your information outside the UK.', eu: 'We do not send your information outside the European Economic Area.' },
     caption: 'Transfers abroad',
     head: ['Recipient', 'Country', 'Safeguard', 'How to get a copy'],
@@ -244,13 +249,15 @@ export const en = {
     copyPublic: { uk: 'Adequacy regulations are published by the UK government.', eu: 'Adequacy decisions are published by the European Commission.' },
   },
   keep: {
-    intro: 'We keep information only as long as we need it. When the period ends, we delete or anonymise it, unless we must keep it longer for a legal claim or an investigation.',
+    intro:
+      'We keep information only as long as we need it. When the period ends, we delete or anonymise it, unless we must keep it longer for a legal claim or an investigation.',
     caption: 'How long we keep information',
     head: ['Purpose', 'How long', 'Why this long'],
   },
   cookies: {
     intro: 'Cookies are small files stored on your device. We use strictly necessary cookies without asking; we use all others only with your consent.',
-    exemptIntro: 'Some cookies are exempt from consent under UK law (first-party statistics and appearance settings); we still tell you about them and you can object at any time.',
+    exemptIntro:
+      'Some cookies are exempt from consent under UK law (first-party statistics and appearance settings); we still tell you about them and you can object at any time.',
     none: 'We do not use cookies or similar technologies.',
     caption: 'Cookies we use',
     head: ['Name', 'Purpose', 'Provider', 'How long', 'Consent needed?'],
@@ -258,7 +265,8 @@ export const en = {
     us: 'us',
     session: 'until you close your browser',
     exempt: { statistics: 'No: exempt (statistics); you can object', appearance: 'No: exempt (appearance); you can object' },
-    choices: 'You can change your cookie choices at any time with the "Cookie settings" link at the foot of every page. If your browser sends a Global Privacy Control signal, we treat it as a refusal of all cookies that need consent.',
+    choices:
+      'You can change your cookie choices at any time with the "Cookie settings" link at the foot of every page. If your browser sends a Global Privacy Control signal, we treat it as a refusal of all cookies that need consent.',
   },
   marketing: {
     intro: 'We send marketing only as described here.',
@@ -272,40 +280,75 @@ export const en = {
   },
   rights: {
     intro: 'You have the following rights. Some apply only in certain situations, as explained.',
-    access: ['Access', 'You can ask for a copy of your information and for details of how we use it, who receives it, how long we keep it and where it came from. This right always applies.'] as Pair,
-    rectification: ['Rectification', 'You can ask us to correct information that is wrong, or to complete information that is incomplete. This right always applies.'] as Pair,
-    erasure: ['Erasure', 'You can ask us to delete your information, for example when we no longer need it, when you withdraw consent or object, or if it was used unlawfully.'] as Pair,
-    erasureLimits: 'We cannot delete information we must keep by law, such as health records during their retention period, or information we need for legal claims. We then tell you why and restrict its use instead.',
+    access: [
+      'Access',
+      'You can ask for a copy of your information and for details of how we use it, who receives it, how long we keep it and where it came from. This right always applies.',
+    ] as Pair,
+    rectification: [
+      'Rectification',
+      'You can ask us to correct information that is wrong, or to complete information that is incomplete. This right always applies.',
+    ] as Pair,
+    erasure: [
+      'Erasure',
+      'You can ask us to delete your information, for example when we no longer need it, when you withdraw consent or object, or if it was used unlawfully.',
+    ] as Pair,
+    erasureLimits:
+      'We cannot delete information we must keep by law, such as health records during their retention period, or information we need for legal claims. We then tell you why and restrict its use instead.',
     erasureClaims: 'We may keep information we need for legal claims, and tell you why.',
-    restriction: ['Restriction', 'You can ask us to stop using your information, except to store it, for example while we check its accuracy or consider an objection. We tell you before we lift a restriction.'] as Pair,
+    restriction: [
+      'Restriction',
+      'You can ask us to stop using your information, except to store it, for example while we check its accuracy or consider an objection. We tell you before we lift a restriction.',
+    ] as Pair,
     objection: ['Objection', 'You can object to us using your information for our legitimate interests or a public task.'] as Pair,
-    objectionApplies: (purposes: string) => `This applies to: ${purposes}. We will stop unless we have compelling legitimate grounds that override your interests, or need it for legal claims.`,
+    objectionApplies: (purposes: string) =>
+      `This applies to: ${purposes}. We will stop unless we have compelling legitimate grounds that override your interests, or need it for legal claims.`,
     objectionMarketing: 'You can object to direct marketing at any time; we will always stop.',
     objectionNone: 'We do not use your information on the basis of legitimate interests or a public task, so this right does not currently apply.',
-    portability: ['Data portability', 'You can ask for the information you gave us in a structured, commonly used, machine-readable format, or ask us to send it directly to another organisation where that is technically possible.'] as Pair,
+    portability: [
+      'Data portability',
+      'You can ask for the information you gave us in a structured, commonly used, machine-readable format, or ask us to send it directly to another organisation where that is technically possible.',
+    ] as Pair,
     portabilityApplies: (purposes: string) => `This applies to information we use on the basis of your consent or a contract: ${purposes}.`,
     portabilityNone: 'This applies only to information used on the basis of consent or a contract, which we do not rely on.',
-    withdraw: ['Withdrawing consent', 'Where we rely on your consent, you can withdraw it at any time, as easily as you gave it. This does not affect what we did before you withdrew it.'] as Pair,
+    withdraw: [
+      'Withdrawing consent',
+      'Where we rely on your consent, you can withdraw it at any time, as easily as you gave it. This does not affect what we did before you withdrew it.',
+    ] as Pair,
     withdrawApplies: (purposes: string) => `This applies to: ${purposes}.`,
     withdrawNone: 'We do not currently rely on your consent.',
-    automated: ['Decisions made by computer', 'You have the right not to be subject to a decision based solely on automated processing that has legal or similarly significant effects for you.'] as Pair,
-    automatedApplies: (purposes: string) => `We make such decisions for: ${purposes}. You can ask for a person to review the decision, give your point of view and contest it.`,
+    automated: [
+      'Decisions made by computer',
+      'You have the right not to be subject to a decision based solely on automated processing that has legal or similarly significant effects for you.',
+    ] as Pair,
+    automatedApplies: (purposes: string) =>
+      `We make such decisions for: ${purposes}. You can ask for a person to review the decision, give your point of view and contest it.`,
     automatedNone: 'We do not make such decisions.',
     complain: ['Complaints', 'You can complain to us or to the supervisory authority (see "Complaints").'] as Pair,
     howHeading: 'How to use your rights',
     how: 'Contact us in any of these ways:',
-    identity: { 'reasonable-doubt': 'We ask for proof of identity only if we have reasonable doubts about who you are.', always: 'We ask for proof of identity before we act on a request, to protect your information.' },
-    fee: (fee: string | undefined) => `Using your rights is free. The first copy of your information is free; ${fee ? `further copies cost ${fee}` : 'for further copies we may charge a reasonable fee based on our costs'}. If a request is manifestly unfounded or excessive, we may charge a reasonable fee or refuse it, and tell you why.`,
-    time: { uk: 'We respond within one month of receiving your request (or of receiving anything we need to confirm your identity).', eu: 'We respond within one month of receiving your request.' },
-    extension: 'If your request is complex or you make several, we may extend this by up to two further months; we tell you within the first month and explain why.',
+    identity: {
+      'reasonable-doubt': 'We ask for proof of identity only if we have reasonable doubts about who you are.',
+      always: 'We ask for proof of identity before we act on a request, to protect your information.',
+    },
+    fee: (fee: string | undefined) =>
+      `Using your rights is free. The first copy of your information is free; ${fee ? `further copies cost ${fee}` : 'for further copies we may charge a reasonable fee based on our costs'}. If a request is manifestly unfounded or excessive, we may charge a reasonable fee or refuse it, and tell you why.`,
+    time: {
+      uk: 'We respond within one month of receiving your request (or of receiving anything we need to confirm your identity).',
+      eu: 'We respond within one month of receiving your request.',
+    },
+    extension:
+      'If your request is complex or you make several, we may extend this by up to two further months; we tell you within the first month and explain why.',
     electronic: 'If you ask electronically, we answer electronically unless you ask otherwise.',
   },
   complaints: {
-    usFirst: 'Please tell us first if you are unhappy with how we use your information. We acknowledge your complaint within 30 days, look into it without undue delay and tell you the outcome.',
-    usBefore: (date: string) => `You can complain to us if you are unhappy with how we use your information. From ${date}, we acknowledge complaints within 30 days, look into them without undue delay and tell you the outcome.`,
+    usFirst:
+      'Please tell us first if you are unhappy with how we use your information. We acknowledge your complaint within 30 days, look into it without undue delay and tell you the outcome.',
+    usBefore: (date: string) =>
+      `You can complain to us if you are unhappy with how we use your information. From ${date}, we acknowledge complaints within 30 days, look into them without undue delay and tell you the outcome.`,
     authority: 'You also have the right to complain to the supervisory authority:',
     ico: "If you are not satisfied, you can complain to the Information Commissioner's Office (ICO), the UK supervisory authority:",
-    generic: 'You can also complain to a supervisory authority, in particular in the EU member state where you live or work, or where you think the law was broken.',
+    generic:
+      'You can also complain to a supervisory authority, in particular in the EU member state where you live or work, or where you think the law was broken.',
     authoritiesList: 'List of supervisory authorities',
     euUs: 'You can complain to us at any time.',
   },

@@ -6,13 +6,7 @@ import { loadRegisterFile } from '../register/load-register.ts';
 import type { Register } from '../register/load-register.ts';
 import { IDENTIFIER_KINDS } from '../register/schema.ts';
 
-const EXAMPLES = [
-  'image-diagnostic-technology',
-  'image-solutions',
-  'image-information-systems',
-  'odl-dental-lab',
-  'i-image-it',
-] as const;
+const EXAMPLES = ['image-diagnostic-technology', 'image-solutions', 'image-information-systems', 'odl-dental-lab', 'i-image-it'] as const;
 type Example = (typeof EXAMPLES)[number];
 
 const fileOf = (name: Example) => fileURLToPath(new URL(`./${name}/register.yaml`, import.meta.url));
@@ -110,7 +104,10 @@ test('Image Diagnostic Technology: UK, ICO Z490831X, scan records kept 8 years o
   for (const b of ['contract', 'legitimate-interests', 'legal-obligation', 'consent'] as const) assert.ok(bases.has(b), b);
 
   // Only a session cookie, set by IDT itself.
-  assert.deepEqual(Object.values(r.cookies).map((c) => [c.purpose, c.provider]), [['strictly-necessary', 'first-party']]);
+  assert.deepEqual(
+    Object.values(r.cookies).map((c) => [c.purpose, c.provider]),
+    [['strictly-necessary', 'first-party']],
+  );
 
   const request = r.collection['scan-request'];
   assert.ok(request);
@@ -192,7 +189,7 @@ test('ODL: paper prescriptions go off site after 3 months; photos go when treatm
   const manufacture = purpose(r, 'manufacture-records');
   assert.equal(manufacture.retention.keep, 'P11Y');
 
-  const couriers = r.recipients['couriers'];
+  const couriers = r.recipients.couriers;
   assert.ok(couriers);
   assert.deepEqual(couriers.names, ['Royal Mail', 'DPD', 'UPS']);
 

@@ -80,13 +80,18 @@ test('/privacy.md is the same notice in Markdown', async () => {
 test('/privacy/versions lists every served version with the changes from the one before', async () => {
   const res = await app.inject('/privacy/versions');
   assert.equal(res.statusCode, 200);
-  const { versions } = res.json() as { versions: { fingerprint: string; active: boolean; firstServedAt: string; changesFromPrevious: { text: string }[] | null }[] };
+  const { versions } = res.json() as {
+    versions: { fingerprint: string; active: boolean; firstServedAt: string; changesFromPrevious: { text: string }[] | null }[];
+  };
   assert.equal(versions.length, 2);
   assert.equal(versions[0]!.fingerprint, v1.fingerprint);
   assert.equal(versions[0]!.changesFromPrevious, null);
   assert.equal(versions[0]!.firstServedAt, '2026-11-22T09:00:00.000Z');
   assert.equal(versions[1]!.active, true);
-  assert.ok(versions[1]!.changesFromPrevious!.some((c) => /longer/i.test(c.text) && /11 years/.test(c.text)), JSON.stringify(versions[1]!.changesFromPrevious));
+  assert.ok(
+    versions[1]!.changesFromPrevious!.some((c) => /longer/i.test(c.text) && /11 years/.test(c.text)),
+    JSON.stringify(versions[1]!.changesFromPrevious),
+  );
 });
 
 test('/openapi.json documents the routes from their schemas', async () => {
@@ -112,7 +117,13 @@ test('malformed input answers 400 with a code and no stack trace', async () => {
 
 test('a register becoming active is in the audit trail: a new version, and an older one served again', async () => {
   const activations = async () => (await allAuditEvents(db)).filter((e) => e.action === 'register.activate');
-  assert.deepEqual((await activations()).map((e) => [e.fingerprint, e.detail.newVersion]), [[v1.fingerprint, true], [v2.fingerprint, true]]);
+  assert.deepEqual(
+    (await activations()).map((e) => [e.fingerprint, e.detail.newVersion]),
+    [
+      [v1.fingerprint, true],
+      [v2.fingerprint, true],
+    ],
+  );
   clock.set('2026-11-24T09:00:00Z');
   assert.deepEqual((await serve(v2)).served, { isNew: false, activated: false }, 'a restart on the same register activates nothing');
   clock.set('2026-11-25T09:00:00Z');

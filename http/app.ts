@@ -37,7 +37,10 @@ function sendRaw(res: ServerResponse, err: CustodianError): void {
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const https = options.https ?? false;
   const app = Fastify({
-    logger: options.logLevel === false || options.logLevel === undefined ? false : { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger:
+      options.logLevel === false || options.logLevel === undefined
+        ? false
+        : { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     // Our own one-line request log (below) records the route pattern, never the URL with its query string.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,

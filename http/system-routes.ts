@@ -12,17 +12,21 @@ const Health = z.object({
 
 export const systemRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'register'> }> = async (base, { ctx }) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
-  app.get('/healthz', {
-    schema: { summary: 'Liveness and database reachability', tags: ['system'], response: { 200: Health, 503: Health } },
-  }, async (_req, reply) => {
-    const reachable = await ctx.db.ping();
-    const body = {
-      status: reachable ? ('ok' as const) : ('degraded' as const),
-      database: { engine: ctx.db.engine, reachable },
-      register: { fingerprint: ctx.register.fingerprint, version: ctx.register.notice.version ?? null, effective: ctx.register.notice.effective },
-    };
-    return reply.code(reachable ? 200 : 503).send(body);
-  });
+  app.get(
+    '/healthz',
+    {
+      schema: { summary: 'Liveness and database reachability', tags: ['system'], response: { 200: Health, 503: Health } },
+    },
+    async (_req, reply) => {
+      const reachable = await ctx.db.ping();
+      const body = {
+        status: reachable ? ('ok' as const) : ('degraded' as const),
+        database: { engine: ctx.db.engine, reachable },
+        register: { fingerprint: ctx.register.fingerprint, version: ctx.register.notice.version ?? null, effective: ctx.register.notice.effective },
+      };
+      return reply.code(reachable ? 200 : 503).send(body);
+    },
+  );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => base.swagger());
 };

@@ -8,7 +8,7 @@ import { purgeVisitorSessions } from '../visitors/visitor-session-store.ts';
 export type JobsDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'log'>;
 
 /** Each job: its queue name, when it runs (cron, UTC) and what it does. */
-export function jobDefinitions(ctx: JobsDeps): { name: string; cron: string; run: () => Promise<number> }[] {
+function jobDefinitions(ctx: JobsDeps): { name: string; cron: string; run: () => Promise<number> }[] {
   return [
     { name: 'purge-visitor-sessions', cron: '*/5 * * * *', run: () => purgeVisitorSessions(ctx.db, ctx.auditor, ctx.clock.now()) },
     { name: 'purge-access-log', cron: '17 * * * *', run: () => purgeAccessLog(ctx) },

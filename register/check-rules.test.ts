@@ -19,14 +19,7 @@ function problemsOf(text: string): Problem[] {
 }
 
 /** Applies `edits` (search → replace) to the valid fixture and expects an error at `path` on the line of `marker`. */
-function expectProblem(
-  name: string,
-  edits: [string, string][],
-  path: string,
-  marker: string,
-  message: RegExp,
-  severity: 'error' | 'warning' = 'error',
-): void {
+function expectProblem(name: string, edits: [string, string][], path: string, marker: string, message: RegExp, severity: 'error' | 'warning' = 'error'): void {
   test(name, () => {
     let text = base;
     for (const [from, to] of edits) {
@@ -49,44 +42,168 @@ test('the fixture itself is valid and has no warnings', () => {
 });
 
 // Format: YAML, unknown keys, wrong types, bad durations.
-expectProblem('invalid YAML is reported at its line', [['  name: Example Imaging Ltd', '  name: [Example Imaging Ltd']], '(document)', 'address:', /YAML syntax/);
-expectProblem('an unknown key is named, with a suggestion', [['  jurisdiction: uk', '  jurisdiction: uk\n  jurisdicton: eu']], 'controller.jurisdicton', 'jurisdicton', /not a setting.*did you mean "jurisdiction"/);
-expectProblem('a wrong type is explained', [['    title: Arrange the scan your dentist requested', '    title: [a, b]']], 'purposes.provide-scan.title', 'title: [a, b]', /should be text/);
+expectProblem(
+  'invalid YAML is reported at its line',
+  [['  name: Example Imaging Ltd', '  name: [Example Imaging Ltd']],
+  '(document)',
+  'address:',
+  /YAML syntax/,
+);
+expectProblem(
+  'an unknown key is named, with a suggestion',
+  [['  jurisdiction: uk', '  jurisdiction: uk\n  jurisdicton: eu']],
+  'controller.jurisdicton',
+  'jurisdicton',
+  /not a setting.*did you mean "jurisdiction"/,
+);
+expectProblem(
+  'a wrong type is explained',
+  [['    title: Arrange the scan your dentist requested', '    title: [a, b]']],
+  'purposes.provide-scan.title',
+  'title: [a, b]',
+  /should be text/,
+);
 expectProblem('a bad ISO 8601 duration', [['keep: P8Y', 'keep: 8Y']], 'purposes.provide-scan.retention.keep', 'keep: 8Y', /ISO 8601 duration/);
 expectProblem('a bad cookie duration', [['lasts: P13M', 'lasts: 13 months']], 'cookies.ga.lasts', 'lasts: 13 months', /ISO 8601/);
 expectProblem('a missing required setting', [['  jurisdiction: uk\n', '']], 'controller', 'name: Example Imaging Ltd', /"jurisdiction" is missing/);
 
 // Every purpose has a basis; legitimate interests name the interest; consent is withdrawable.
 expectProblem('a purpose without a basis', [['    basis: contract\n', '']], 'purposes.provide-scan', 'title: Arrange', /"basis" is missing/);
-expectProblem('legitimate interests without the interest', [['    basis: consent', '    basis: legitimate-interests']], 'purposes.analytics.basis', 'basis: legitimate-interests', /name the interest/);
-expectProblem('consent with no way to withdraw', [['  email: privacy@example.test\n', ''], ['  dpo: { title: The Data Protection Officer, email: dpo@example.test }\n', '']], 'purposes.analytics.basis', 'basis: consent', /withdraw/);
+expectProblem(
+  'legitimate interests without the interest',
+  [['    basis: consent', '    basis: legitimate-interests']],
+  'purposes.analytics.basis',
+  'basis: legitimate-interests',
+  /name the interest/,
+);
+expectProblem(
+  'consent with no way to withdraw',
+  [
+    ['  email: privacy@example.test\n', ''],
+    ['  dpo: { title: The Data Protection Officer, email: dpo@example.test }\n', ''],
+  ],
+  'purposes.analytics.basis',
+  'basis: consent',
+  /withdraw/,
+);
 
 // Special categories name an Art. 9 condition.
-expectProblem('special category without an Art. 9 condition', [['    condition: health-care\n', '']], 'purposes.provide-scan.data', 'data: [contact, clinical]', /Art\. 9\(2\) condition/);
+expectProblem(
+  'special category without an Art. 9 condition',
+  [['    condition: health-care\n', '']],
+  'purposes.provide-scan.data',
+  'data: [contact, clinical]',
+  /Art\. 9\(2\) condition/,
+);
 
 // References exist.
-expectProblem('a dangling subject kind', [['subjects: [clinician, patient]', 'subjects: [clinician, patients]']], 'purposes.provide-scan.subjects[1]', 'subjects: [clinician, patients]', /"patients" is not declared.*did you mean "patient"/);
-expectProblem('a dangling data category', [['data: [contact, clinical]', 'data: [contact, clinic]']], 'purposes.provide-scan.data[1]', 'data: [contact, clinic]', /data category "clinic"/);
-expectProblem('a dangling recipient', [['recipients: [radiologists]', 'recipients: [radiologist]']], 'purposes.provide-scan.recipients[0]', 'recipients: [radiologist]', /recipient "radiologist"/);
-expectProblem('a dangling retention trigger', [['after: scan-completed', 'after: scan-done']], 'purposes.provide-scan.retention.after', 'after: scan-done', /event "scan-done"/);
-expectProblem('a dangling collection purpose', [['    purposes: [provide-scan]', '    purposes: [provide-scans]']], 'collection.scan-request.purposes[0]', 'purposes: [provide-scans]', /purpose "provide-scans"/);
-expectProblem('a field whose category no purpose of the point uses', [['    data: [contact, clinical]', '    data: [contact]'], ['    condition: health-care\n', '']], 'collection.scan-request.fields["clinical.area"].data', 'data: clinical, type: long-text', /collected here but none/);
-expectProblem('declared but unused is a warning', [['  patient: { title: Patients referred for a scan }', '  patient: { title: Patients referred for a scan }\n  supplier: { title: Suppliers }']], 'subjects.supplier', 'supplier:', /nothing uses it/, 'warning');
+expectProblem(
+  'a dangling subject kind',
+  [['subjects: [clinician, patient]', 'subjects: [clinician, patients]']],
+  'purposes.provide-scan.subjects[1]',
+  'subjects: [clinician, patients]',
+  /"patients" is not declared.*did you mean "patient"/,
+);
+expectProblem(
+  'a dangling data category',
+  [['data: [contact, clinical]', 'data: [contact, clinic]']],
+  'purposes.provide-scan.data[1]',
+  'data: [contact, clinic]',
+  /data category "clinic"/,
+);
+expectProblem(
+  'a dangling recipient',
+  [['recipients: [radiologists]', 'recipients: [radiologist]']],
+  'purposes.provide-scan.recipients[0]',
+  'recipients: [radiologist]',
+  /recipient "radiologist"/,
+);
+expectProblem(
+  'a dangling retention trigger',
+  [['after: scan-completed', 'after: scan-done']],
+  'purposes.provide-scan.retention.after',
+  'after: scan-done',
+  /event "scan-done"/,
+);
+expectProblem(
+  'a dangling collection purpose',
+  [['    purposes: [provide-scan]', '    purposes: [provide-scans]']],
+  'collection.scan-request.purposes[0]',
+  'purposes: [provide-scans]',
+  /purpose "provide-scans"/,
+);
+expectProblem(
+  'a field whose category no purpose of the point uses',
+  [
+    ['    data: [contact, clinical]', '    data: [contact]'],
+    ['    condition: health-care\n', ''],
+  ],
+  'collection.scan-request.fields["clinical.area"].data',
+  'data: clinical, type: long-text',
+  /collected here but none/,
+);
+expectProblem(
+  'declared but unused is a warning',
+  [['  patient: { title: Patients referred for a scan }', '  patient: { title: Patients referred for a scan }\n  supplier: { title: Suppliers }']],
+  'subjects.supplier',
+  'supplier:',
+  /nothing uses it/,
+  'warning',
+);
 
 // Transfers abroad name a safeguard.
-expectProblem('a US recipient without a safeguard', [[', transfer: { safeguard: dpf }', '']], 'recipients.analytics.country', 'country: US }', /outside the UK\/EEA.*safeguard/);
-expectProblem('adequacy claimed for a country without it', [['safeguard: dpf', 'safeguard: adequacy']], 'recipients.analytics.transfer.safeguard', 'safeguard: adequacy', /no adequacy decision/);
+expectProblem(
+  'a US recipient without a safeguard',
+  [[', transfer: { safeguard: dpf }', '']],
+  'recipients.analytics.country',
+  'country: US }',
+  /outside the UK\/EEA.*safeguard/,
+);
+expectProblem(
+  'adequacy claimed for a country without it',
+  [['safeguard: dpf', 'safeguard: adequacy']],
+  'recipients.analytics.transfer.safeguard',
+  'safeguard: adequacy',
+  /no adequacy decision/,
+);
 
 // Retention rules are complete.
-expectProblem('a retention period without a trigger', [['keep: P8Y, after: scan-completed, then: erase', 'keep: P8Y, then: erase']], 'purposes.provide-scan.retention.keep', 'keep: P8Y, then', /starts the clock/);
-expectProblem('a retention rule without an action', [['keep: P8Y, after: scan-completed, then: erase', 'keep: P8Y, after: scan-completed']], 'purposes.provide-scan.retention', 'retention: { keep: P8Y, after: scan-completed }', /"then" is missing/);
-expectProblem('an unknown retention action', [['then: erase }\n  analytics', 'then: shred }\n  analytics']], 'purposes.provide-scan.retention.then', 'then: shred', /"shred" is not allowed/);
+expectProblem(
+  'a retention period without a trigger',
+  [['keep: P8Y, after: scan-completed, then: erase', 'keep: P8Y, then: erase']],
+  'purposes.provide-scan.retention.keep',
+  'keep: P8Y, then',
+  /starts the clock/,
+);
+expectProblem(
+  'a retention rule without an action',
+  [['keep: P8Y, after: scan-completed, then: erase', 'keep: P8Y, after: scan-completed']],
+  'purposes.provide-scan.retention',
+  'retention: { keep: P8Y, after: scan-completed }',
+  /"then" is missing/,
+);
+expectProblem(
+  'an unknown retention action',
+  [['then: erase }\n  analytics', 'then: shred }\n  analytics']],
+  'purposes.provide-scan.retention.then',
+  'then: shred',
+  /"shred" is not allowed/,
+);
 
 // Dates of birth: what until-age retention counts from.
-expectProblem('a birth-date that is not a date', [['type: long-text }', 'type: long-text, birth-date: true }']], 'collection.scan-request.fields["clinical.area"].type', 'type: long-text, birth-date: true', /birth-date field must have type date/);
+expectProblem(
+  'a birth-date that is not a date',
+  [['type: long-text }', 'type: long-text, birth-date: true }']],
+  'collection.scan-request.fields["clinical.area"].type',
+  'type: long-text, birth-date: true',
+  /birth-date field must have type date/,
+);
 expectProblem(
   'an until-age rule on a form whose date field is not marked as the birth date',
-  [['    retention: { keep: P8Y, after: scan-completed, then: erase }', '    retention: { keep: P8Y, after: scan-completed, until-age: 25, then: erase }'], ['      clinical.area:', '      patient.dob: { data: contact, type: date }\n      clinical.area:']],
+  [
+    ['    retention: { keep: P8Y, after: scan-completed, then: erase }', '    retention: { keep: P8Y, after: scan-completed, until-age: 25, then: erase }'],
+    ['      clinical.area:', '      patient.dob: { data: contact, type: date }\n      clinical.area:'],
+  ],
   'collection.scan-request.fields',
   '      patient.name:',
   /mark the date-of-birth field with "birth-date: true"/,
@@ -94,13 +211,47 @@ expectProblem(
 );
 
 // Cookies: non-essential ones need a consent purpose.
-expectProblem('a non-essential cookie on a non-consent purpose', [['purpose: analytics, lasts', 'purpose: provide-scan, lasts']], 'cookies.ga.purpose', 'purpose: provide-scan, lasts', /needs consent/);
-expectProblem('a cookie on an undeclared purpose', [['purpose: analytics, lasts', 'purpose: analytic, lasts']], 'cookies.ga.purpose', 'purpose: analytic, lasts', /cookie purpose "analytic"/);
-expectProblem('the statistics exemption is UK-only', [['  jurisdiction: uk', '  jurisdiction: eu'], ['    basis: consent', '    basis: legitimate-interests\n    interest: Knowing how the site is used'], ['provider: analytics }', 'provider: first-party, exemption: statistics }']], 'cookies.ga.exemption', 'exemption: statistics', /only under UK PECR/);
+expectProblem(
+  'a non-essential cookie on a non-consent purpose',
+  [['purpose: analytics, lasts', 'purpose: provide-scan, lasts']],
+  'cookies.ga.purpose',
+  'purpose: provide-scan, lasts',
+  /needs consent/,
+);
+expectProblem(
+  'a cookie on an undeclared purpose',
+  [['purpose: analytics, lasts', 'purpose: analytic, lasts']],
+  'cookies.ga.purpose',
+  'purpose: analytic, lasts',
+  /cookie purpose "analytic"/,
+);
+expectProblem(
+  'the statistics exemption is UK-only',
+  [
+    ['  jurisdiction: uk', '  jurisdiction: eu'],
+    ['    basis: consent', '    basis: legitimate-interests\n    interest: Knowing how the site is used'],
+    ['provider: analytics }', 'provider: first-party, exemption: statistics }'],
+  ],
+  'cookies.ga.exemption',
+  'exemption: statistics',
+  /only under UK PECR/,
+);
 
 // Electronic marketing follows PECR.
-expectProblem('email marketing on opt-out', [['    recipients: [analytics]', '    recipients: [analytics]\n    channels: { email: opt-out, post: opt-out }']], 'purposes.analytics.channels.email', 'email: opt-out', /prior consent under PECR/);
-expectProblem('soft opt-in by post is not a thing', [['    recipients: [analytics]', '    recipients: [analytics]\n    channels: { post: soft-opt-in }']], 'purposes.analytics.channels.post', 'post: soft-opt-in', /only to email and SMS/);
+expectProblem(
+  'email marketing on opt-out',
+  [['    recipients: [analytics]', '    recipients: [analytics]\n    channels: { email: opt-out, post: opt-out }']],
+  'purposes.analytics.channels.email',
+  'email: opt-out',
+  /prior consent under PECR/,
+);
+expectProblem(
+  'soft opt-in by post is not a thing',
+  [['    recipients: [analytics]', '    recipients: [analytics]\n    channels: { post: soft-opt-in }']],
+  'purposes.analytics.channels.post',
+  'post: soft-opt-in',
+  /only to email and SMS/,
+);
 
 test('every problem is reported in one run', () => {
   let text = base.replace('  jurisdiction: uk', '  jurisdiction: uk\n  colour: blue');
@@ -115,7 +266,10 @@ test('every problem is reported in one run', () => {
 
 test('the loaded register is frozen and fingerprinted independently of key order', () => {
   const a = parseRegister(base);
-  const reordered = base.replace('  name: Example Imaging Ltd\n  address: 1 High Street, London N1 1AA\n', '  address: 1 High Street, London N1 1AA\n  name: Example Imaging Ltd\n');
+  const reordered = base.replace(
+    '  name: Example Imaging Ltd\n  address: 1 High Street, London N1 1AA\n',
+    '  address: 1 High Street, London N1 1AA\n  name: Example Imaging Ltd\n',
+  );
   assert.notEqual(reordered, base);
   const b = parseRegister(reordered);
   assert.ok(a.ok && b.ok);

@@ -9,9 +9,19 @@ test('register.schema.json is generated from the current schema (run npm run sch
 });
 
 test('the JSON Schema describes the register for editors: required sections, enums, duration pattern', () => {
-  const schema = JSON.parse(registerJsonSchema()) as { required: string[]; properties: Record<string, { additionalProperties?: { properties?: Record<string, unknown> } }> };
+  const schema = JSON.parse(registerJsonSchema()) as {
+    required: string[];
+    properties: Record<string, { additionalProperties?: { properties?: Record<string, unknown> } }>;
+  };
   assert.ok(['custodian', 'controller', 'purposes', 'subjects', 'data'].every((k) => schema.required.includes(k)));
   const purpose = schema.properties.purposes!.additionalProperties!.properties!;
-  assert.deepEqual((purpose.basis as { enum: string[] }).enum, ['consent', 'contract', 'legal-obligation', 'vital-interests', 'public-task', 'legitimate-interests']);
+  assert.deepEqual((purpose.basis as { enum: string[] }).enum, [
+    'consent',
+    'contract',
+    'legal-obligation',
+    'vital-interests',
+    'public-task',
+    'legitimate-interests',
+  ]);
   assert.match(JSON.stringify(purpose.retention), /\^P/);
 });

@@ -7,7 +7,6 @@ import { checkRules } from './check-rules.ts';
 import { fingerprintOf, canonicalJson } from './fingerprint.ts';
 import { didYouMean, type Problem, type YamlPath } from './problems.ts';
 import { RegisterSchema, type RegisterData } from './schema.ts';
-import { CustodianError } from '../core/errors.ts';
 
 export interface Register extends RegisterData {
   /** SHA-256 of the canonical JSON, hex. Identifies this exact version of the register. */
@@ -16,9 +15,7 @@ export interface Register extends RegisterData {
   readonly canonical: string;
 }
 
-export type LoadResult =
-  | { ok: true; register: Register; warnings: Problem[]; source: string }
-  | { ok: false; problems: Problem[] };
+export type LoadResult = { ok: true; register: Register; warnings: Problem[]; source: string } | { ok: false; problems: Problem[] };
 
 export function loadRegisterFile(file: string): LoadResult {
   let text: string;
@@ -30,13 +27,6 @@ export function loadRegisterFile(file: string): LoadResult {
     return { ok: false, problems: [{ severity: 'error', path: [], message, line: 0, col: 0 }] };
   }
   return parseRegister(text);
-}
-
-/** Loads a register and throws a coded error carrying the report when it is invalid. */
-export function loadRegisterOrThrow(file: string): { register: Register; warnings: Problem[]; source: string } {
-  const result = loadRegisterFile(file);
-  if (!result.ok) throw new CustodianError('register_invalid', `${file} is not a valid register`, { problems: result.problems });
-  return result;
 }
 
 export function parseRegister(text: string): LoadResult {
@@ -58,7 +48,12 @@ export function parseRegister(text: string): LoadResult {
 
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, problems: [{ severity: 'error', path: [], message: 'the register must be a YAML mapping (key: value lines), starting with "custodian: 1"', line: 1, col: 1 }] };
+    return {
+      ok: false,
+      problems: [
+        { severity: 'error', path: [], message: 'the register must be a YAML mapping (key: value lines), starting with "custodian: 1"', line: 1, col: 1 },
+      ],
+    };
   }
 
   const parsed = RegisterSchema.safeParse(raw);
@@ -90,17 +85,26 @@ function salvage(raw: Record<string, unknown>): RegisterData {
 }
 
 function lenient(schema: z.ZodType): z.ZodType {
-  const def = (schema as unknown as { def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; keyType?: z.ZodType; valueType?: z.ZodType; innerType?: z.ZodType } }).def;
+  const def = (
+    schema as unknown as {
+      def: { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; keyType?: z.ZodType; valueType?: z.ZodType; innerType?: z.ZodType };
+    }
+  ).def;
   switch (def.type) {
     case 'object': {
       const shape = Object.fromEntries(Object.entries(def.shape ?? {}).map(([k, v]) => [k, lenient(v)]));
       return z.object(shape).catch({});
     }
     case 'array':
-      return z.array(z.unknown()).catch([]).transform((items) => items.flatMap((item) => {
-        const r = def.element!.safeParse(item);
-        return r.success ? [r.data] : [];
-      }));
+      return z
+        .array(z.unknown())
+        .catch([])
+        .transform((items) =>
+          items.flatMap((item) => {
+            const r = def.element!.safeParse(item);
+            return r.success ? [r.data] : [];
+          }),
+        );
     case 'record':
       return z.record(z.string(), lenient(def.valueType!)).catch({});
     case 'default': {
@@ -110,7 +114,10 @@ function lenient(schema: z.ZodType): z.ZodType {
     }
     case 'optional': {
       const inner = lenient(def.innerType!);
-      return z.unknown().transform((v) => inner.parse(v)).optional();
+      return z
+        .unknown()
+        .transform((v) => inner.parse(v))
+        .optional();
     }
     default:
       return schema.optional().catch(undefined);
@@ -192,7 +199,13 @@ function schemaProblems(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): 
       return [make(path, `should be text, or text per language such as { en: ..., de: ... }, but is ${describe(value)}`)];
     }
     case 'too_small':
-      if (issue.origin === 'array') return [make(path, issue.message.startsWith('Too small') ? `must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}` : issue.message)];
+      if (issue.origin === 'array')
+        return [
+          make(
+            path,
+            issue.message.startsWith('Too small') ? `must list at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}` : issue.message,
+          ),
+        ];
       if (issue.origin === 'string') return [make(path, 'must not be empty')];
       return [make(path, `must be at least ${String(issue.minimum)}`)];
     case 'too_big':

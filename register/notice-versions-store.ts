@@ -33,7 +33,13 @@ export async function recordServedVersion(
 ): Promise<{ isNew: boolean; activated: boolean }> {
   return db.kysely.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${ACTIVATION_LOCK}))`.execute(trx);
-    const last = await trx.selectFrom('register_version').select('fingerprint').orderBy('last_served_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const last = await trx
+      .selectFrom('register_version')
+      .select('fingerprint')
+      .orderBy('last_served_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const inserted = await trx
       .insertInto('register_version')
       .values({
@@ -51,7 +57,11 @@ export async function recordServedVersion(
     const isNew = new Date(inserted.first_served_at).getTime() === now.getTime();
     const activated = last?.fingerprint !== register.fingerprint;
     if (activated) {
-      await auditor.append(trx, { actor: 'system:serve', action: 'register.activate', detail: { newVersion: isNew, ...(last ? { previous: last.fingerprint } : {}) } }, now);
+      await auditor.append(
+        trx,
+        { actor: 'system:serve', action: 'register.activate', detail: { newVersion: isNew, ...(last ? { previous: last.fingerprint } : {}) } },
+        now,
+      );
     }
     return { isNew, activated };
   });

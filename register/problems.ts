@@ -24,7 +24,7 @@ export function formatPath(path: YamlPath): string {
   return out;
 }
 
-export function formatProblem(file: string, p: Problem): string {
+function formatProblem(file: string, p: Problem): string {
   const where = `${file}:${p.line}:${p.col}`;
   const prefix = p.severity === 'warning' ? 'warning: ' : '';
   return `${where}  ${formatPath(p.path)}  ${prefix}${p.message}`;
@@ -43,7 +43,7 @@ export function formatReport(file: string, problems: readonly Problem[]): string
 }
 
 /** Closest candidate by edit distance, for "did you mean" hints. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {

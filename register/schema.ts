@@ -7,41 +7,24 @@ export const LANGUAGES = ['en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 /** A key used to refer to an entry from elsewhere in the register. */
-const Key = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and hyphens, starting with a letter');
+const Key = z.string().regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and hyphens, starting with a letter');
 
 /** Human text: one string, or one string per language ({ en: ..., de: ... }). */
-export const Text = z.union([
-  z.string().min(1, 'must not be empty'),
-  z.strictObject({ en: z.string().min(1), de: z.string().min(1).optional() }),
-]);
+export const Text = z.union([z.string().min(1, 'must not be empty'), z.strictObject({ en: z.string().min(1), de: z.string().min(1).optional() })]);
 export type Text = z.infer<typeof Text>;
 
 /** ISO 8601 duration: years, months, weeks, days, hours, minutes (P8Y, P3M, P2W, P14D, PT30M). */
-export const Duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'is not an ISO 8601 duration (examples: P8Y for 8 years, P3M for 3 months, PT30M for 30 minutes)');
+const Duration = z.string().regex(DURATION_PATTERN, 'is not an ISO 8601 duration (examples: P8Y for 8 years, P3M for 3 months, PT30M for 30 minutes)');
 
 const Email = z.email('is not an email address');
 const Url = z.url('is not a URL');
-const Country = z
-  .string()
-  .regex(/^[A-Z]{2}$/, 'use a two-letter ISO 3166 country code such as GB, DE, US');
+const Country = z.string().regex(/^[A-Z]{2}$/, 'use a two-letter ISO 3166 country code such as GB, DE, US');
 const IsoDate = z.iso.date('use a date written as YYYY-MM-DD');
 
-export const BASES = [
-  'consent',
-  'contract',
-  'legal-obligation',
-  'vital-interests',
-  'public-task',
-  'legitimate-interests',
-] as const;
-export type Basis = (typeof BASES)[number];
+const BASES = ['consent', 'contract', 'legal-obligation', 'vital-interests', 'public-task', 'legitimate-interests'] as const;
 
 /** Art. 9(2) conditions for processing special category data. */
-export const ART9_CONDITIONS = [
+const ART9_CONDITIONS = [
   'explicit-consent', // 9(2)(a)
   'employment', // 9(2)(b)
   'vital-interests', // 9(2)(c)
@@ -54,7 +37,7 @@ export const ART9_CONDITIONS = [
   'archiving-research', // 9(2)(j)
 ] as const;
 
-export const SPECIAL_CATEGORIES = [
+const SPECIAL_CATEGORIES = [
   'health',
   'genetic',
   'biometric',
@@ -66,51 +49,24 @@ export const SPECIAL_CATEGORIES = [
   'criminal', // Art. 10 rather than Art. 9, but handled with the same care
 ] as const;
 
-export const RETENTION_ACTIONS = ['erase', 'anonymise', 'restrict', 'offsite', 'suppress', 'review'] as const;
-export type RetentionAction = (typeof RETENTION_ACTIONS)[number];
+const RETENTION_ACTIONS = ['erase', 'anonymise', 'restrict', 'offsite', 'suppress', 'review'] as const;
 
 /** Open-ended retention: kept until something the subject does, rather than for a fixed time. */
-export const OPEN_ENDED_KEEPS = [
-  'until-objection',
-  'until-withdrawn',
-  'until-erasure-requested',
-  'session',
-] as const;
+export const OPEN_ENDED_KEEPS = ['until-objection', 'until-withdrawn', 'until-erasure-requested', 'session'] as const;
 
-export const FIELD_TYPES = [
-  'text',
-  'long-text',
-  'email',
-  'phone',
-  'date',
-  'number',
-  'boolean',
-  'choice',
-  'postcode',
-  'url',
-  'file',
-] as const;
-export type FieldType = (typeof FIELD_TYPES)[number];
+const FIELD_TYPES = ['text', 'long-text', 'email', 'phone', 'date', 'number', 'boolean', 'choice', 'postcode', 'url', 'file'] as const;
 
 /** Identifier kinds: a field marked with one of these finds or creates the subject it names. */
-export const IDENTIFIER_KINDS = [
-  'email',
-  'phone',
-  'patient-number',
-  'practice-number',
-  'gdc-number',
-  'customer-number',
-  'visitor-id',
-] as const;
+export const IDENTIFIER_KINDS = ['email', 'phone', 'patient-number', 'practice-number', 'gdc-number', 'customer-number', 'visitor-id'] as const;
 
 export const CHANNELS = ['web', 'app', 'email', 'phone', 'post', 'in-person', 'call-centre', 'api', 'other-organisation'] as const;
 
-export const MARKETING_CHANNELS = ['email', 'sms', 'phone', 'automated-call', 'post'] as const;
-export const MARKETING_RULES = ['opt-in', 'soft-opt-in', 'opt-out'] as const;
+const MARKETING_CHANNELS = ['email', 'sms', 'phone', 'automated-call', 'post'] as const;
+const MARKETING_RULES = ['opt-in', 'soft-opt-in', 'opt-out'] as const;
 
-export const ROLES = ['controller', 'processor'] as const;
-export const RECIPIENT_ROLES = ['controller', 'joint-controller', 'processor', 'sub-processor', 'authority'] as const;
-export const SAFEGUARDS = [
+const ROLES = ['controller', 'processor'] as const;
+const RECIPIENT_ROLES = ['controller', 'joint-controller', 'processor', 'sub-processor', 'authority'] as const;
+const SAFEGUARDS = [
   'adequacy', // adequacy decision / UK adequacy regulations
   'scc', // EU standard contractual clauses
   'idta', // UK international data transfer agreement
@@ -120,7 +76,7 @@ export const SAFEGUARDS = [
   'derogation', // Art. 49 derogation (e.g. explicit consent, contract)
 ] as const;
 
-export const COOKIE_EXEMPTIONS = ['statistics', 'appearance'] as const;
+const COOKIE_EXEMPTIONS = ['statistics', 'appearance'] as const;
 
 const Dpv = z
   .string()
@@ -241,7 +197,6 @@ const Purpose = z.strictObject({
   automated: AutomatedDecision.optional(),
   dpv: Dpv,
 });
-export type Purpose = z.infer<typeof Purpose>;
 
 const Transfer = z.strictObject({
   safeguard: z.enum(SAFEGUARDS),
@@ -356,5 +311,4 @@ export const RegisterSchema = z.strictObject({
   processing: Processing.optional(),
 });
 
-export type RegisterInput = z.input<typeof RegisterSchema>;
 export type RegisterData = z.output<typeof RegisterSchema>;

@@ -18,8 +18,37 @@ export const BUILT_IN_EVENTS: Readonly<Record<string, Readonly<Record<Language, 
 
 /** UK and EEA: personal data flows freely between them (UK adequacy regulations and the EU decision for the UK). */
 export const UK_EEA = new Set([
-  'GB', 'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU',
-  'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+  'GB',
+  'AT',
+  'BE',
+  'BG',
+  'HR',
+  'CY',
+  'CZ',
+  'DK',
+  'EE',
+  'FI',
+  'FR',
+  'DE',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'LV',
+  'LT',
+  'LU',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SK',
+  'SI',
+  'ES',
+  'SE',
+  'IS',
+  'LI',
+  'NO',
 ]);
 
 /**
@@ -28,9 +57,7 @@ export const UK_EEA = new Set([
  * must name its safeguard (dpf for a certified one).
  */
 export const ADEQUACY_CHECKED = '2026-11-01';
-export const ADEQUATE_COUNTRIES = new Set([
-  'AD', 'AR', 'CA', 'FO', 'GG', 'IL', 'IM', 'JP', 'JE', 'NZ', 'KR', 'CH', 'UY',
-]);
+const ADEQUATE_COUNTRIES = new Set(['AD', 'AR', 'CA', 'FO', 'GG', 'IL', 'IM', 'JP', 'JE', 'NZ', 'KR', 'CH', 'UY']);
 
 export function transferNeedsSafeguard(country: string): boolean {
   return !UK_EEA.has(country) && !ADEQUATE_COUNTRIES.has(country);

@@ -74,7 +74,11 @@ describe('roles', () => {
       assert.equal(res.statusCode, 403, url);
       assert.equal(res.json().error.code, 'forbidden', url);
     }
-    const wrongCurrent = await b.request({ method: 'POST', url: '/console/password', form: { _csrf: csrf, current: 'not it at all', next: 'another long phrase 9', confirm: 'another long phrase 9' } });
+    const wrongCurrent = await b.request({
+      method: 'POST',
+      url: '/console/password',
+      form: { _csrf: csrf, current: 'not it at all', next: 'another long phrase 9', confirm: 'another long phrase 9' },
+    });
     assert.equal(wrongCurrent.statusCode, 400, 'the password form is open to auditors');
   });
 
@@ -102,7 +106,10 @@ describe('roles', () => {
     assert.equal(anon.statusCode, 401);
     const b = as('staff');
     assert.equal((await b.request({ method: 'DELETE', url: '/api/v1/staff/notes/1', html: false })).statusCode, 403);
-    assert.equal((await b.request({ method: 'DELETE', url: '/api/v1/staff/notes/1', headers: { 'x-csrf-token': await b.csrf() }, html: false })).statusCode, 200);
+    assert.equal(
+      (await b.request({ method: 'DELETE', url: '/api/v1/staff/notes/1', headers: { 'x-csrf-token': await b.csrf() }, html: false })).statusCode,
+      200,
+    );
   });
 
   test('the dashboard links only to what the role may use', async () => {

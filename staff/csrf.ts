@@ -8,8 +8,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 
-export const CSRF_FIELD = '_csrf';
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_FIELD = '_csrf';
+const CSRF_HEADER = 'x-csrf-token';
 export const PRESIGN_COOKIE = 'custodian_presign';
 
 /** Name and path of the pre-session cookie (see above). */

@@ -36,8 +36,16 @@ describe('logs', () => {
     secrets.push(b.cookies.get(SESSION_COOKIE) ?? 'missing');
     const csrf = await b.csrf();
     secrets.push(csrf);
-    await b.request({ method: 'POST', url: '/console/password', form: { _csrf: 'A'.repeat(43), current: oneTimePassword, next: 'brand new phrase 2026', confirm: 'brand new phrase 2026' } });
-    await b.request({ method: 'POST', url: '/console/password', form: { _csrf: csrf, current: oneTimePassword, next: 'brand new phrase 2026', confirm: 'brand new phrase 2026' } });
+    await b.request({
+      method: 'POST',
+      url: '/console/password',
+      form: { _csrf: 'A'.repeat(43), current: oneTimePassword, next: 'brand new phrase 2026', confirm: 'brand new phrase 2026' },
+    });
+    await b.request({
+      method: 'POST',
+      url: '/console/password',
+      form: { _csrf: csrf, current: oneTimePassword, next: 'brand new phrase 2026', confirm: 'brand new phrase 2026' },
+    });
     secrets.push(b.cookies.get(SESSION_COOKIE) ?? 'missing');
     await b.request({ method: 'POST', url: '/console/sign-out', form: { _csrf: await b.csrf() } });
 

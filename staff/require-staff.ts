@@ -13,7 +13,7 @@ import { rolesAdmitted, type Role } from './roles.ts';
 import { SESSION_COOKIE } from './sessions.ts';
 import { loadStaffSession, wantsHtml, type StaffRouteAccess } from './staff-runtime.ts';
 
-export const STAFF_PREFIXES = ['/console', '/api/v1/staff'] as const;
+const STAFF_PREFIXES = ['/console', '/api/v1/staff'] as const;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ACCESS = Symbol.for('custodian.staff-access');
 
@@ -63,7 +63,7 @@ export function staffGuard(options: { roles: readonly Role[]; auditorMayWrite?: 
   return Object.assign(guard, { [ACCESS]: access });
 }
 
-export function isStaffGuard(value: unknown): value is StaffGuard {
+function isStaffGuard(value: unknown): value is StaffGuard {
   return typeof value === 'function' && ACCESS in value;
 }
 

@@ -2,7 +2,7 @@
 export const ROLES = ['owner', 'dpo', 'staff', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = {
+const PERMISSIONS = {
   'records.read': ['owner', 'dpo', 'staff'],
   'records.read-sealed': ['owner', 'dpo'],
   'records.write': ['owner', 'dpo', 'staff'],
@@ -10,10 +10,6 @@ export const PERMISSIONS = {
   'users.manage': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
 
 export function can(role: Role, permission: Permission): boolean {
   return (PERMISSIONS[permission] as readonly Role[]).includes(role);
@@ -27,7 +23,7 @@ export function rolesWith(permission: Permission): Role[] {
 const RANK: Record<Exclude<Role, 'auditor'>, number> = { owner: 3, dpo: 2, staff: 1 };
 
 /** Whether a user with `role` passes a guard that names `required`: a higher rank passes a lower one. */
-export function satisfies(role: Role, required: Role): boolean {
+function satisfies(role: Role, required: Role): boolean {
   if (role === 'auditor' || required === 'auditor') return role === required;
   return RANK[role] >= RANK[required];
 }

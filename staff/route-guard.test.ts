@@ -48,8 +48,18 @@ function concrete(url: string): string {
 
 describe('every staff route is guarded', () => {
   test('the registry lists the console, the staff API and routes added after them', () => {
-    const found = staffRoutes().map((r) => `${r.method} ${r.url}`).sort();
-    for (const known of ['GET /console', 'POST /console/sign-out', 'GET /console/password', 'POST /console/password', 'GET /console/people', 'POST /api/v1/staff/collect/:point', 'PATCH /api/v1/staff/settings']) {
+    const found = staffRoutes()
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
+    for (const known of [
+      'GET /console',
+      'POST /console/sign-out',
+      'GET /console/password',
+      'POST /console/password',
+      'GET /console/people',
+      'POST /api/v1/staff/collect/:point',
+      'PATCH /api/v1/staff/settings',
+    ]) {
       assert.ok(found.includes(known), `${known} was collected`);
     }
   });

@@ -10,8 +10,8 @@ import type { Role } from './roles.ts';
 import { dropEndedSession, findSession, touchSession, type NewSessionRow } from './sessions-store.ts';
 
 export const SESSION_COOKIE = 'custodian_staff';
-export const SESSION_IDLE_MS = 30 * 60_000;
-export const SESSION_ABSOLUTE_MS = 12 * 60 * 60_000;
+const SESSION_IDLE_MS = 30 * 60_000;
+const SESSION_ABSOLUTE_MS = 12 * 60 * 60_000;
 
 /** Who is signed in, as routes see it on `req.staff`. */
 export interface StaffPrincipal {
@@ -37,7 +37,7 @@ export interface SessionOrigin {
   readonly userAgent: string | undefined;
 }
 
-export function hashToken(token: string): Buffer {
+function hashToken(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 

@@ -96,7 +96,12 @@ describe('sign-in', () => {
     }
     const b = new Browser(t.app, '10.99.0.1');
     await b.request({ url: '/console/sign-in' });
-    const limited = await b.request({ method: 'POST', url: '/console/sign-in', html: false, form: { _csrf: b.cookies.get('custodian_presign') ?? '', email: 'dee@example.test', password: GOOD_PASSWORD } });
+    const limited = await b.request({
+      method: 'POST',
+      url: '/console/sign-in',
+      html: false,
+      form: { _csrf: b.cookies.get('custodian_presign') ?? '', email: 'dee@example.test', password: GOOD_PASSWORD },
+    });
     assert.equal(limited.statusCode, 429);
     assert.equal(limited.json().error.code, 'rate_limited');
     const page = await b.signIn('dee@example.test', GOOD_PASSWORD);
@@ -144,10 +149,18 @@ describe('sign-in', () => {
     const missing = await b.request({ method: 'POST', url: '/console/sign-in', html: false, form: { email: 'gus@example.test', password: GOOD_PASSWORD } });
     assert.equal(missing.statusCode, 403);
     assert.equal(missing.json().error.code, 'csrf_invalid');
-    const wrong = await b.request({ method: 'POST', url: '/console/sign-in', form: { _csrf: 'A'.repeat(43), email: 'gus@example.test', password: GOOD_PASSWORD } });
+    const wrong = await b.request({
+      method: 'POST',
+      url: '/console/sign-in',
+      form: { _csrf: 'A'.repeat(43), email: 'gus@example.test', password: GOOD_PASSWORD },
+    });
     assert.equal(wrong.statusCode, 403);
     const noCookie = new Browser(t.app, '198.51.4.51');
-    const forged = await noCookie.request({ method: 'POST', url: '/console/sign-in', form: { _csrf: 'A'.repeat(43), email: 'gus@example.test', password: GOOD_PASSWORD } });
+    const forged = await noCookie.request({
+      method: 'POST',
+      url: '/console/sign-in',
+      form: { _csrf: 'A'.repeat(43), email: 'gus@example.test', password: GOOD_PASSWORD },
+    });
     assert.equal(forged.statusCode, 403);
     assert.equal((await b.signIn('gus@example.test', GOOD_PASSWORD)).statusCode, 303);
   });
@@ -178,7 +191,11 @@ describe('sign-in', () => {
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/console/sign-in?next=%2Fconsole%2Fpassword');
     const page = await b.request({ url: res.headers.location });
-    const signed = await b.request({ method: 'POST', url: '/console/sign-in', form: { ...hiddenFields(page.body), email: 'ida@example.test', password: GOOD_PASSWORD } });
+    const signed = await b.request({
+      method: 'POST',
+      url: '/console/sign-in',
+      form: { ...hiddenFields(page.body), email: 'ida@example.test', password: GOOD_PASSWORD },
+    });
     assert.equal(signed.headers.location, '/console/password');
     const api = await new Browser(t.app).request({ url: '/console', html: false });
     assert.equal(api.statusCode, 401);

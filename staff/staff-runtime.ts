@@ -41,7 +41,7 @@ declare module 'fastify' {
   }
 }
 
-export function runtimeOf(req: FastifyRequest): StaffRuntime {
+function runtimeOf(req: FastifyRequest): StaffRuntime {
   const runtime = req.server.staffRuntime as StaffRuntime | undefined;
   if (!runtime) throw new CustodianError('internal', 'staffPlugin is not registered on this app');
   return runtime;

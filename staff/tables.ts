@@ -3,7 +3,7 @@ import type { ColumnType, Selectable } from 'kysely';
 import type { Timestamp } from '../db/tables.ts';
 import type { Role } from './roles.ts';
 
-export interface StaffUserTable {
+interface StaffUserTable {
   id: string;
   email: string;
   role: Role;
@@ -16,7 +16,7 @@ export interface StaffUserTable {
   password_changed_at: Timestamp;
 }
 
-export interface StaffSessionTable {
+interface StaffSessionTable {
   id_hash: Uint8Array;
   user_id: string;
   csrf_secret: Uint8Array;
@@ -27,7 +27,7 @@ export interface StaffSessionTable {
   user_agent_family: string | null;
 }
 
-export interface SignInAttemptTable {
+interface SignInAttemptTable {
   key: string;
   at: Timestamp;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { CustodianError } from '../core/errors.ts';
+import type { CustodianError } from '../core/errors.ts';
 import { hashPassword } from './password-hash.ts';
 import { Browser, GOOD_PASSWORD, T0 } from '../test/helpers/staff-client.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
@@ -28,15 +28,21 @@ describe('staff accounts', () => {
       const everything = JSON.stringify(row);
       assert.ok(!everything.includes(oneTimePassword) && !everything.includes(GOOD_PASSWORD), 'no plain password in any column');
     }
-    assert.deepEqual((await t.users.list()).map((u) => [u.email, u.role, u.mustChangePassword]), [
-      ['chosen@example.test', 'dpo', false],
-      ['store@example.test', 'staff', true],
-    ]);
+    assert.deepEqual(
+      (await t.users.list()).map((u) => [u.email, u.role, u.mustChangePassword]),
+      [
+        ['chosen@example.test', 'dpo', false],
+        ['store@example.test', 'staff', true],
+      ],
+    );
   });
 
   test('refuses a duplicate email, a weak password and a non-address', async () => {
     await assert.rejects(t.users.create({ email: 'STORE@example.test', role: 'staff' }, 'system:cli'), (e: CustodianError) => e.code === 'conflict');
-    await assert.rejects(t.users.create({ email: 'weak@example.test', role: 'staff', password: 'password1234' }, 'system:cli'), (e: CustodianError) => e.code === 'password_rejected');
+    await assert.rejects(
+      t.users.create({ email: 'weak@example.test', role: 'staff', password: 'password1234' }, 'system:cli'),
+      (e: CustodianError) => e.code === 'password_rejected',
+    );
     await assert.rejects(t.users.create({ email: 'nobody', role: 'staff' }, 'system:cli'), (e: CustodianError) => e.code === 'bad_request');
   });
 
@@ -59,14 +65,22 @@ describe('staff accounts', () => {
   test('a change whose audit event fails is not made at all (same transaction)', async () => {
     const failing = staffUsers({ db: t.db, clock: t.clock, auditor: failingAuditor(t.clock) });
     await assert.rejects(failing.create({ email: 'ghost@example.test', role: 'staff', password: GOOD_PASSWORD }, 'system:cli'), /audit store down/);
-    assert.equal((await t.users.list()).some((u) => u.email === 'ghost@example.test'), false);
+    assert.equal(
+      (await t.users.list()).some((u) => u.email === 'ghost@example.test'),
+      false,
+    );
     await t.users.create({ email: 'solid@example.test', role: 'staff', password: GOOD_PASSWORD }, 'system:cli');
     await assert.rejects(failing.changeRole('solid@example.test', 'dpo', 'system:cli'), /audit store down/);
     assert.equal((await t.users.list()).find((u) => u.email === 'solid@example.test')?.role, 'staff');
     const b = new Browser(t.app);
     await b.request({ url: '/console/sign-in' });
-    await assert.rejects(failing.signIn({ email: 'solid@example.test', password: GOOD_PASSWORD, origin: { ip: '192.0.2.1', userAgent: undefined } }), /audit store down/);
-    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM staff_session s JOIN staff_user u ON u.id = s.user_id WHERE u.email = 'solid@example.test'`.execute(t.db.kysely);
+    await assert.rejects(
+      failing.signIn({ email: 'solid@example.test', password: GOOD_PASSWORD, origin: { ip: '192.0.2.1', userAgent: undefined } }),
+      /audit store down/,
+    );
+    const { rows } = await sql<{
+      n: string;
+    }>`SELECT count(*) AS n FROM staff_session s JOIN staff_user u ON u.id = s.user_id WHERE u.email = 'solid@example.test'`.execute(t.db.kysely);
     assert.equal(Number(rows[0]?.n), 0, 'no session without its audit event');
   });
 

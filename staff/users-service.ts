@@ -27,7 +27,7 @@ export interface SignInPolicy {
   readonly windowMs: number;
 }
 
-export const DEFAULT_SIGN_IN_POLICY: SignInPolicy = Object.freeze({
+const DEFAULT_SIGN_IN_POLICY: SignInPolicy = Object.freeze({
   maxFailures: 5,
   lockMs: 15 * 60_000,
   maxFailuresPerEmail: 10,
@@ -47,15 +47,15 @@ export interface StaffUser {
   readonly mustChangePassword: boolean;
 }
 
-export type SignInResult =
+type SignInResult =
   | { readonly ok: true; readonly principal: StaffPrincipal; readonly mustChangePassword: boolean; readonly session: OpenedSession }
   | { readonly ok: false };
 
-export type ChangePasswordResult =
+type ChangePasswordResult =
   | { readonly ok: true; readonly session: OpenedSession }
   | { readonly ok: false; readonly problem: PasswordProblem | 'current_wrong' };
 
-export interface CreateUserInput {
+interface CreateUserInput {
   readonly email: string;
   readonly role: Role;
   /** Omitted: a one-time password is generated, returned once, and must be changed at first sign-in. */
@@ -72,11 +72,11 @@ export interface StaffUsers {
   changePassword(input: { userId: string; current: string; next: string; origin: SessionOrigin }): Promise<ChangePasswordResult>;
 }
 
-export function normaliseEmail(raw: string): string {
+function normaliseEmail(raw: string): string {
   return raw.normalize('NFC').trim().toLowerCase();
 }
 
-export function isValidEmail(email: string): boolean {
+function isValidEmail(email: string): boolean {
   return email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email);
 }
 
@@ -120,7 +120,12 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
       const user = await inTransaction(async (trx) => {
         if (await store.findUserByEmail(trx, email)) throw new CustodianError('conflict', 'a staff account with that email already exists');
         const id = randomUUID();
-        await store.insertUser(trx, auditor, { id, email, role: input.role, passwordHash, mustChangePassword: generated !== undefined, now: clock.now() }, actor);
+        await store.insertUser(
+          trx,
+          auditor,
+          { id, email, role: input.role, passwordHash, mustChangePassword: generated !== undefined, now: clock.now() },
+          actor,
+        );
         return store.findUserById(trx, id);
       });
       return { user: toUser(must(user)), oneTimePassword: generated };
@@ -253,7 +258,15 @@ export async function ensureFirstOwner(deps: StaffUsersDeps, ownerEmail?: string
     if ((await store.countUsers(trx)) > 0) return undefined;
     const password = generatePasswordFor(email);
     const id = randomUUID();
-    const owner = { id, email, role: 'owner' as const, passwordHash: await hashPassword(password), mustChangePassword: true, now: deps.clock.now(), firstOwner: true };
+    const owner = {
+      id,
+      email,
+      role: 'owner' as const,
+      passwordHash: await hashPassword(password),
+      mustChangePassword: true,
+      now: deps.clock.now(),
+      firstOwner: true,
+    };
     await store.insertUser(trx, deps.auditor, owner, 'system:first-start');
     return { email, oneTimePassword: password };
   });
@@ -262,7 +275,7 @@ export async function ensureFirstOwner(deps: StaffUsersDeps, ownerEmail?: string
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'; // no 0/o, 1/l/i: read aloud or copied from a terminal
 
 /** About 99 bits: four groups of five, e.g. `k7mqz-3hb9x-…`. */
-export function oneTimePassword(): string {
+function oneTimePassword(): string {
   const groups = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''));
   return groups.join('-');
 }

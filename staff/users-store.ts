@@ -60,7 +60,10 @@ export async function listUsers(ex: Executor): Promise<StaffUserRow[]> {
 }
 
 export async function countUsers(ex: Executor): Promise<number> {
-  const row = await ex.selectFrom('staff_user').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await ex
+    .selectFrom('staff_user')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -102,7 +105,10 @@ export async function recordSignInFailure(
   auditor: Auditor,
   f: { rateKeys: readonly string[]; at: Date; forgetBefore: Date; count: FailureCount | null; actor: string; reason: string; origin: OriginDetail },
 ): Promise<void> {
-  await ex.insertInto('sign_in_attempt').values(f.rateKeys.map((key) => ({ key, at: f.at }))).execute();
+  await ex
+    .insertInto('sign_in_attempt')
+    .values(f.rateKeys.map((key) => ({ key, at: f.at })))
+    .execute();
   // Attempts older than the window count for nothing: forget them all, whichever key (they hold hashed emails).
   await ex.deleteFrom('sign_in_attempt').where('at', '<=', f.forgetBefore).execute();
   if (f.count) await countFailure(ex, auditor, f.count, f.origin);
@@ -122,7 +128,11 @@ async function countFailure(ex: Executor, auditor: Auditor, count: FailureCount,
   }
   await ex.updateTable('staff_user').set({ failed_attempts: 0, locked_until: count.lockUntil }).where('id', '=', count.userId).execute();
   await deleteUserSessions(ex, count.userId);
-  await auditor.append(ex, { actor: staffActor(count.userId), action: 'auth.locked', detail: { userId: count.userId, until: count.lockUntil.toISOString(), ...origin } });
+  await auditor.append(ex, {
+    actor: staffActor(count.userId),
+    action: 'auth.locked',
+    detail: { userId: count.userId, until: count.lockUntil.toISOString(), ...origin },
+  });
 }
 
 /**
@@ -143,7 +153,11 @@ export async function recordSignIn(
 }
 
 /** A new password: every session of the user ends, and the one making the change continues under a new id. */
-export async function recordPasswordChange(ex: Executor, auditor: Auditor, c: { userId: string; passwordHash: string; now: Date; session: NewSessionRow }): Promise<void> {
+export async function recordPasswordChange(
+  ex: Executor,
+  auditor: Auditor,
+  c: { userId: string; passwordHash: string; now: Date; session: NewSessionRow },
+): Promise<void> {
   await ex
     .updateTable('staff_user')
     .set({ password_hash: c.passwordHash, password_changed_at: c.now, must_change_password: false, failed_attempts: 0, locked_until: null })

@@ -41,7 +41,12 @@ async function collect(i: number): Promise<{ subjectId: string; recordIds: strin
 /** What a database backup holds for a person: their wrapped data key and their sealed values. */
 async function backupOf(subjectId: string) {
   const key = await db.kysely.selectFrom('subject_key').select(['master_key_id', 'wrapped_key']).where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
-  const sealed = await db.kysely.selectFrom('record').select(['id', 'value_sealed']).where('subject_id', '=', subjectId).where('value_sealed', 'is not', null).execute();
+  const sealed = await db.kysely
+    .selectFrom('record')
+    .select(['id', 'value_sealed'])
+    .where('subject_id', '=', subjectId)
+    .where('value_sealed', 'is not', null)
+    .execute();
   return { masterKeyId: key.master_key_id!, wrapped: key.wrapped_key!, sealed: sealed.map((r) => ({ id: r.id, value: r.value_sealed! })) };
 }
 
@@ -60,8 +65,16 @@ test('shredding destroys the key, marks the sealed records erased and is audited
   assert.equal(await keysOf(keyring).get(db.kysely, subjectId), null);
   const states = await db.kysely.selectFrom('record').select(['state', 'value_sealed']).where('subject_id', '=', subjectId).execute();
   assert.equal(states.filter((r) => r.state === 'erased').length, 2);
-  assert.ok(states.filter((r) => r.value_sealed === null).every((r) => r.state === 'active'), 'plain values are left to erasure proper');
-  const event = await db.kysely.selectFrom('audit_event').select(['actor', 'record_ids', 'detail']).where('action', '=', 'subject.key-shred').where('subject_id', '=', subjectId).executeTakeFirstOrThrow();
+  assert.ok(
+    states.filter((r) => r.value_sealed === null).every((r) => r.state === 'active'),
+    'plain values are left to erasure proper',
+  );
+  const event = await db.kysely
+    .selectFrom('audit_event')
+    .select(['actor', 'record_ids', 'detail'])
+    .where('action', '=', 'subject.key-shred')
+    .where('subject_id', '=', subjectId)
+    .executeTakeFirstOrThrow();
   assert.equal(event.actor, 'staff:dpo-1');
   assert.equal(event.record_ids.length, 2);
   assert.deepEqual(await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1' }), { shredded: false, records: 0 });
@@ -69,7 +82,10 @@ test('shredding destroys the key, marks the sealed records erased and is audited
   const again = await app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('shred', 1) });
   assert.equal(again.statusCode, 410);
   assert.equal(again.json().error.code, 'subject_key_shredded');
-  await assert.rejects(shredSubject(t.ctx, { subjectId: 'not-a-uuid', actor: 'staff:dpo-1' }), (e: unknown) => e instanceof CustodianError && e.code === 'bad_request');
+  await assert.rejects(
+    shredSubject(t.ctx, { subjectId: 'not-a-uuid', actor: 'staff:dpo-1' }),
+    (e: unknown) => e instanceof CustodianError && e.code === 'bad_request',
+  );
 });
 
 test('a backup taken before the shred opens only until the master key of its time is retired', async () => {
@@ -89,8 +105,8 @@ test('a backup taken before the shred opens only until the master key of its tim
   const rotated = await rotateMasterKey({ db, keyring: cli, clock, auditor: testAuditor(clock, cli) }, { retireOld: true, settleMs: 0 });
   assert.deepEqual(rotated.retired, [taken.masterKeyId]);
   const now = loadKeyring({ env: {}, dataDir: dir, createIfMissing: false }).keyring;
-  assert.equal(openBackup(now, taken, subjectId), null, 'the shredded person\'s values in the old backup are gone for good');
-  assert.equal(openBackup(now, otherTaken, other.subjectId), null, 'so are everyone else\'s in that backup: the price of the guarantee');
+  assert.equal(openBackup(now, taken, subjectId), null, "the shredded person's values in the old backup are gone for good");
+  assert.equal(openBackup(now, otherTaken, other.subjectId), null, "so are everyone else's in that backup: the price of the guarantee");
   // The live data of everyone else is untouched: re-wrapped under the new key.
   assert.notEqual(await keysOf(now).get(db.kysely, other.subjectId), null);
   assert.equal((await testAuditor(clock, now).verify(db)).ok, true);

@@ -8,7 +8,12 @@ import { defaultPhoneRegion, normaliseIdentifier } from './normalise-identifier.
 import { searchPeople, type PersonMatch } from './subjects-store.ts';
 
 export function findPeople(deps: Pick<AppContext, 'db' | 'register' | 'auditor'>, query: string, actor: string): Promise<PersonMatch[]> {
-  return searchPeople(deps.db.kysely, deps.auditor, { identifiers: identifiersIn(deps.register, query), subjectId: isUuid(query) ? query.toLowerCase() : null }, actor);
+  return searchPeople(
+    deps.db.kysely,
+    deps.auditor,
+    { identifiers: identifiersIn(deps.register, query), subjectId: isUuid(query) ? query.toLowerCase() : null },
+    actor,
+  );
 }
 
 function identifiersIn(register: Register, query: string): { kind: string; value: string }[] {

@@ -1,6 +1,6 @@
 // Identifiers are stored normalised so the same person is found however they typed it.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import { IDENTIFIER_KINDS } from '../register/schema.ts';
+import type { IDENTIFIER_KINDS } from '../register/schema.ts';
 
 export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
 
@@ -20,7 +20,7 @@ export function normaliseIdentifier(kind: IdentifierKind, raw: string, region?: 
     }
     case 'phone': {
       const parsed = parsePhoneNumberFromString(value, region as CountryCode | undefined);
-      if (!parsed || !parsed.isValid()) {
+      if (!parsed?.isValid()) {
         return { ok: false, problem: region ? 'is not a valid phone number' : 'is not a valid phone number (write it with the country code, e.g. +44)' };
       }
       return { ok: true, value: parsed.number };

@@ -9,7 +9,7 @@ import { getSubjectOverview, readSealedValues, type RecordRow } from './subjects
 
 export type PersonViewDeps = Pick<AppContext, 'db' | 'register' | 'subjectKeys' | 'auditor'>;
 
-export interface RecordLine {
+interface RecordLine {
   readonly id: string;
   readonly field: string;
   readonly category: string;
@@ -26,7 +26,7 @@ export interface RecordLine {
   readonly keepUntil: KeepUntil;
 }
 
-export interface PurposeGroup {
+interface PurposeGroup {
   readonly key: string;
   /** Null when the purpose is no longer in the register. */
   readonly inRegister: boolean;
@@ -59,8 +59,8 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
     if (options.reveal && dek) {
       for (const r of await readSealedValues(trx, deps.auditor, subjectId, options.actor)) opened.set(r.id, openValue(dek, r.sealed, r.id));
     }
-    const valueOf = (r: RecordRow) => (r.state === 'erased' ? null : r.sealed ? (opened.get(r.id) ?? null) : r.value_text);
-    const birthDate = birthDateOf(register, overview.records, valueOf);
+    const valueFor = (r: RecordRow) => (r.state === 'erased' ? null : r.sealed ? (opened.get(r.id) ?? null) : r.value_text);
+    const birthDate = birthDateOf(register, overview.records, valueFor);
 
     const groups = new Map<string, PurposeGroup>();
     for (const r of overview.records) {
@@ -68,7 +68,13 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
         const purpose = Object.hasOwn(register.purposes, p) ? register.purposes[p] : undefined;
         let group = groups.get(p);
         if (!group) {
-          group = { key: p, inRegister: purpose !== undefined, basis: r.bases[i] ?? purpose?.basis ?? 'unknown', condition: purpose?.condition ?? null, records: [] };
+          group = {
+            key: p,
+            inRegister: purpose !== undefined,
+            basis: r.bases[i] ?? purpose?.basis ?? 'unknown',
+            condition: purpose?.condition ?? null,
+            records: [],
+          };
           groups.set(p, group);
         }
         group.records.push({
@@ -76,7 +82,7 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
           field: r.field,
           category: r.category,
           special: Boolean(register.data[r.category]?.special),
-          value: valueOf(r),
+          value: valueFor(r),
           sealed: r.sealed,
           state: r.state,
           source: r.source,
@@ -105,12 +111,12 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
  * The person's date of birth: the latest value of a field the register marks `birth-date`, when it can be read
  * (a sealed one only when the values are revealed). What "until-age" retention counts from.
  */
-function birthDateOf(register: Register, records: readonly RecordRow[], valueOf: (r: RecordRow) => string | null): Date | null {
+function birthDateOf(register: Register, records: readonly RecordRow[], valueFor: (r: RecordRow) => string | null): Date | null {
   const marked = records
     .filter((r) => r.state !== 'erased' && r.collection_point !== null && register.collection[r.collection_point]?.fields[r.field]?.['birth-date'])
     .sort((a, b) => new Date(b.collected_at).getTime() - new Date(a.collected_at).getTime());
   for (const r of marked) {
-    const value = valueOf(r);
+    const value = valueFor(r);
     if (value && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return new Date(`${value}T00:00:00Z`);
   }
   return null;

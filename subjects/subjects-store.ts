@@ -42,7 +42,13 @@ export async function findIdentifierOwners(ex: Executor, ids: readonly Identifie
  * one of them was merged (or is gone) since it was looked up.
  */
 export async function lockKnownSubjects(trx: Transaction<Tables>, ids: readonly string[]): Promise<boolean> {
-  const rows = await trx.selectFrom('subject').select(['id', 'merged_into']).where('id', 'in', [...ids]).orderBy('id').forKeyShare().execute();
+  const rows = await trx
+    .selectFrom('subject')
+    .select(['id', 'merged_into'])
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .forKeyShare()
+    .execute();
   return rows.length === new Set(ids).size && rows.every((r) => r.merged_into === null);
 }
 
@@ -78,8 +84,23 @@ export async function getSubjectOverview(ex: Executor, subjectId: string): Promi
     ex
       .selectFrom('record')
       .select([
-        'id', 'subject_id', 'collection_point', 'field', 'category', 'purposes', 'bases', 'source', 'channel', 'collected_at', 'received_at',
-        'retention_event', 'retention_starts_at', 'state', 'value_text', 'register_fingerprint', sql<boolean>`value_sealed IS NOT NULL`.as('sealed'),
+        'id',
+        'subject_id',
+        'collection_point',
+        'field',
+        'category',
+        'purposes',
+        'bases',
+        'source',
+        'channel',
+        'collected_at',
+        'received_at',
+        'retention_event',
+        'retention_starts_at',
+        'state',
+        'value_text',
+        'register_fingerprint',
+        sql<boolean>`value_sealed IS NOT NULL`.as('sealed'),
       ])
       .where('subject_id', '=', subjectId)
       .orderBy('collected_at')
@@ -133,13 +154,17 @@ export async function searchPeople(
   actor: string,
 ): Promise<PersonMatch[]> {
   const ids = search.identifiers;
-  const byIdentifier = ids.length === 0 ? [] : await ex
-    .selectFrom('subject_identifier')
-    .innerJoin('subject', 'subject.id', 'subject_identifier.subject_id')
-    .select(['subject.id', 'subject.kind', 'subject.merged_into', 'subject_identifier.kind as idKind'])
-    .where((eb) => eb.or(ids.map((c) => eb.and([eb('subject_identifier.kind', '=', c.kind), eb('subject_identifier.value', '=', c.value)]))))
-    .execute();
-  const byId = search.subjectId === null ? [] : await ex.selectFrom('subject').select(['id', 'kind', 'merged_into']).where('id', '=', search.subjectId).execute();
+  const byIdentifier =
+    ids.length === 0
+      ? []
+      : await ex
+          .selectFrom('subject_identifier')
+          .innerJoin('subject', 'subject.id', 'subject_identifier.subject_id')
+          .select(['subject.id', 'subject.kind', 'subject.merged_into', 'subject_identifier.kind as idKind'])
+          .where((eb) => eb.or(ids.map((c) => eb.and([eb('subject_identifier.kind', '=', c.kind), eb('subject_identifier.value', '=', c.value)]))))
+          .execute();
+  const byId =
+    search.subjectId === null ? [] : await ex.selectFrom('subject').select(['id', 'kind', 'merged_into']).where('id', '=', search.subjectId).execute();
   const matches: PersonMatch[] = [
     ...byIdentifier.map((r) => ({ id: r.id, kind: r.kind, mergedInto: r.merged_into, matchedBy: r.idKind })),
     ...byId.map((r) => ({ id: r.id, kind: r.kind, mergedInto: r.merged_into, matchedBy: 'id' })),
@@ -155,12 +180,23 @@ export async function searchPeople(
 
 /** Locks both subjects of a merge, in id order. */
 export async function lockSubjects(trx: Transaction<Tables>, ids: readonly string[]): Promise<{ id: string; kind: string; merged_into: string | null }[]> {
-  return trx.selectFrom('subject').select(['id', 'kind', 'merged_into']).where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+  return trx
+    .selectFrom('subject')
+    .select(['id', 'kind', 'merged_into'])
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
 }
 
 /** The sealed values a merge must re-seal under the key of the subject that stays. */
 export async function sealedValuesToMove(trx: Transaction<Tables>, subjectId: string): Promise<{ id: string; sealed: Uint8Array }[]> {
-  const rows = await trx.selectFrom('record').select(['id', 'value_sealed']).where('subject_id', '=', subjectId).where('value_sealed', 'is not', null).execute();
+  const rows = await trx
+    .selectFrom('record')
+    .select(['id', 'value_sealed'])
+    .where('subject_id', '=', subjectId)
+    .where('value_sealed', 'is not', null)
+    .execute();
   return rows.map((r) => ({ id: r.id, sealed: r.value_sealed! }));
 }
 
@@ -173,8 +209,11 @@ export async function mergeSubjectRows(
   auditor: Auditor,
   merge: { from: string; into: string; resealed: readonly { id: string; sealed: Uint8Array }[]; actor: string },
 ): Promise<string[]> {
-  for (const r of merge.resealed) await trx.updateTable('record').set({ value_sealed: r.sealed }).where('id', '=', r.id).where('subject_id', '=', merge.from).execute();
-  const moved = (await trx.updateTable('record').set({ subject_id: merge.into }).where('subject_id', '=', merge.from).returning('id').execute()).map((r) => r.id);
+  for (const r of merge.resealed)
+    await trx.updateTable('record').set({ value_sealed: r.sealed }).where('id', '=', r.id).where('subject_id', '=', merge.from).execute();
+  const moved = (await trx.updateTable('record').set({ subject_id: merge.into }).where('subject_id', '=', merge.from).returning('id').execute()).map(
+    (r) => r.id,
+  );
   await trx.updateTable('subject_identifier').set({ subject_id: merge.into }).where('subject_id', '=', merge.from).execute();
   await trx.updateTable('subject').set({ merged_into: merge.into }).where('id', '=', merge.from).execute();
   await auditor.appendMany(trx, [
@@ -191,7 +230,13 @@ export async function lockSubject(trx: Transaction<Tables>, subjectId: string): 
 
 /** After the subject's data key is destroyed: its sealed records are marked erased, and the shred recorded. */
 export async function markSealedRecordsErased(trx: Transaction<Tables>, auditor: Auditor, subjectId: string, actor: string): Promise<number> {
-  const records = await trx.updateTable('record').set({ state: 'erased' }).where('subject_id', '=', subjectId).where('value_sealed', 'is not', null).returning('id').execute();
+  const records = await trx
+    .updateTable('record')
+    .set({ state: 'erased' })
+    .where('subject_id', '=', subjectId)
+    .where('value_sealed', 'is not', null)
+    .returning('id')
+    .execute();
   await auditor.append(trx, { actor, action: 'subject.key-shred', subjectId, recordIds: records.map((r) => r.id), detail: { sealed: records.length } });
   return records.length;
 }

@@ -2,7 +2,7 @@
 import type { ColumnType } from 'kysely';
 import type { Timestamp } from '../db/tables.ts';
 
-export interface SubjectTable {
+interface SubjectTable {
   id: string;
   kind: string;
   created_at: Timestamp;
@@ -10,14 +10,14 @@ export interface SubjectTable {
   erased_at: Timestamp | null;
 }
 
-export interface SubjectIdentifierTable {
+interface SubjectIdentifierTable {
   kind: string;
   value: string;
   subject_id: string;
   created_at: Timestamp;
 }
 
-export type RecordState = 'active' | 'restricted' | 'erased';
+type RecordState = 'active' | 'restricted' | 'erased';
 
 export interface RecordTable {
   id: string;

@@ -43,16 +43,31 @@ const children = new Set<ChildProcess>();
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
-  await Promise.all(running.map((c) => new Promise((resolve) => {
-    c.once('exit', resolve);
-    c.kill('SIGKILL');
-  })));
+  await Promise.all(
+    running.map(
+      (c) =>
+        new Promise((resolve) => {
+          c.once('exit', resolve);
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
   for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
 });
 
 /** `custodian serve` on a free port; resolves once it says where it listens. Output is drained to the end. */
 async function startServer(dataDir: string, env: Record<string, string>, extraArgs: string[]): Promise<Server> {
-  const { DATABASE_URL: _u, CUSTODIAN_DATA: _d, CUSTODIAN_MASTER_KEY: _k, CUSTODIAN_REGISTER: _r, PORT: _p, HOST: _h, LOG_LEVEL: _l, NODE_TEST_CONTEXT: _t, ...rest } = process.env;
+  const {
+    DATABASE_URL: _u,
+    CUSTODIAN_DATA: _d,
+    CUSTODIAN_MASTER_KEY: _k,
+    CUSTODIAN_REGISTER: _r,
+    PORT: _p,
+    HOST: _h,
+    LOG_LEVEL: _l,
+    NODE_TEST_CONTEXT: _t,
+    ...rest
+  } = process.env;
   const args = ['cli/main.ts', 'serve', '--register', REGISTER, '--data', dataDir, '--port', '0', '--log-level', 'warn', ...extraArgs];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...rest, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -217,7 +232,11 @@ test(`kill -9 during a burst of submissions loses no acknowledged submission and
   const db = await connect({ url: databaseUrl, dataDir });
   try {
     for (const ack of burst.acked) {
-      const records = await db.kysely.selectFrom('record').select(['id', 'field', 'value_text', 'value_sealed']).where('subject_id', '=', ack.subjectId).execute();
+      const records = await db.kysely
+        .selectFrom('record')
+        .select(['id', 'field', 'value_text', 'value_sealed'])
+        .where('subject_id', '=', ack.subjectId)
+        .execute();
       assert.deepEqual(records.map((r) => r.id).sort(), [...ack.recordIds].sort(), `acknowledged submission ${ack.i}: all its records are stored`);
       const area = records.find((r) => r.field === 'scan.area');
       const dek = await keysOf(keyring).get(db.kysely, ack.subjectId);
@@ -234,13 +253,19 @@ test(`kill -9 during a burst of submissions loses no acknowledged submission and
              ARRAY(SELECT a.action FROM audit_event a WHERE a.subject_id = s.id ORDER BY a.action) AS events
       FROM subject s`.execute(db.kysely);
     const partial = rows.filter(
-      (r) => Number(r.records) !== FIELDS_PER_SUBMISSION || Number(r.identifiers) !== IDENTIFIERS_PER_SUBMISSION || Number(r.keys) !== 1 || r.events.join(',') !== 'record.create,subject.create',
+      (r) =>
+        Number(r.records) !== FIELDS_PER_SUBMISSION ||
+        Number(r.identifiers) !== IDENTIFIERS_PER_SUBMISSION ||
+        Number(r.keys) !== 1 ||
+        r.events.join(',') !== 'record.create,subject.create',
     );
     assert.deepEqual(partial, [], 'no submission is stored in part');
     assert.ok(rows.length >= burst.acked.length + 1 && rows.length <= burst.acked.length + burst.cutOff + 1, `${rows.length} subjects stored`);
     // Audit events have no foreign key (they outlive erasure), so only the shared transaction keeps them honest.
     const ghosts = await sql<{ n: string }>`
-      SELECT count(*) AS n FROM audit_event a WHERE a.subject_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = a.subject_id)`.execute(db.kysely);
+      SELECT count(*) AS n FROM audit_event a WHERE a.subject_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = a.subject_id)`.execute(
+      db.kysely,
+    );
     assert.equal(Number(ghosts.rows[0]!.n), 0, 'no audit event about a submission that was not stored');
 
     const verified = await testAuditor(systemClock, keyring).verify(db);

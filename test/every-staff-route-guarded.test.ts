@@ -22,7 +22,15 @@ after(async () => t?.close());
 
 test('the registry holds the console and staff API routes of the real app', () => {
   const found = listStaffRoutes(t.app).map((r) => `${r.method} ${r.url}`);
-  for (const known of ['GET /console/people', 'GET /console/people/:id', 'POST /console/people/:id/reveal', 'POST /console/people/:id/merge', 'GET /console/audit', 'GET /console/audit/verify', 'POST /api/v1/staff/collect/:point']) {
+  for (const known of [
+    'GET /console/people',
+    'GET /console/people/:id',
+    'POST /console/people/:id/reveal',
+    'POST /console/people/:id/merge',
+    'GET /console/audit',
+    'GET /console/audit/verify',
+    'POST /api/v1/staff/collect/:point',
+  ]) {
     assert.ok(found.includes(known), `${known} registered`);
   }
   for (const r of listStaffRoutes(t.app)) {
@@ -33,7 +41,12 @@ test('the registry holds the console and staff API routes of the real app', () =
 test('every staff route refuses a request without a session', async () => {
   for (const r of listStaffRoutes(t.app)) {
     if (r.access.kind !== 'staff') continue;
-    const res = await new Browser(t.app).request({ method: r.method as 'GET', url: concrete(r.url), html: false, ...(WRITES.has(r.method) ? { json: {} } : {}) });
+    const res = await new Browser(t.app).request({
+      method: r.method as 'GET',
+      url: concrete(r.url),
+      html: false,
+      ...(WRITES.has(r.method) ? { json: {} } : {}),
+    });
     assert.equal(res.statusCode, 401, `${r.method} ${r.url}`);
   }
 });
@@ -48,7 +61,13 @@ test('every staff route refuses each signed-in role it does not admit', async ()
       if (admitted) continue;
       const b: Browser = browsers.get(role)!;
       const headers: Record<string, string> = writes ? { 'x-csrf-token': await b.csrf() } : {};
-      const res: { statusCode: number } = await b.request({ method: r.method as 'GET', url: concrete(r.url), headers, html: false, ...(writes ? { json: {} } : {}) });
+      const res: { statusCode: number } = await b.request({
+        method: r.method as 'GET',
+        url: concrete(r.url),
+        headers,
+        html: false,
+        ...(writes ? { json: {} } : {}),
+      });
       assert.equal(res.statusCode, 403, `${role} must not ${r.method} ${r.url}`);
       refusals++;
     }

@@ -11,8 +11,23 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { listRoutes, publicRoutes, type RouteEntry } from './helpers/public-routes.ts';
 import {
-  anyShapeObject, anyString, brokenJsonText, decoded, emptyBodies, FORM_TYPE, garbageForm, hugeOrDeep, invalidSubmission, JSON_TYPES,
-  junkScalar, nonObjectJson, objectOf, pct, put, WRONG_TYPES, type Body,
+  anyShapeObject,
+  anyString,
+  brokenJsonText,
+  decoded,
+  emptyBodies,
+  FORM_TYPE,
+  garbageForm,
+  hugeOrDeep,
+  invalidSubmission,
+  JSON_TYPES,
+  junkScalar,
+  nonObjectJson,
+  objectOf,
+  pct,
+  put,
+  WRONG_TYPES,
+  type Body,
 } from './helpers/malformed-arbitraries.ts';
 import { emailArb, expectedRecords, formEncoded, nested, unsubmittableReason, validSubmission } from './helpers/submission-arbitraries.ts';
 import { testApp } from './helpers/test-app.ts';
@@ -35,7 +50,11 @@ type Counts = Record<(typeof TABLES)[number], number>;
 const DRAFTS = `action <> 'visitor.draft'`;
 
 async function rowCounts(db: Db): Promise<Counts> {
-  const { rows } = await sql.raw<Record<string, unknown>>(`SELECT ${TABLES.map((n) => `(SELECT count(*) FROM ${n}${n === 'audit_event' ? ` WHERE ${DRAFTS}` : ''}) AS ${n}`).join(', ')}`).execute(db.kysely);
+  const { rows } = await sql
+    .raw<Record<string, unknown>>(
+      `SELECT ${TABLES.map((n) => `(SELECT count(*) FROM ${n}${n === 'audit_event' ? ` WHERE ${DRAFTS}` : ''}) AS ${n}`).join(', ')}`,
+    )
+    .execute(db.kysely);
   return Object.fromEntries(TABLES.map((n) => [n, Number(rows[0]![n])])) as Counts;
 }
 
@@ -72,7 +91,10 @@ function short(text: string | Buffer | undefined): string {
 
 /** A request that prints readably (and briefly) in fast-check's counterexamples. */
 function request(r: Req): Req {
-  return Object.assign(r, { [fc.toStringMethod]: () => `${r.method} ${short(r.url)} ${JSON.stringify(r.headers)} body ${short(r.payload)}${r.expectedStatus ? ` (expect ${r.expectedStatus})` : ''}` });
+  return Object.assign(r, {
+    [fc.toStringMethod]: () =>
+      `${r.method} ${short(r.url)} ${JSON.stringify(r.headers)} body ${short(r.payload)}${r.expectedStatus ? ` (expect ${r.expectedStatus})` : ''}`,
+  });
 }
 
 function encode(method: string, url: string, body: Body, typeOverride?: string | null, extra: Record<string, string> = {}): Req {
@@ -146,21 +168,32 @@ function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
 const routes = publicRoutes(t.app);
 /** Points people submit themselves; the others (post, phone) are staff-only and must not be public routes. */
 const publicPoints = Object.keys(register.collection).filter((k) => PUBLIC_CHANNELS.has(register.collection[k]!.channel));
-const openapi = (await t.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema?: { enum?: string[] } }[] }>> };
+const openapi = (await t.app.inject({ url: '/openapi.json' })).json() as {
+  paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema?: { enum?: string[] } }[] }>>;
+};
 
 test('every public route is known to the fuzzer, every collection point and the documented API among them', () => {
   const all = new Set(listRoutes(t.app).map((r) => `${r.method} ${r.url}`));
   for (const [path, methods] of Object.entries(openapi.paths)) {
-    for (const method of Object.keys(methods)) assert.ok(all.has(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`), `route tree lacks ${method} ${path}`);
+    for (const method of Object.keys(methods))
+      assert.ok(all.has(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`), `route tree lacks ${method} ${path}`);
   }
   const fuzzed = new Set(routes.map((r) => `${r.method} ${r.url}`));
   const expected = [
     ...publicPoints.map((k) => `POST /api/v1/collect/${k}`),
-    'POST /api/v1/collect/:point', 'POST /console/sign-in', 'GET /console/sign-in', 'GET /privacy', 'GET /privacy.md', 'GET /privacy/versions', 'GET /healthz', 'GET /openapi.json',
+    'POST /api/v1/collect/:point',
+    'POST /console/sign-in',
+    'GET /console/sign-in',
+    'GET /privacy',
+    'GET /privacy.md',
+    'GET /privacy/versions',
+    'GET /healthz',
+    'GET /openapi.json',
   ];
   for (const e of expected) assert.ok(fuzzed.has(e), `${e} is not among the public routes fuzzed`);
   assert.ok(!fuzzed.has('POST /api/v1/staff/collect/:point') && !fuzzed.has('GET /console/people'), 'staff routes are not public');
-  for (const k of Object.keys(register.collection).filter((k) => !publicPoints.includes(k))) assert.ok(!fuzzed.has(`POST /api/v1/collect/${k}`), `${k} is recorded by staff only`);
+  for (const k of Object.keys(register.collection).filter((k) => !publicPoints.includes(k)))
+    assert.ok(!fuzzed.has(`POST /api/v1/collect/${k}`), `${k} is recorded by staff only`);
   const unknown = routes.filter((r) => !fuzzerFor(r)).map((r) => `${r.method} ${r.url}`);
   assert.deepEqual(unknown, [], 'public routes without a fuzzer: add generators for them in this file');
 });
@@ -175,7 +208,10 @@ test('valid submissions built from the register field declarations are accepted 
     fc.asyncProperty(cases, async ([key, sub, how]) => {
       const before = await rowCounts(t.db);
       const url = `/api/v1/collect/${key}`;
-      const body: Body = how === 'form' ? { kind: 'form', pairs: Object.entries(sub).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: how === 'json' ? sub : nested(sub) };
+      const body: Body =
+        how === 'form'
+          ? { kind: 'form', pairs: Object.entries(sub).map(([k, v]) => [k, String(v)] as const) }
+          : { kind: 'json', value: how === 'json' ? sub : nested(sub) };
       const res = await inject(encode('POST', url, body));
       assert.equal(res.statusCode, 201, res.body);
       const { recordIds } = res.json() as { recordIds: string[] };
@@ -196,12 +232,29 @@ function malformedSubmissions(method: string, url: string, key: string): fc.Arbi
   const asJson = fc.tuple(jsonObjects, fc.boolean(), fc.constantFrom<string | null>(...JSON_TYPES, JSON_TYPES[0], JSON_TYPES[0], null));
   const bodies = fc.oneof(
     { weight: 6, arbitrary: asJson.map(([o, flat, type]) => encode(method, url, { kind: 'json', value: flat ? o : (nested(o) ?? o) }, type)) },
-    { weight: 4, arbitrary: invalidSubmission(register, key, true).map((pairs) => encode(method, url, { kind: 'form', pairs: pairs.map(([k, v]) => [k, String(v)] as const) })) },
+    {
+      weight: 4,
+      arbitrary: invalidSubmission(register, key, true).map((pairs) =>
+        encode(method, url, { kind: 'form', pairs: pairs.map(([k, v]) => [k, String(v)] as const) }),
+      ),
+    },
     { weight: 1, arbitrary: nonObjectJson.map((value) => encode(method, url, { kind: 'json', value })) },
     { weight: 2, arbitrary: anyShapeObject(register, key).map((value) => encode(method, url, { kind: 'json', value })) },
     { weight: 2, arbitrary: brokenJsonText(jsonObjects).map((text) => encode(method, url, { kind: 'text', text, type: 'application/json' })) },
     { weight: 1, arbitrary: garbageForm.map((b) => encode(method, url, b)) },
-    { weight: 1, arbitrary: fc.tuple(fc.oneof(jsonObjects.map((value): Body => ({ kind: 'json', value })), garbageForm, emptyBodies), fc.constantFrom(...WRONG_TYPES)).map(([b, type]) => encode(method, url, b, type)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.oneof(
+            jsonObjects.map((value): Body => ({ kind: 'json', value })),
+            garbageForm,
+            emptyBodies,
+          ),
+          fc.constantFrom(...WRONG_TYPES),
+        )
+        .map(([b, type]) => encode(method, url, b, type)),
+    },
     { weight: 1, arbitrary: emptyBodies.map((b) => encode(method, url, b)) },
     { weight: 1, arbitrary: hugeOrDeep.map((b) => encode(method, url, b)) },
   );
@@ -219,29 +272,63 @@ function malformedSignIns(url: string): fc.Arbitrary<Req> {
   // The CSRF check fails: no cookie, a malformed one, or a field that differs from it.
   const badCsrf = fc.oneof(
     fc.tuple(fc.constant(undefined), fc.option(token, { nil: undefined })),
-    fc.tuple(fc.stringMatching(/^[A-Za-z0-9_=+/.-]{0,60}$/).filter((s) => !/^[A-Za-z0-9_-]{43}$/.test(s)), fc.option(anyString(60), { nil: undefined })),
+    fc.tuple(
+      fc.stringMatching(/^[A-Za-z0-9_=+/.-]{0,60}$/).filter((s) => !/^[A-Za-z0-9_-]{43}$/.test(s)),
+      fc.option(anyString(60), { nil: undefined }),
+    ),
     fc.tuple(token, fc.option(fc.oneof(token, anyString(60)), { nil: undefined })).filter(([c, f]) => c !== f),
   );
   const csrfFailures = fc.tuple(fields, badCsrf, fc.boolean()).map(([f, [c, field], asForm]) => {
     const o = clean({ ...f, _csrf: field });
-    return encode('POST', url, asForm ? { kind: 'form', pairs: Object.entries(o).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: o }, undefined, cookie(c));
+    return encode(
+      'POST',
+      url,
+      asForm ? { kind: 'form', pairs: Object.entries(o).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: o },
+      undefined,
+      cookie(c),
+    );
   });
   // A good CSRF pair, but nothing to sign in with.
-  const blanks = fc.tuple(token, fields, fc.constantFrom('', ' ', '\t\n'), fc.constantFrom('email', 'password', 'both'), fc.boolean()).map(([tok, f, blank, which, asForm]) => {
-    const o = clean({ ...f, _csrf: tok, ...(which !== 'password' ? { email: blank } : {}), ...(which !== 'email' ? { password: '' } : {}) });
-    return encode('POST', url, asForm ? { kind: 'form', pairs: Object.entries(o).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: o }, undefined, cookie(tok));
-  });
+  const blanks = fc
+    .tuple(token, fields, fc.constantFrom('', ' ', '\t\n'), fc.constantFrom('email', 'password', 'both'), fc.boolean())
+    .map(([tok, f, blank, which, asForm]) => {
+      const o = clean({ ...f, _csrf: tok, ...(which !== 'password' ? { email: blank } : {}), ...(which !== 'email' ? { password: '' } : {}) });
+      return encode(
+        'POST',
+        url,
+        asForm ? { kind: 'form', pairs: Object.entries(o).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: o },
+        undefined,
+        cookie(tok),
+      );
+    });
   // Schema violations, with or without a good CSRF pair.
   const limits = { email: 320, password: 1024, _csrf: 512, next: 2000 } as const;
   const wrong = fc.oneof(
-    fc.tuple(fc.constantFrom(...(Object.keys(limits) as (keyof typeof limits)[])), fc.oneof(junkScalar.filter((v) => typeof v !== 'string'), fc.array(junkScalar, { maxLength: 3 }), fc.dictionary(anyString(5), junkScalar))).map(([k, v]) => ({ k, v })),
-    fc.tuple(fc.constantFrom(...(Object.keys(limits) as (keyof typeof limits)[])), fc.integer({ min: 1, max: 100 })).map(([k, extra]) => ({ k, v: 'x'.repeat(limits[k] + extra) as unknown })),
+    fc
+      .tuple(
+        fc.constantFrom(...(Object.keys(limits) as (keyof typeof limits)[])),
+        fc.oneof(
+          junkScalar.filter((v) => typeof v !== 'string'),
+          fc.array(junkScalar, { maxLength: 3 }),
+          fc.dictionary(anyString(5), junkScalar),
+        ),
+      )
+      .map(([k, v]) => ({ k, v })),
+    fc
+      .tuple(fc.constantFrom(...(Object.keys(limits) as (keyof typeof limits)[])), fc.integer({ min: 1, max: 100 }))
+      .map(([k, extra]) => ({ k, v: 'x'.repeat(limits[k] + extra) as unknown })),
   );
   const schema = fc.tuple(token, fields, wrong, fc.boolean()).map(([tok, f, w, asForm]) => {
     const o = clean({ ...f, _csrf: tok });
     put(o, w.k, w.v);
     const form = asForm && typeof w.v === 'string';
-    return encode('POST', url, form ? { kind: 'form', pairs: Object.entries(o).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: o }, undefined, cookie(tok));
+    return encode(
+      'POST',
+      url,
+      form ? { kind: 'form', pairs: Object.entries(o).map(([k, v]) => [k, String(v)] as const) } : { kind: 'json', value: o },
+      undefined,
+      cookie(tok),
+    );
   });
   return fc.oneof(
     { weight: 3, arbitrary: csrfFailures },
@@ -249,7 +336,12 @@ function malformedSignIns(url: string): fc.Arbitrary<Req> {
     { weight: 3, arbitrary: schema },
     { weight: 1, arbitrary: nonObjectJson.filter((v) => v !== null).map((value) => encode('POST', url, { kind: 'json', value })) },
     { weight: 1, arbitrary: brokenJsonText(fields.map(clean)).map((text) => encode('POST', url, { kind: 'text', text, type: 'application/json' })) },
-    { weight: 1, arbitrary: fc.tuple(fc.oneof(garbageForm, emptyBodies), fc.constantFrom<string | null | undefined>(undefined, ...WRONG_TYPES)).map(([b, type]) => encode('POST', url, b, type)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.oneof(garbageForm, emptyBodies), fc.constantFrom<string | null | undefined>(undefined, ...WRONG_TYPES))
+        .map(([b, type]) => encode('POST', url, b, type)),
+    },
     { weight: 1, arbitrary: hugeOrDeep.map((b) => encode('POST', url, b)) },
   );
 }
@@ -274,10 +366,14 @@ for (const route of routes) {
     if (f.kind === 'collect') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res), true);
     else if (f.kind === 'form-page') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res, true), true);
     else if (f.kind === 'unknown-point') {
-      await fuzz(unknownPoints(), (_q, res) => {
-        assertRefused(res);
-        if (res.statusCode === 404) assert.match((res.json() as { error: { code: string } }).error.code, /^(not_found|route_not_found)$/);
-      }, true);
+      await fuzz(
+        unknownPoints(),
+        (_q, res) => {
+          assertRefused(res);
+          if (res.statusCode === 404) assert.match((res.json() as { error: { code: string } }).error.code, /^(not_found|route_not_found)$/);
+        },
+        true,
+      );
     } else await fuzz(malformedSignIns(route.url), (_q, res) => assertRefused(res), true);
   });
 }
@@ -285,12 +381,17 @@ for (const route of routes) {
 // Text no database column can hold, in every field of every public form, sent both ways: refused, never a 500.
 test('U+0000 and lone surrogates in any field are refused with a 4xx on every collection point and hosted form', async () => {
   const before = await rowCounts(t.db);
-  const targets = routes.map((r) => ({ r, f: fuzzerFor(r) })).filter((x): x is { r: RouteEntry; f: { kind: 'collect' | 'form-page'; point: string } } => x.f?.kind === 'collect' || x.f?.kind === 'form-page');
+  const targets = routes
+    .map((r) => ({ r, f: fuzzerFor(r) }))
+    .filter((x): x is { r: RouteEntry; f: { kind: 'collect' | 'form-page'; point: string } } => x.f?.kind === 'collect' || x.f?.kind === 'form-page');
   let sent = 0;
   for (const { r, f } of targets) {
     for (const name of Object.keys(register.collection[f.point]!.fields)) {
       for (const value of ['\u0000', 'a\u0000b', '\ud800', 'x\udfff']) {
-        for (const body of [{ kind: 'json', value: objectOf([[name, value]]) }, { kind: 'form', pairs: [[name, value]] }] as Body[]) {
+        for (const body of [
+          { kind: 'json', value: objectOf([[name, value]]) },
+          { kind: 'form', pairs: [[name, value]] },
+        ] as Body[]) {
           const req = encode('POST', r.url, body);
           const res = await inject(req);
           assertRefused(res, f.kind === 'form-page');
@@ -312,16 +413,28 @@ const queryValue = fc.oneof(
   anyString(60),
   fc.integer({ min: 1000, max: 20_000 }).map((n) => 'x'.repeat(n)),
 );
-const rawQueryChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%&=+;,/?:@$!*()[]\'~._-'.split(''), 'lang', 'en', 'de', '%E0%A4%A', '%00', '%ZZ');
+const rawQueryChar = fc.constantFrom(
+  ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789%&=+;,/?:@$!*()[]'~._-".split(''),
+  'lang',
+  'en',
+  'de',
+  '%E0%A4%A',
+  '%00',
+  '%ZZ',
+);
 /** [query text, the decoded pairs when the text was built from pairs]. */
 const queries: fc.Arbitrary<readonly [string, (readonly [string, string])[] | null]> = fc.oneof(
-  fc.array(fc.tuple(queryKey, queryValue), { maxLength: 6 }).map((pairs) => [pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&'), pairs.map(([k, v]) => [decoded(k), decoded(v)] as const)] as const),
+  fc
+    .array(fc.tuple(queryKey, queryValue), { maxLength: 6 })
+    .map((pairs) => [pairs.map(([k, v]) => `${pct(k)}=${pct(v)}`).join('&'), pairs.map(([k, v]) => [decoded(k), decoded(v)] as const)] as const),
   fc.string({ unit: rawQueryChar, maxLength: 60 }).map((q) => [q, null] as const),
 );
 
 for (const route of routes.filter((r) => fuzzerFor(r)?.kind === 'get')) {
   // Query parameters the route documents with a fixed set of values (?lang=en|de): anything else is a 400.
-  const enums = (openapi.paths[route.url]?.get?.parameters ?? []).filter((p) => p.in === 'query' && p.schema?.enum).map((p) => ({ name: p.name, values: p.schema!.enum! }));
+  const enums = (openapi.paths[route.url]?.get?.parameters ?? [])
+    .filter((p) => p.in === 'query' && p.schema?.enum)
+    .map((p) => ({ name: p.name, values: p.schema!.enum! }));
   const expectedFor = (pairs: (readonly [string, string])[]) =>
     enums.every(({ name, values }) => {
       const given = pairs.filter(([k]) => k === name).map(([, v]) => v);
@@ -330,32 +443,53 @@ for (const route of routes.filter((r) => fuzzerFor(r)?.kind === 'get')) {
       ? 200
       : 400;
   test(`GET ${route.url}: ${RUNS} random query strings never give a 5xx, and are refused only when a documented parameter is wrong`, async () => {
-    const requests = queries.map(([q, pairs]) => request({ method: 'GET', url: `${route.url}?${q}`, headers: {}, ...(pairs ? { expectedStatus: expectedFor(pairs) } : {}) }));
-    await fuzz(requests, (req, res) => {
-      if (res.statusCode !== 200) {
-        assertRefused(res);
-        assert.equal(res.statusCode, 400);
-        assert.equal((res.json() as { error: { code: string } }).error.code, 'invalid_query');
-        assert.ok(enums.length > 0, `${route.url} takes no checked parameter, yet refused ${req.url.slice(0, 200)}`);
-      } else assert.ok(String(res.headers['content-type']).length > 0 && res.body.length > 0);
-      if (req.expectedStatus) assert.equal(res.statusCode, req.expectedStatus);
-    }, false);
+    const requests = queries.map(([q, pairs]) =>
+      request({ method: 'GET', url: `${route.url}?${q}`, headers: {}, ...(pairs ? { expectedStatus: expectedFor(pairs) } : {}) }),
+    );
+    await fuzz(
+      requests,
+      (req, res) => {
+        if (res.statusCode !== 200) {
+          assertRefused(res);
+          assert.equal(res.statusCode, 400);
+          assert.equal((res.json() as { error: { code: string } }).error.code, 'invalid_query');
+          assert.ok(enums.length > 0, `${route.url} takes no checked parameter, yet refused ${req.url.slice(0, 200)}`);
+        } else assert.ok(String(res.headers['content-type']).length > 0 && res.body.length > 0);
+        if (req.expectedStatus) assert.equal(res.statusCode, req.expectedStatus);
+      },
+      false,
+    );
   });
 }
 
 test(`${RUNS} requests to paths that do not exist get a coded 404, whatever the method`, async () => {
-  const segment = anyString(20, 1).filter((s) => s !== '.' && s !== '..').map(pct); // dot segments would be resolved away
-  const paths = fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'), fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom('/x-fuzz/', '/api/v1/x-fuzz/', '/privacy/x-fuzz/', '/forms/x-fuzz/'));
-  await fuzz(paths.map(([method, segs, prefix]) => request({ method, url: `${prefix}${segs.join('/')}`, headers: {} })), (_q, res) => {
-    assertRefused(res);
-    assert.equal(res.statusCode, 404);
-  }, true);
+  const segment = anyString(20, 1)
+    .filter((s) => s !== '.' && s !== '..')
+    .map(pct); // dot segments would be resolved away
+  const paths = fc.tuple(
+    fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
+    fc.array(segment, { minLength: 1, maxLength: 4 }),
+    fc.constantFrom('/x-fuzz/', '/api/v1/x-fuzz/', '/privacy/x-fuzz/', '/forms/x-fuzz/'),
+  );
+  await fuzz(
+    paths.map(([method, segs, prefix]) => request({ method, url: `${prefix}${segs.join('/')}`, headers: {} })),
+    (_q, res) => {
+      assertRefused(res);
+      assert.equal(res.statusCode, 404);
+    },
+    true,
+  );
 });
 
 test('malformed URLs (broken percent-escapes, over-long path parameters) get the coded error shape', async () => {
   const bad = fc.oneof(
-    fc.tuple(fc.constantFrom('/privacy/', '/forms/', '/api/v1/collect/', '/healthz/', '/'), fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%C0%AF', '%ED%A0%80')).map(([a, b]) => `${a}${b}`),
+    fc
+      .tuple(fc.constantFrom('/privacy/', '/forms/', '/api/v1/collect/', '/healthz/', '/'), fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%C0%AF', '%ED%A0%80'))
+      .map(([a, b]) => `${a}${b}`),
     fc.integer({ min: 101, max: 400 }).map((n) => `/api/v1/collect/${'x'.repeat(n)}`),
   );
-  await fc.assert(fc.asyncProperty(bad, async (url) => assertRefused(await inject(request({ method: 'POST', url, headers: {} })))), { numRuns: 200, endOnFailure: true });
+  await fc.assert(
+    fc.asyncProperty(bad, async (url) => assertRefused(await inject(request({ method: 'POST', url, headers: {} })))),
+    { numRuns: 200, endOnFailure: true },
+  );
 });

@@ -125,21 +125,54 @@ test('the service log holds one line per request and no personal value, whatever
       // Accepted, as JSON and as a form.
       assert.equal((await send({ method: 'POST', url: route, payload: canarySubmission(register, key, c) }, route)).statusCode, 201);
       const form = new URLSearchParams(Object.entries(canarySubmission(register, key, c)).map(([k, v]): [string, string] => [k, String(v)]));
-      assert.equal((await send({ method: 'POST', url: route, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() }, route)).statusCode, 201);
+      assert.equal(
+        (await send({ method: 'POST', url: route, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() }, route))
+          .statusCode,
+        201,
+      );
       // Refused: an undeclared field, an invalid value, broken JSON, a body over the limit, a wrong content type.
       const refused = { ...canarySubmission(register, key, c), [c.text('Undeclared')]: c.text('UndeclaredValue') };
       for (const [name, f] of Object.entries(register.collection[key]!.fields)) if (f.type === 'email' || f.type === 'date') refused[name] = c.text('Invalid');
       assert.equal((await send({ method: 'POST', url: route, payload: refused }, route)).statusCode, 400);
-      assert.equal((await send({ method: 'POST', url: route, headers: { 'content-type': 'application/json' }, payload: `{"name": "${c.text('BrokenJson')}"` }, route)).statusCode, 400);
-      assert.equal((await send({ method: 'POST', url: route, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: c.text('Huge'), pad: 'x'.repeat(300_000) }) }, route)).statusCode, 413);
-      assert.equal((await send({ method: 'POST', url: route, headers: { 'content-type': 'application/xml' }, payload: `<name>${c.text('Xml')}</name>` }, route)).statusCode, 415);
+      assert.equal(
+        (await send({ method: 'POST', url: route, headers: { 'content-type': 'application/json' }, payload: `{"name": "${c.text('BrokenJson')}"` }, route))
+          .statusCode,
+        400,
+      );
+      assert.equal(
+        (
+          await send(
+            {
+              method: 'POST',
+              url: route,
+              headers: { 'content-type': 'application/json' },
+              payload: JSON.stringify({ name: c.text('Huge'), pad: 'x'.repeat(300_000) }),
+            },
+            route,
+          )
+        ).statusCode,
+        413,
+      );
+      assert.equal(
+        (await send({ method: 'POST', url: route, headers: { 'content-type': 'application/xml' }, payload: `<name>${c.text('Xml')}</name>` }, route))
+          .statusCode,
+        415,
+      );
       // The hosted form, where there is one: refused (the form comes back) and accepted (redirect).
       if (t.app.hasRoute({ method: 'POST', url: `/forms/${key}` })) {
         const page = `/forms/${key}`;
         const bad = new URLSearchParams(Object.entries(refused).map(([k, v]): [string, string] => [k, String(v)]));
-        assert.equal((await send({ method: 'POST', url: page, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: bad.toString() }, page)).statusCode, 400);
+        assert.equal(
+          (await send({ method: 'POST', url: page, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: bad.toString() }, page))
+            .statusCode,
+          400,
+        );
         const good = new URLSearchParams(Object.entries(canarySubmission(register, key, c)).map(([k, v]): [string, string] => [k, String(v)]));
-        assert.equal((await send({ method: 'POST', url: page, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: good.toString() }, page)).statusCode, 303);
+        assert.equal(
+          (await send({ method: 'POST', url: page, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: good.toString() }, page))
+            .statusCode,
+          303,
+        );
       }
     }
 
@@ -149,7 +182,15 @@ test('the service log holds one line per request and no personal value, whatever
     const signIn = async (email: string, password: string) => {
       const token = randomBytes(32).toString('base64url');
       const form = new URLSearchParams({ email, password, _csrf: token, next: `/console/people?q=${c.text('Next')}` });
-      return send({ method: 'POST', url: '/console/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `custodian_presign=${token}`, accept: 'application/json' }, payload: form.toString() }, '/console/sign-in');
+      return send(
+        {
+          method: 'POST',
+          url: '/console/sign-in',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `custodian_presign=${token}`, accept: 'application/json' },
+          payload: form.toString(),
+        },
+        '/console/sign-in',
+      );
     };
     assert.equal((await signIn(staffEmail, c.text('WrongPassword'))).statusCode, 401);
     assert.equal((await signIn(c.email(), c.text('WrongPassword'))).statusCode, 401);
@@ -158,23 +199,40 @@ test('the service log holds one line per request and no personal value, whatever
     // Unknown addresses and bad query strings: the URL, path and query, is personal data too.
     const q = `email=${encodeURIComponent(c.email())}&name=${c.text('Query')}`;
     assert.equal((await send({ method: 'GET', url: `/${c.text('Path')}/${encodeURIComponent(c.email())}?${q}` }, '(unmatched)')).statusCode, 404);
-    assert.equal((await send({ method: 'POST', url: `/api/v1/collect/${c.text('Point')}?${q}`, payload: { name: c.text('UnknownPoint') } }, '/api/v1/collect/:point')).statusCode, 404);
+    assert.equal(
+      (await send({ method: 'POST', url: `/api/v1/collect/${c.text('Point')}?${q}`, payload: { name: c.text('UnknownPoint') } }, '/api/v1/collect/:point'))
+        .statusCode,
+      404,
+    );
     assert.equal((await send({ method: 'GET', url: `/privacy?lang=${c.text('Lang')}&${q}` }, '/privacy')).statusCode, 400);
     assert.equal((await send({ method: 'GET', url: `/privacy?${q}` }, '/privacy')).statusCode, 200);
 
     // A server error in the middle of storing a submission: logged (with its stack), still without the values.
     await sql`DROP TABLE record CASCADE`.execute(t.db.kysely);
-    const failed = await send({ method: 'POST', url: '/api/v1/collect/enquiry-form', payload: canarySubmission(register, 'enquiry-form', c) }, '/api/v1/collect/enquiry-form');
+    const failed = await send(
+      { method: 'POST', url: '/api/v1/collect/enquiry-form', payload: canarySubmission(register, 'enquiry-form', c) },
+      '/api/v1/collect/enquiry-form',
+    );
     assert.equal(failed.statusCode, 500);
   } finally {
     await t.close();
   }
 
-  const lines = log.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+  const lines = log
+    .text()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
   const requests = lines.filter((l) => l.msg === 'request').map((l) => ({ method: l.method, route: l.route, status: l.status }));
   assert.deepEqual(requests, sent, 'one log line per request, with the route pattern and the status');
-  assert.ok(lines.some((l) => l.msg === 'staff sign-in' && l.outcome === 'failed'), 'failed sign-ins are logged');
-  assert.ok(lines.some((l) => l.msg === 'request failed' && l.code === 'internal' && typeof l.stack === 'string'), 'the server error is logged');
+  assert.ok(
+    lines.some((l) => l.msg === 'staff sign-in' && l.outcome === 'failed'),
+    'failed sign-ins are logged',
+  );
+  assert.ok(
+    lines.some((l) => l.msg === 'request failed' && l.code === 'internal' && typeof l.stack === 'string'),
+    'the server error is logged',
+  );
   assert.ok(c.size > 50, 'canaries were planted');
   assert.deepEqual(c.foundIn(log.text()), [], 'personal values reached the log');
 });
@@ -184,8 +242,24 @@ test('the real server (custodian serve) writes no personal value to stdout or st
   const dir = mkdtempSync(join(tmpdir(), 'custodian-logs-'));
   // Its own embedded database and key file, whatever engine the rest of the suite runs on.
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['DATABASE_URL', 'CUSTODIAN_MASTER_KEY', 'CUSTODIAN_DATA', 'CUSTODIAN_REGISTER', 'CUSTODIAN_HTTPS', 'CUSTODIAN_OWNER_EMAIL', 'PORT', 'HOST', 'LOG_LEVEL', 'NODE_TEST_CONTEXT']) delete env[k];
-  const child = spawn(process.execPath, ['cli/main.ts', 'serve', '--register', `examples/${EXAMPLE}/register.yaml`, '--data', dir, '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const k of [
+    'DATABASE_URL',
+    'CUSTODIAN_MASTER_KEY',
+    'CUSTODIAN_DATA',
+    'CUSTODIAN_REGISTER',
+    'CUSTODIAN_HTTPS',
+    'CUSTODIAN_OWNER_EMAIL',
+    'PORT',
+    'HOST',
+    'LOG_LEVEL',
+    'NODE_TEST_CONTEXT',
+  ])
+    delete env[k];
+  const child = spawn(process.execPath, ['cli/main.ts', 'serve', '--register', `examples/${EXAMPLE}/register.yaml`, '--data', dir, '--port', '0'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -208,14 +282,27 @@ test('the real server (custodian serve) writes no personal value to stdout or st
     });
     const post = async (path: string, body: string, type = 'application/json', headers: Record<string, string> = {}) => {
       requests++;
-      return (await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type, accept: 'application/json', ...headers }, body, redirect: 'manual' })).status;
+      return (
+        await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': type, accept: 'application/json', ...headers }, body, redirect: 'manual' })
+      ).status;
     };
     for (const key of Object.keys(register.collection).filter((k) => PUBLIC_CHANNELS.has(register.collection[k]!.channel))) {
       assert.equal(await post(`/api/v1/collect/${key}`, JSON.stringify(canarySubmission(register, key, c))), 201);
-      assert.equal(await post(`/api/v1/collect/${key}`, JSON.stringify({ ...canarySubmission(register, key, c), [c.text('Undeclared')]: c.text('Value') })), 400);
+      assert.equal(
+        await post(`/api/v1/collect/${key}`, JSON.stringify({ ...canarySubmission(register, key, c), [c.text('Undeclared')]: c.text('Value') })),
+        400,
+      );
     }
     const token = randomBytes(32).toString('base64url');
-    assert.equal(await post('/console/sign-in', new URLSearchParams({ email: c.email(), password: c.text('Password'), _csrf: token }).toString(), 'application/x-www-form-urlencoded', { cookie: `custodian_presign=${token}` }), 401);
+    assert.equal(
+      await post(
+        '/console/sign-in',
+        new URLSearchParams({ email: c.email(), password: c.text('Password'), _csrf: token }).toString(),
+        'application/x-www-form-urlencoded',
+        { cookie: `custodian_presign=${token}` },
+      ),
+      401,
+    );
     requests++;
     assert.equal((await fetch(`${base}/${c.text('Path')}?email=${encodeURIComponent(c.email())}`)).status, 404);
   } finally {
@@ -226,7 +313,10 @@ test('the real server (custodian serve) writes no personal value to stdout or st
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(code, 0, `the server did not stop cleanly on SIGTERM:\n${output.slice(-2000)}`);
-  const logged = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  const logged = output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
   assert.equal(logged.filter((l) => l.msg === 'request').length, requests, `one log line per request:\n${output.slice(-2000)}`);
   assert.deepEqual(c.foundIn(output), [], 'personal values reached the server output');
 });

@@ -47,7 +47,8 @@ async function plant(t: TestApp): Promise<Planted> {
   for (const [key, point] of Object.entries(register.collection)) {
     const arb = validSubmission(register, key, { allOptional: true });
     if (!arb) {
-      for (const [name, f] of Object.entries(point.fields)) if (isSealed(register, f.data)) planted.sealedOther.push(`${key}.${name} (point not submittable: ${unsubmittableReason(register, key)})`);
+      for (const [name, f] of Object.entries(point.fields))
+        if (isSealed(register, f.data)) planted.sealedOther.push(`${key}.${name} (point not submittable: ${unsubmittableReason(register, key)})`);
       continue;
     }
     const sub: Submission = fc.sample(arb, { numRuns: 1, seed: 42 })[0]!;
@@ -69,12 +70,18 @@ async function plant(t: TestApp): Promise<Planted> {
       }
     }
     // Points people use themselves are public; letters and calls are recorded by staff through their route.
-    let res;
+    let res: Awaited<ReturnType<typeof t.app.inject>>;
     if (PUBLIC_CHANNELS.has(point.channel)) res = await t.app.inject({ method: 'POST', url: `/api/v1/collect/${key}`, payload: sub });
     else {
       staff ??= await t.signedIn('staff');
       const body = { channel: point.channel, receivedAt: '2026-11-20', fields: sub };
-      res = await staff.request({ method: 'POST', url: `/api/v1/staff/collect/${key}`, json: body, html: false, headers: { 'x-csrf-token': await staff.csrf() } });
+      res = await staff.request({
+        method: 'POST',
+        url: `/api/v1/staff/collect/${key}`,
+        json: body,
+        html: false,
+        headers: { 'x-csrf-token': await staff.csrf() },
+      });
     }
     assert.equal(res.statusCode, 201, `${key}: ${res.body}`);
     planted.subjects.push((res.json() as { subjectId: string }).subjectId);
@@ -89,7 +96,12 @@ async function plant(t: TestApp): Promise<Planted> {
       else if (fresh.startsWith('PLAIN')) planted.plainDrafts.push(fresh);
       form.append(name, fresh);
     }
-    const refused = await t.app.inject({ method: 'POST', url: `/forms/${key}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form.toString() });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: `/forms/${key}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form.toString(),
+    });
     assert.equal(refused.statusCode, 400, `/forms/${key}: ${refused.body.slice(0, 200)}`);
   }
   return planted;
@@ -137,7 +149,12 @@ for (const example of EXAMPLES) {
 
       // The sealed canaries are in the database, encrypted: each opens to what was sent.
       for (const { point, field, value: v } of planted.sealed) {
-        const row = await t.db.kysely.selectFrom('record').selectAll().where('collection_point', '=', point).where('field', '=', field).executeTakeFirstOrThrow();
+        const row = await t.db.kysely
+          .selectFrom('record')
+          .selectAll()
+          .where('collection_point', '=', point)
+          .where('field', '=', field)
+          .executeTakeFirstOrThrow();
         assert.equal(row.value_text, null, `${point}.${field} is stored in clear`);
         assert.ok(row.value_sealed, `${point}.${field} has no sealed value`);
         const dek = await keysOf(t.keyring).get(t.db.kysely, row.subject_id);
@@ -146,16 +163,24 @@ for (const example of EXAMPLES) {
       // Every value of a sealed category, canary or not (choices, dates), is sealed and never in clear.
       const sealedCategories = Object.keys(register.data).filter((c) => isSealed(register, c));
       if (sealedCategories.length > 0) {
-        const clear = await t.db.kysely.selectFrom('record').select(['field']).where('category', 'in', sealedCategories).where((eb) => eb.or([eb('value_text', 'is not', null), eb('value_sealed', 'is', null)])).execute();
+        const clear = await t.db.kysely
+          .selectFrom('record')
+          .select(['field'])
+          .where('category', 'in', sealedCategories)
+          .where((eb) => eb.or([eb('value_text', 'is not', null), eb('value_sealed', 'is', null)]))
+          .execute();
         assert.deepEqual(clear, [], 'records of a sealed category held in clear');
       }
 
       for (const { name, bytes } of await dumps(t.db)) {
         for (const v of planted.plain) assert.ok(bytes.includes(Buffer.from(v)), `${name}: the unsealed canary ${v} is missing, so the search proves nothing`);
-        for (const { point, field, value: v } of planted.sealed) assert.ok(!bytes.includes(Buffer.from(v)), `${name}: the sealed value of ${point}.${field} is in the dump in clear`);
-        for (const v of planted.sealedDrafts) assert.ok(!bytes.includes(Buffer.from(v)), `${name}: a sealed value typed into a refused form is in the dump in clear`);
+        for (const { point, field, value: v } of planted.sealed)
+          assert.ok(!bytes.includes(Buffer.from(v)), `${name}: the sealed value of ${point}.${field} is in the dump in clear`);
+        for (const v of planted.sealedDrafts)
+          assert.ok(!bytes.includes(Buffer.from(v)), `${name}: a sealed value typed into a refused form is in the dump in clear`);
         if (register.service['visitor-session']) {
-          for (const v of planted.plainDrafts) assert.ok(bytes.includes(Buffer.from(v)), `${name}: the draft of a refused form was not kept (or the search does not see it)`);
+          for (const v of planted.plainDrafts)
+            assert.ok(bytes.includes(Buffer.from(v)), `${name}: the draft of a refused form was not kept (or the search does not see it)`);
         }
       }
 
@@ -163,7 +188,8 @@ for (const example of EXAMPLES) {
       const { rows } = await sql<{ row: string }>`SELECT row_to_json(a)::text AS row FROM audit_event a`.execute(t.db.kysely);
       const audit = rows.map((r) => r.row).join('\n');
       for (const subject of planted.subjects) assert.ok(audit.includes(subject), `no audit event names subject ${subject}`);
-      for (const v of [...planted.plain, ...planted.plainDrafts, ...planted.sealedDrafts, ...planted.sealed.map((s) => s.value)]) assert.ok(!audit.includes(v), `the audit trail holds the value ${v}`);
+      for (const v of [...planted.plain, ...planted.plainDrafts, ...planted.sealedDrafts, ...planted.sealed.map((s) => s.value)])
+        assert.ok(!audit.includes(v), `the audit trail holds the value ${v}`);
 
       assert.ok(planted.plain.length > 0, 'at least one unsealed canary was planted as a control');
     } finally {

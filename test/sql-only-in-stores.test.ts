@@ -16,12 +16,22 @@ const ALLOWED: readonly [RegExp, string][] = [
 test('no file outside the stores and db/ holds SQL', () => {
   const offenders = productionFiles()
     .filter((file) => !ALLOWED.some(([pattern]) => pattern.test(file)))
-    .flatMap((file) => sourceOf(file).split('\n').flatMap((line, i) => (QUERY.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 100)}`] : [])));
-  assert.deepEqual(offenders, [], 'move these queries into the owning folder\'s *-store.ts');
+    .flatMap((file) =>
+      sourceOf(file)
+        .split('\n')
+        .flatMap((line, i) => (QUERY.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 100)}`] : [])),
+    );
+  assert.deepEqual(offenders, [], "move these queries into the owning folder's *-store.ts");
 });
 
 test('the check sees a query where one is written', () => {
-  for (const line of ['db.kysely.selectFrom(\'record\')', 'await sql`DELETE FROM x`.execute(db)', 'sql<{ n: number }>`SELECT 1`', "client.query('SELECT 1')", 'sql.raw(text)']) {
+  for (const line of [
+    "db.kysely.selectFrom('record')",
+    'await sql`DELETE FROM x`.execute(db)',
+    'sql<{ n: number }>`SELECT 1`',
+    "client.query('SELECT 1')",
+    'sql.raw(text)',
+  ]) {
     assert.ok(QUERY.test(line), line);
   }
   assert.equal(QUERY.test('// selected from the register'), false);

@@ -32,7 +32,12 @@ const origin = { userAgent: 'Firefox' };
 const now = () => t.clock.now();
 async function newUser(): Promise<string> {
   const id = randomUUID();
-  await users.insertUser(t.db.kysely, t.ctx.auditor, { id, email: `${id}@staff.example`, role: 'staff', passwordHash: '$argon2id$v=19$not-a-real-hash', mustChangePassword: false, now: now() }, 'system:test');
+  await users.insertUser(
+    t.db.kysely,
+    t.ctx.auditor,
+    { id, email: `${id}@staff.example`, role: 'staff', passwordHash: '$argon2id$v=19$not-a-real-hash', mustChangePassword: false, now: now() },
+    'system:test',
+  );
   return id;
 }
 async function collected(n: number): Promise<string> {
@@ -46,12 +51,20 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
   'access-log/access-log-store.ts:purgeAccessLines': {
     action: 'access-log.purge',
     run: async () => {
-      await insertAccessLines(t.db, [{ at: new Date('2020-01-01T00:00:00Z'), method: 'GET', route: '/privacy', status: 200, duration_ms: 1, ip_prefix: null, browser: null }]);
+      await insertAccessLines(t.db, [
+        { at: new Date('2020-01-01T00:00:00Z'), method: 'GET', route: '/privacy', status: 200, duration_ms: 1, ip_prefix: null, browser: null },
+      ]);
       return purgeAccessLines(t.db, t.ctx.auditor, new Date('2021-01-01T00:00:00Z'), now());
     },
   },
-  'crypto/subject-keys-store.ts:recordKeyRotation': { action: 'keys.rotate', run: () => recordKeyRotation(t.db.kysely, t.ctx.auditor, 'system:test', { rewrapped: 0 }) },
-  'register/notice-versions-store.ts:recordServedVersion': { action: 'register.activate', run: () => recordServedVersion(t.db, t.ctx.auditor, t.register, 'yaml', now()) },
+  'crypto/subject-keys-store.ts:recordKeyRotation': {
+    action: 'keys.rotate',
+    run: () => recordKeyRotation(t.db.kysely, t.ctx.auditor, 'system:test', { rewrapped: 0 }),
+  },
+  'register/notice-versions-store.ts:recordServedVersion': {
+    action: 'register.activate',
+    run: () => recordServedVersion(t.db, t.ctx.auditor, t.register, 'yaml', now()),
+  },
   'staff/sessions-store.ts:recordSignOut': {
     action: 'auth.sign-out',
     run: async () => {
@@ -61,11 +74,26 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     },
   },
   'staff/users-store.ts:insertUser': { action: 'staff.create', run: newUser },
-  'staff/users-store.ts:setRole': { action: 'staff.role-change', run: async () => users.setRole(t.db.kysely, t.ctx.auditor, { userId: await newUser(), from: 'staff', to: 'dpo' }, 'system:test') },
-  'staff/users-store.ts:disableUser': { action: 'staff.disable', run: async () => users.disableUser(t.db.kysely, t.ctx.auditor, await newUser(), now(), 'system:test') },
+  'staff/users-store.ts:setRole': {
+    action: 'staff.role-change',
+    run: async () => users.setRole(t.db.kysely, t.ctx.auditor, { userId: await newUser(), from: 'staff', to: 'dpo' }, 'system:test'),
+  },
+  'staff/users-store.ts:disableUser': {
+    action: 'staff.disable',
+    run: async () => users.disableUser(t.db.kysely, t.ctx.auditor, await newUser(), now(), 'system:test'),
+  },
   'staff/users-store.ts:recordSignInFailure': {
     action: 'auth.sign-in-failed',
-    run: () => users.recordSignInFailure(t.db.kysely, t.ctx.auditor, { rateKeys: ['ip:192.0.2.0/24'], at: now(), forgetBefore: new Date(0), count: null, actor: 'anonymous', reason: 'unknown-account', origin }),
+    run: () =>
+      users.recordSignInFailure(t.db.kysely, t.ctx.auditor, {
+        rateKeys: ['ip:192.0.2.0/24'],
+        at: now(),
+        forgetBefore: new Date(0),
+        count: null,
+        actor: 'anonymous',
+        reason: 'unknown-account',
+        origin,
+      }),
   },
   'staff/users-store.ts:recordPasswordChangeFailure': {
     action: 'auth.password-change-failed',
@@ -90,15 +118,42 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     run: () =>
       t.db.kysely.transaction().execute(async (trx) => {
         const id = randomUUID();
-        const none = { id: [], subjectId: [], point: [], field: [], category: [], purposes: [], bases: [], source: [], channel: [], receivedAt: [], retentionEvent: [], retentionStartsAt: [], text: [], sealed: [] };
+        const none = {
+          id: [],
+          subjectId: [],
+          point: [],
+          field: [],
+          category: [],
+          purposes: [],
+          bases: [],
+          source: [],
+          channel: [],
+          receivedAt: [],
+          retentionEvent: [],
+          retentionStartsAt: [],
+          text: [],
+          sealed: [],
+        };
         return writeBatchStatement(trx, t.ctx.auditor, {
-          now: now(), fingerprint: t.register.fingerprint, claims: [], newSubjects: [{ id, kind: 'patient' }], newKeys: [], consents: [], records: none,
+          now: now(),
+          fingerprint: t.register.fingerprint,
+          claims: [],
+          newSubjects: [{ id, kind: 'patient' }],
+          newKeys: [],
+          consents: [],
+          records: none,
           audit: [{ actor: 'system:test', action: 'subject.create', subjectId: id }],
         });
       }),
   },
-  'subjects/subjects-store.ts:readSealedValues': { action: 'record.read-sealed', run: async () => readSealedValues(t.db.kysely, t.ctx.auditor, await collected(1), 'system:test') },
-  'subjects/subjects-store.ts:searchPeople': { action: 'subject.search', run: () => searchPeople(t.db.kysely, t.ctx.auditor, { identifiers: [{ kind: 'email', value: 'nobody@example.com' }], subjectId: null }, 'system:test') },
+  'subjects/subjects-store.ts:readSealedValues': {
+    action: 'record.read-sealed',
+    run: async () => readSealedValues(t.db.kysely, t.ctx.auditor, await collected(1), 'system:test'),
+  },
+  'subjects/subjects-store.ts:searchPeople': {
+    action: 'subject.search',
+    run: () => searchPeople(t.db.kysely, t.ctx.auditor, { identifiers: [{ kind: 'email', value: 'nobody@example.com' }], subjectId: null }, 'system:test'),
+  },
   'subjects/subjects-store.ts:mergeSubjectRows': {
     action: 'subject.merge',
     run: async () => {
@@ -115,12 +170,25 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
   },
   'visitors/visitor-session-store.ts:saveVisitorSession': {
     action: 'visitor.draft',
-    run: () => saveVisitorSession(t.db, t.ctx.auditor, { token: 'a'.repeat(43), data: { 'draft:scan-request': { 'patient.name': 'x' } }, config: { cookieName: 'c', idle: 'PT30M' }, now: now(), draft: { point: 'scan-request', fields: 1 } }),
+    run: () =>
+      saveVisitorSession(t.db, t.ctx.auditor, {
+        token: 'a'.repeat(43),
+        data: { 'draft:scan-request': { 'patient.name': 'x' } },
+        config: { cookieName: 'c', idle: 'PT30M' },
+        now: now(),
+        draft: { point: 'scan-request', fields: 1 },
+      }),
   },
   'visitors/visitor-session-store.ts:purgeVisitorSessions': {
     action: 'visitor.purge',
     run: async () => {
-      await saveVisitorSession(t.db, t.ctx.auditor, { token: 'b'.repeat(43), data: {}, config: { cookieName: 'c', idle: 'PT1M' }, now: new Date('2020-01-01T00:00:00Z'), draft: { point: 'scan-request', fields: 0 } });
+      await saveVisitorSession(t.db, t.ctx.auditor, {
+        token: 'b'.repeat(43),
+        data: {},
+        config: { cookieName: 'c', idle: 'PT1M' },
+        now: new Date('2020-01-01T00:00:00Z'),
+        draft: { point: 'scan-request', fields: 0 },
+      });
       return purgeVisitorSessions(t.db, t.ctx.auditor, now());
     },
   },
@@ -128,9 +196,11 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
 
 /** Store functions that write but change no personal data or account of their own, and why. */
 const NOT_AUDITED: Record<string, string> = {
-  'access-log/access-log-store.ts:insertAccessLines': 'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
+  'access-log/access-log-store.ts:insertAccessLines':
+    'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
   'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',
-  'crypto/subject-keys-store.ts:shredKeyRow': 'called only by subjects/erase-subject.ts, whose markSealedRecordsErased records the shred in the same transaction',
+  'crypto/subject-keys-store.ts:shredKeyRow':
+    'called only by subjects/erase-subject.ts, whose markSealedRecordsErased records the shred in the same transaction',
   'crypto/subject-keys-store.ts:storeRewrapped': 're-wrapping changes no data key and no value; the rotation is audited once (recordKeyRotation)',
   'staff/sessions-store.ts:insertSession': 'called only by recordSignIn and recordPasswordChange, which audit the change that opens the session',
   'staff/sessions-store.ts:touchSession': 'restarts the idle timer of a live session; no account changes',
@@ -186,7 +256,10 @@ test('SQL pieces of the batch statement are used by the batch statement only', (
 test('only stores call the auditor: no service, route or command can write an event of its own', () => {
   const calls = /\bauditor\.(append|appendMany|prepare)\(/;
   const callers = productionFiles().filter((f) => calls.test(sourceOf(f)));
-  assert.deepEqual(callers.filter((f) => !f.endsWith('-store.ts')), []);
+  assert.deepEqual(
+    callers.filter((f) => !f.endsWith('-store.ts')),
+    [],
+  );
   const built = productionFiles().filter((f) => /\bnew Auditor\(/.test(sourceOf(f)));
   assert.deepEqual(built, ['app/app-context.ts', 'subjects/collect/writer-worker.ts'], 'one auditor per app, and one per writer thread');
 });

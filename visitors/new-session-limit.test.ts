@@ -56,7 +56,7 @@ test('refused forms posted without a cookie open at most the allowance of sessio
   assert.equal((await sessions()) - before, NEW_SESSIONS_PER_NETWORK + 1);
 });
 
-test('a person who already has a session keeps their draft whatever the network\'s count', async () => {
+test("a person who already has a session keeps their draft whatever the network's count", async () => {
   const first = await refusedPost('192.0.2.10');
   const cookie = String(first.headers['set-cookie']).split(';')[0]!;
   for (let i = 0; i < NEW_SESSIONS_PER_NETWORK; i++) await refusedPost(`192.0.2.${20 + i}`);
@@ -73,7 +73,13 @@ test('a form accepted from someone without a session opens none', async () => {
     url: '/forms/scan-request',
     remoteAddress: '192.0.2.200',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ 'patient.name': 'Ada', 'patient.dob': '1985-12-10', 'patient.phone': '020 7946 0999', 'scan.type': 'Medical CT', 'scan.area': 'Sinus' }).toString(),
+    payload: new URLSearchParams({
+      'patient.name': 'Ada',
+      'patient.dob': '1985-12-10',
+      'patient.phone': '020 7946 0999',
+      'scan.type': 'Medical CT',
+      'scan.area': 'Sinus',
+    }).toString(),
   });
   assert.equal(res.statusCode, 303, res.body);
   assert.equal(res.headers['set-cookie'], undefined);

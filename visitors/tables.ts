@@ -3,7 +3,7 @@ import type { ColumnType } from 'kysely';
 import type { Timestamp } from '../db/tables.ts';
 
 /** A visitor's server-side session: the cookie holds a random id, the row only its SHA-256, the data and expiry. */
-export interface VisitorSessionTable {
+interface VisitorSessionTable {
   id_hash: Uint8Array;
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Timestamp;

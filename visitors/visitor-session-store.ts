@@ -50,7 +50,11 @@ export async function saveVisitorSession(
       .values({ id_hash: hash(save.token), data, created_at: save.now, last_seen_at: save.now, expires_at: expires })
       .onConflict((oc) => oc.column('id_hash').doUpdateSet({ data, last_seen_at: save.now, expires_at: expires }))
       .execute();
-    await auditor.append(trx, { actor: `public:${save.draft.point}`, action: 'visitor.draft', detail: { point: save.draft.point, fields: save.draft.fields } }, save.now);
+    await auditor.append(
+      trx,
+      { actor: `public:${save.draft.point}`, action: 'visitor.draft', detail: { point: save.draft.point, fields: save.draft.fields } },
+      save.now,
+    );
   });
 }
 

@@ -16,7 +16,9 @@ before(async () => {
 });
 after(async () => t?.close());
 
-test('the hosted form explains mistakes, keeps the draft in a visitor session, and stores the corrected submission', { skip: hasChromium ? false : 'Debian chromium is not installed (.ci/run installs it)' }, async () => {
+test('the hosted form explains mistakes, keeps the draft in a visitor session, and stores the corrected submission', {
+  skip: hasChromium ? false : 'Debian chromium is not installed (.ci/run installs it)',
+}, async () => {
   const browser = await launchBrowser();
   try {
     const context = await browser.newContext();
@@ -62,7 +64,12 @@ test('the hosted form explains mistakes, keeps the draft in a visitor session, a
 
 test('expired visitor sessions are purged, live ones kept', async () => {
   await sql`DELETE FROM visitor_session`.execute(t.db.kysely);
-  const res = await t.app.inject({ method: 'POST', url: '/forms/scan-request', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'patient.name=Alan' });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/forms/scan-request',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'patient.name=Alan',
+  });
   assert.equal(res.statusCode, 400);
   assert.equal(Number((await sql<{ n: string }>`SELECT count(*) AS n FROM visitor_session`.execute(t.db.kysely)).rows[0]!.n), 1);
   t.clock.advance(29 * 60_000);
@@ -70,13 +77,25 @@ test('expired visitor sessions are purged, live ones kept', async () => {
   t.clock.advance(2 * 60_000);
   assert.equal(await purgeVisitorSessions(t.db, t.ctx.auditor, t.clock.now()), 1, 'purged after it');
   const audited = (await t.audits()).filter((e) => e.action === 'visitor.draft' || e.action === 'visitor.purge').map((e) => [e.action, e.detail]);
-  assert.deepEqual(audited.slice(-2), [['visitor.draft', { point: 'scan-request', fields: 1 }], ['visitor.purge', { count: 1 }]], 'keeping the draft and deleting it are both audited');
+  assert.deepEqual(
+    audited.slice(-2),
+    [
+      ['visitor.draft', { point: 'scan-request', fields: 1 }],
+      ['visitor.purge', { count: 1 }],
+    ],
+    'keeping the draft and deleting it are both audited',
+  );
 });
 
 test('a register without a visitor session sets no cookie at all', async () => {
   const other = await testApp('image-solutions');
   try {
-    const res = await other.app.inject({ method: 'POST', url: '/forms/enquiry-form', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'name=Alan' });
+    const res = await other.app.inject({
+      method: 'POST',
+      url: '/forms/enquiry-form',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'name=Alan',
+    });
     assert.equal(res.statusCode, 400);
     assert.equal(res.headers['set-cookie'], undefined);
   } finally {

@@ -36,8 +36,17 @@ interface FormField {
 }
 
 const INPUT_KIND: Record<Field['type'], string> = {
-  text: 'text', 'long-text': 'textarea', email: 'email', phone: 'tel', date: 'date', number: 'number',
-  boolean: 'checkbox', choice: 'select', postcode: 'text', url: 'url', file: 'file',
+  text: 'text',
+  'long-text': 'textarea',
+  email: 'email',
+  phone: 'tel',
+  date: 'date',
+  number: 'number',
+  boolean: 'checkbox',
+  choice: 'select',
+  postcode: 'text',
+  url: 'url',
+  file: 'file',
 };
 
 export interface FormsOptions {
@@ -85,12 +94,21 @@ export async function formsRoutes(app: FastifyInstance, { ctx, collector, https 
   }
 
   /** Keeps the non-sealed values as a draft; sealed categories never leave the encrypted record store. */
-  async function keepDraft(req: FastifyRequest, reply: FastifyReply, config: VisitorSessionConfig, draftKey: string, body: Record<string, string>): Promise<void> {
+  async function keepDraft(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    config: VisitorSessionConfig,
+    draftKey: string,
+    body: Record<string, string>,
+  ): Promise<void> {
     const pointKey = draftKey.slice('draft:'.length);
     const point = register.collection[pointKey]!;
     // Only declared, non-sealed fields, and only text a database can hold (a refused value may be anything).
     const draft = Object.fromEntries(
-      Object.entries(body).filter(([name, value]) => Object.hasOwn(point.fields, name) && !isSealedCategory(register, point.fields[name]!.data) && value.isWellFormed() && !value.includes('\u0000')),
+      Object.entries(body).filter(
+        ([name, value]) =>
+          Object.hasOwn(point.fields, name) && !isSealedCategory(register, point.fields[name]!.data) && value.isWellFormed() && !value.includes('\u0000'),
+      ),
     );
     const now = ctx.clock.now();
     let token = req.cookies[config.cookieName];
@@ -101,7 +119,13 @@ export async function formsRoutes(app: FastifyInstance, { ctx, collector, https 
       token = newVisitorToken();
     }
     const draftFields = Object.keys(draft).length;
-    await saveVisitorSession(ctx.db, ctx.auditor, { token: token!, data: { ...existing, [draftKey]: draft }, config, now, draft: { point: pointKey, fields: draftFields } });
+    await saveVisitorSession(ctx.db, ctx.auditor, {
+      token: token!,
+      data: { ...existing, [draftKey]: draft },
+      config,
+      now,
+      draft: { point: pointKey, fields: draftFields },
+    });
     const cookie = register.cookies[register.service['visitor-session']!.cookie];
     const maxAge = cookie && cookie.lasts !== 'session' ? approximateSeconds(cookie.lasts) : undefined;
     reply.setCookie(config.cookieName, token!, { path: '/forms', httpOnly: true, sameSite: 'lax', secure: https, ...(maxAge ? { maxAge } : {}) });

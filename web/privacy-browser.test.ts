@@ -13,7 +13,9 @@ before(async () => {
 });
 after(async () => t?.close());
 
-test('the privacy notice shows every section in Chromium', { skip: hasChromium ? false : 'Debian chromium is not installed (.ci/run installs it)' }, async () => {
+test('the privacy notice shows every section in Chromium', {
+  skip: hasChromium ? false : 'Debian chromium is not installed (.ci/run installs it)',
+}, async () => {
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
@@ -31,7 +33,12 @@ test('the privacy notice shows every section in Chromium', { skip: hasChromium ?
     // The table of contents takes a reader to a section.
     await page.locator('nav a[href="#your-rights"]').click();
     assert.equal(new URL(page.url()).hash, '#your-rights');
-    assert.ok(await page.getByText(/Information Commissioner/).first().isVisible());
+    assert.ok(
+      await page
+        .getByText(/Information Commissioner/)
+        .first()
+        .isVisible(),
+    );
     await page.screenshot({ path: screenshotPath('privacy-notice'), fullPage: true });
   } finally {
     await browser.close();

@@ -37,34 +37,46 @@ export const privacyRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'r
   };
   const langOf = (q: { lang?: Language | undefined }) => q.lang ?? register.notice.language;
 
-  app.get('/privacy', {
-    schema: { summary: 'Privacy notice (HTML), generated from the active register', tags: ['privacy'], querystring: LangQuery, produces: ['text/html'] },
-  }, async (req, reply) => reply.type('text/html; charset=utf-8').send(notice('html', langOf(req.query))));
-
-  app.get('/privacy.md', {
-    schema: { summary: 'Privacy notice (Markdown)', tags: ['privacy'], querystring: LangQuery, produces: ['text/markdown'] },
-  }, async (req, reply) => reply.type('text/markdown; charset=utf-8').send(notice('md', langOf(req.query))));
-
-  app.get('/privacy/versions', {
-    schema: {
-      summary: 'Every register version this installation has served, oldest first, with the changes from the one before',
-      tags: ['privacy'],
-      response: { 200: z.object({ versions: z.array(Version) }) },
+  app.get(
+    '/privacy',
+    {
+      schema: { summary: 'Privacy notice (HTML), generated from the active register', tags: ['privacy'], querystring: LangQuery, produces: ['text/html'] },
     },
-  }, async () => {
-    const served = await listServedVersions(ctx.db);
-    const versions = served.map((v, i) => {
-      const previous = served[i - 1];
-      return {
-        fingerprint: v.fingerprint,
-        noticeVersion: v.noticeVersion,
-        effective: v.effective,
-        firstServedAt: v.firstServedAt,
-        lastServedAt: v.lastServedAt,
-        active: v.fingerprint === register.fingerprint,
-        changesFromPrevious: previous ? diffRegisters(previous.register, v.register).map((c) => ({ ...c })) : null,
-      };
-    });
-    return { versions };
-  });
+    async (req, reply) => reply.type('text/html; charset=utf-8').send(notice('html', langOf(req.query))),
+  );
+
+  app.get(
+    '/privacy.md',
+    {
+      schema: { summary: 'Privacy notice (Markdown)', tags: ['privacy'], querystring: LangQuery, produces: ['text/markdown'] },
+    },
+    async (req, reply) => reply.type('text/markdown; charset=utf-8').send(notice('md', langOf(req.query))),
+  );
+
+  app.get(
+    '/privacy/versions',
+    {
+      schema: {
+        summary: 'Every register version this installation has served, oldest first, with the changes from the one before',
+        tags: ['privacy'],
+        response: { 200: z.object({ versions: z.array(Version) }) },
+      },
+    },
+    async () => {
+      const served = await listServedVersions(ctx.db);
+      const versions = served.map((v, i) => {
+        const previous = served[i - 1];
+        return {
+          fingerprint: v.fingerprint,
+          noticeVersion: v.noticeVersion,
+          effective: v.effective,
+          firstServedAt: v.firstServedAt,
+          lastServedAt: v.lastServedAt,
+          active: v.fingerprint === register.fingerprint,
+          changesFromPrevious: previous ? diffRegisters(previous.register, v.register).map((c) => ({ ...c })) : null,
+        };
+      });
+      return { versions };
+    },
+  );
 };

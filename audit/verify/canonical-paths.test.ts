@@ -32,7 +32,14 @@ const text = fc
   .map((s) => s.replace(/\u0000/g, ''))
   .filter((s) => s.isWellFormed());
 
-const scalar = fc.oneof(text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.bigInt({ min: -(10n ** 17n), max: 10n ** 17n }).map(Number));
+const scalar = fc.oneof(
+  text,
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.bigInt({ min: -(10n ** 17n), max: 10n ** 17n }).map(Number),
+);
 const detailKey = fc.oneof(text, fc.constantFrom('10', '9', '0', '__proto__', 'a', 'ab', 'B', 'step', 'field', 'é', 'a b'));
 const detail = fc.oneof(
   fc.dictionary(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.:-]{0,8}$/), scalar, { maxKeys: 6 }),
@@ -63,8 +70,17 @@ test('any stored content verifies: both readers build the bytes canonicalEventTe
         const at = isoMicros(e.at);
         const stored = JSON.parse(JSON.stringify(e.detail)) as unknown; // what jsonb receives
         const canonical = canonicalEventText({
-          partition, seq: i + 1, id, at, actor: e.actor, action: e.action, subjectId: e.subjectId,
-          recordIds: recordIdsText(e.recordIds.map((r) => r.toLowerCase())), purpose: e.purpose, fingerprint: e.fingerprint, detail: stored,
+          partition,
+          seq: i + 1,
+          id,
+          at,
+          actor: e.actor,
+          action: e.action,
+          subjectId: e.subjectId,
+          recordIds: recordIdsText(e.recordIds.map((r) => r.toLowerCase())),
+          purpose: e.purpose,
+          fingerprint: e.fingerprint,
+          detail: stored,
         });
         const hash = hasher(prev, canonical);
         const row = { ...e, id, at, seq: i + 1, prev, hash, detailText: JSON.stringify(e.detail) };
@@ -88,7 +104,7 @@ test('any stored content verifies: both readers build the bytes canonicalEventTe
   );
 });
 
-test('the detail shortcut gives canonicalDetailText\'s bytes for any jsonb text it takes on', async () => {
+test("the detail shortcut gives canonicalDetailText's bytes for any jsonb text it takes on", async () => {
   let taken = 0;
   await fc.assert(
     fc.asyncProperty(detail, async (d) => {
@@ -104,4 +120,3 @@ test('the detail shortcut gives canonicalDetailText\'s bytes for any jsonb text 
   );
   assert.ok(taken > 100, `the shortcut was taken only ${taken} times: the test shows little`);
 });
-

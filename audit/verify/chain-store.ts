@@ -11,7 +11,7 @@ import { AT_MICROS_SQL } from '../canonical-event.ts';
 import { COPY_COLUMNS, COPY_FIELDS, CopyEventBatch, type EventBatch } from './copy-event-batch.ts';
 import { RowEventBatch, type PageRow } from './row-event-batch.ts';
 
-export interface HeadRow {
+interface HeadRow {
   seq: string;
   hash: string;
   checkpoint: string;
@@ -91,7 +91,11 @@ function pagedSource(trx: Kysely<Tables> | Transaction<Tables>, pageSize: number
   return {
     partitions: async () => (await sql<{ partition: string }>`${sql.raw(PARTITIONS_SQL)}`.execute(trx)).rows.map((r) => r.partition).sort(),
     head: async (partition) =>
-      (await sql<HeadRow>`SELECT seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint FROM audit_head WHERE partition = ${partition}`.execute(trx)).rows[0],
+      (
+        await sql<HeadRow>`SELECT seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint FROM audit_head WHERE partition = ${partition}`.execute(
+          trx,
+        )
+      ).rows[0],
     async *events(partition) {
       const fetchPage = (afterSeq: string) =>
         sql<PageRow>`SELECT seq::text AS seq, id::text AS id, ${sql.raw(AT_MICROS_SQL)} AS at, actor, action,
@@ -124,9 +128,7 @@ export function copySource(client: pg.ClientBase, broken: () => void): ChainSour
     head: async (partition) => (await client.query<HeadRow>(HEAD_SQL, [partition])).rows[0],
     async *events(partition) {
       const literal = `'${partition.replace(/'/g, "''")}'`;
-      const stream = client.query(
-        copyTo(`COPY (SELECT ${COPY_COLUMNS} FROM audit_event WHERE partition = ${literal} ORDER BY seq) TO STDOUT (FORMAT binary)`),
-      );
+      const stream = client.query(copyTo(`COPY (SELECT ${COPY_COLUMNS} FROM audit_event WHERE partition = ${literal} ORDER BY seq) TO STDOUT (FORMAT binary)`));
       let finished = false;
       try {
         for await (const tuples of binaryCopyTuples(stream as AsyncIterable<Buffer>, COPY_FIELDS)) yield new CopyEventBatch(tuples);

@@ -25,9 +25,10 @@ export interface EventBatch {
 /** The columns, in the order the COPY selects them. */
 export const COPY_COLUMNS = 'seq, id, at, actor, action, subject_id, record_ids, purpose, fingerprint, detail, prev_hash, hash';
 export const COPY_FIELDS = 12;
-const [SEQ, ID, AT, ACTOR, ACTION, SUBJECT, RECORDS, PURPOSE, FINGERPRINT, DETAIL, PREV, HASH] = Array.from({ length: COPY_FIELDS }, (_, i) => i) as number[] as [
-  number, number, number, number, number, number, number, number, number, number, number, number,
-];
+const [SEQ, ID, AT, ACTOR, ACTION, SUBJECT, RECORDS, PURPOSE, FINGERPRINT, DETAIL, PREV, HASH] = Array.from(
+  { length: COPY_FIELDS },
+  (_, i) => i,
+) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const Q = 0x22; // "
@@ -78,7 +79,12 @@ export class CopyEventBatch implements EventBatch {
     const start = (f: number) => starts[base + f]!;
     const length = (f: number) => lengths[base + f]!;
     // Room for the worst case: every text byte escaped as \u00XX, every record id, the detail as text.
-    const need = 64 + 256 + 6 * (length(ACTOR) + length(ACTION) + Math.max(0, length(PURPOSE)) + Math.max(0, length(FINGERPRINT))) + 2 * Math.max(0, length(RECORDS)) + 6 * length(DETAIL);
+    const need =
+      64 +
+      256 +
+      6 * (length(ACTOR) + length(ACTION) + Math.max(0, length(PURPOSE)) + Math.max(0, length(FINGERPRINT))) +
+      2 * Math.max(0, length(RECORDS)) +
+      6 * length(DETAIL);
     if (out.length < need) out = Buffer.allocUnsafe(need * 2);
 
     out.set(prev, 0);
@@ -184,7 +190,12 @@ function writeJsonText(buf: Buffer, p: number, length: number, n: number): numbe
   return n;
 }
 
-const pairs: { key: number; keyEnd: number; value: number; valueEnd: number }[] = Array.from({ length: 64 }, () => ({ key: 0, keyEnd: 0, value: 0, valueEnd: 0 }));
+const pairs: { key: number; keyEnd: number; value: number; valueEnd: number }[] = Array.from({ length: 64 }, () => ({
+  key: 0,
+  keyEnd: 0,
+  value: 0,
+  valueEnd: 0,
+}));
 
 /**
  * jsonb's text of a flat object (`{"step": 1, "field": "x"}`, keys ordered by length) rewritten as the canonical
@@ -192,7 +203,7 @@ const pairs: { key: number; keyEnd: number; value: number; valueEnd: number }[] 
  * starting with a letter and unescaped, and every value is a string, true, false, null or an integer of at most 15
  * digits: then canonicalDetailText, which parses, decides.
  */
-export function canonicalDetailBytes(buf: Buffer, p: number, end: number, n: number): number {
+function canonicalDetailBytes(buf: Buffer, p: number, end: number, n: number): number {
   if (buf[p] !== 0x7b) return -1;
   p++;
   let count = 0;

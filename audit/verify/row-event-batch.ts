@@ -53,8 +53,17 @@ export class RowEventBatch implements EventBatch {
       return false;
     }
     const canonical = canonicalEventText({
-      partition, seq: Number(r.seq), id: r.id, at: r.at, actor: r.actor, action: r.action, subjectId: r.subject_id,
-      recordIds: r.record_ids, purpose: r.purpose, fingerprint: r.fingerprint, detail,
+      partition,
+      seq: Number(r.seq),
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      subjectId: r.subject_id,
+      recordIds: r.record_ids,
+      purpose: r.purpose,
+      fingerprint: r.fingerprint,
+      detail,
     });
     const digest = hash('sha256', Buffer.concat([prev, Buffer.from(canonical, 'utf8')]), 'binary');
     return digest === Buffer.from(r.hash).toString('binary');

@@ -85,7 +85,7 @@ test('codes outside ASCII, repeated and changing, verify as stored', async () =>
       subjectId,
       recordIds: i === 4 ? [] : [randomUUID(), randomUUID()],
       purpose: i % 2 ? 'behandlung' : 'überweisung',
-      detail: { 'feld': 'größe', n: i, ok: i % 2 === 0, none: null },
+      detail: { feld: 'größe', n: i, ok: i % 2 === 0, none: null },
     })),
     new Date(at),
   );
@@ -98,12 +98,18 @@ const edits: [string, (p: string, seq: number) => string][] = [
   ['the time, by one microsecond', (p, seq) => `UPDATE audit_event SET at = at + interval '1 microsecond' WHERE partition = '${p}' AND seq = ${seq}`],
   ['the time, to infinity', (p, seq) => `UPDATE audit_event SET at = 'infinity' WHERE partition = '${p}' AND seq = ${seq}`],
   ['the time, by a century', (p, seq) => `UPDATE audit_event SET at = at - interval '100 years' WHERE partition = '${p}' AND seq = ${seq}`],
-  ['record ids (renumbered from 0)', (p, seq) => `UPDATE audit_event SET record_ids = ('[0:0]=' || record_ids::text)::uuid[] WHERE partition = '${p}' AND seq = ${seq}`],
+  [
+    'record ids (renumbered from 0)',
+    (p, seq) => `UPDATE audit_event SET record_ids = ('[0:0]=' || record_ids::text)::uuid[] WHERE partition = '${p}' AND seq = ${seq}`,
+  ],
   ['record ids (made two-dimensional)', (p, seq) => `UPDATE audit_event SET record_ids = ARRAY[record_ids] WHERE partition = '${p}' AND seq = ${seq}`],
   ['record ids (emptied)', (p, seq) => `UPDATE audit_event SET record_ids = '{}' WHERE partition = '${p}' AND seq = ${seq}`],
   ['purpose (to NULL)', (p, seq) => `UPDATE audit_event SET purpose = NULL WHERE partition = '${p}' AND seq = ${seq}`],
   ['fingerprint (one character)', (p, seq) => `UPDATE audit_event SET fingerprint = 'e' || substr(fingerprint, 2) WHERE partition = '${p}' AND seq = ${seq}`],
-  ['record ids (a NULL slipped into the array)', (p, seq) => `UPDATE audit_event SET record_ids = record_ids || NULL::uuid WHERE partition = '${p}' AND seq = ${seq}`],
+  [
+    'record ids (a NULL slipped into the array)',
+    (p, seq) => `UPDATE audit_event SET record_ids = record_ids || NULL::uuid WHERE partition = '${p}' AND seq = ${seq}`,
+  ],
   ['subject id', (p, seq) => `UPDATE audit_event SET subject_id = '${randomUUID()}' WHERE partition = '${p}' AND seq = ${seq}`],
   ['the stored hash', (p, seq) => `UPDATE audit_event SET hash = sha256(hash) WHERE partition = '${p}' AND seq = ${seq}`],
 ];
@@ -112,7 +118,10 @@ for (const [field, edit] of edits) {
     const { partition, events } = await freshChain();
     await asAttacker(edit(partition, 3));
     assert.deepEqual(firstBadOf(await verifyAuditChain(db, { checkpointKey: key, partition })), {
-      partition, seq: 3, id: events[2]!.id, reason: 'the hash does not match the content: the event was edited',
+      partition,
+      seq: 3,
+      id: events[2]!.id,
+      reason: 'the hash does not match the content: the event was edited',
     });
   });
 }
@@ -166,8 +175,17 @@ async function forgeAfter(partition: string, last: AppendedAuditEvent): Promise<
   const id = randomUUID();
   const at = '2030-01-01T00:00:00.000000Z';
   const canonical = canonicalEventText({
-    partition, seq: last.seq + 1, id, at, actor: 'staff:1', action: 'record.delete', subjectId: null, recordIds: '{}',
-    purpose: null, fingerprint: null, detail: {},
+    partition,
+    seq: last.seq + 1,
+    id,
+    at,
+    actor: 'staff:1',
+    action: 'record.delete',
+    subjectId: null,
+    recordIds: '{}',
+    purpose: null,
+    fingerprint: null,
+    detail: {},
   });
   const hash = createChainHasher()(rows[0]!.hash, canonical);
   await asAttacker(`INSERT INTO audit_event (partition, seq, id, at, actor, action, prev_hash, hash)
@@ -208,8 +226,17 @@ test('rewriting the last event with a correct hash is caught by the head', async
     FROM audit_event WHERE id = ${events[4]!.id}`.execute(db.kysely);
   const row = rows[0]!;
   const canonical = canonicalEventText({
-    partition, seq: 5, id: events[4]!.id, at: row.at, actor: 'staff:4', action: 'record.update', subjectId: null,
-    recordIds: row.record_ids, purpose: 'care', fingerprint: 'f'.repeat(64), detail: { field: 'referral.reason', step: 4 },
+    partition,
+    seq: 5,
+    id: events[4]!.id,
+    at: row.at,
+    actor: 'staff:4',
+    action: 'record.update',
+    subjectId: null,
+    recordIds: row.record_ids,
+    purpose: 'care',
+    fingerprint: 'f'.repeat(64),
+    detail: { field: 'referral.reason', step: 4 },
   });
   const hash = createChainHasher()(row.prev, canonical);
   await asAttacker(`UPDATE audit_event SET subject_id = NULL, hash = '\\x${hash}' WHERE id = '${events[4]!.id}'`);
@@ -259,7 +286,10 @@ test('verifying everything names the first broken partition in order, on one thr
   for (const threads of [2, 3, 8]) {
     const progress: VerifyProgress[] = [];
     assert.deepEqual(await verifyAuditChain(db, { checkpointKey: key, threads, onProgress: (p) => progress.push(p) }), result, `${threads} threads`);
-    assert.ok(progress.every((p, i) => i === 0 || p.events >= progress[i - 1]!.events), 'progress only goes forward');
+    assert.ok(
+      progress.every((p, i) => i === 0 || p.events >= progress[i - 1]!.events),
+      'progress only goes forward',
+    );
   }
   const bad = firstBadOf(result);
   // The first three partitions (from the first test) are intact; the fourth is the first tampered one.

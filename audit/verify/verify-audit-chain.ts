@@ -6,7 +6,7 @@ import { checkpointKeyObjects, checkpointMatches, type CheckpointKey } from '../
 import { inCopySnapshot, inPagedSnapshot, type ChainSource } from './chain-store.ts';
 import { verifyOnThreads } from './verify-threads.ts';
 
-export interface AuditChainBreak {
+interface AuditChainBreak {
   partition: string;
   /** The event (or, for the head, the seq it claims) where the chain first fails. */
   seq: number;
@@ -49,7 +49,6 @@ export interface VerifyAuditOptions {
 }
 
 export type Verdict = { events: number; exists: boolean; bad?: AuditChainBreak };
-
 
 export async function verifyAuditChain(db: Db, opts: VerifyAuditOptions): Promise<VerifyAuditResult> {
   // PostgreSQL: one COPY stream per partition, decoded here (several times faster than row-by-row results), and
@@ -129,9 +128,14 @@ export async function verifyPartition(
   opts.onProgress?.({ partition, events: eventsBefore + count, partitions: partitionsBefore + 1 });
   if (head === undefined || headSeq === null) return { events: count, exists: count > 0 };
   if (count < headSeq) {
-    return bad(count, count + 1, null, `event${headSeq > count + 1 ? `s #${count + 1} to` : ''} #${headSeq} missing: the signed head is at #${headSeq}, the chain ends at #${count}`);
+    return bad(
+      count,
+      count + 1,
+      null,
+      `event${headSeq > count + 1 ? `s #${count + 1} to` : ''} #${headSeq} missing: the signed head is at #${headSeq}, the chain ends at #${count}`,
+    );
   }
-  if (head.hash !== Buffer.from(prev).toString('hex')) return bad(count - 1, count, lastId, 'the last event does not match the signed head: the end of the chain was rewritten');
+  if (head.hash !== Buffer.from(prev).toString('hex'))
+    return bad(count - 1, count, lastId, 'the last event does not match the signed head: the end of the chain was rewritten');
   return { events: count, exists: true };
 }
-

@@ -8,7 +8,8 @@ export function checkCollection(ctx: RuleContext): void {
     const at = ['collection', ck];
     ref([...at, 'subject'], c.subject, keys.subjects, 'subject kind', used.subjects);
     const validPurposes = c.purposes.filter((p, i) => ref([...at, 'purposes', i], p, keys.purposes, 'purpose'));
-    if (c.source !== SOURCE_SUBJECT) ref([...at, 'source'], c.source, [SOURCE_SUBJECT, ...keys.subjects, ...keys.sources], 'source', c.source in r.sources ? used.sources : used.subjects);
+    if (c.source !== SOURCE_SUBJECT)
+      ref([...at, 'source'], c.source, [SOURCE_SUBJECT, ...keys.subjects, ...keys.sources], 'source', c.source in r.sources ? used.sources : used.subjects);
     if (c.starts) ref([...at, 'starts'], c.starts, keys.events, 'event', used.events);
     const purposeData = new Set(validPurposes.flatMap((p) => r.purposes[p]!.data));
     for (const [fk, f] of Object.entries(c.fields)) {
@@ -23,7 +24,8 @@ export function checkCollection(ctx: RuleContext): void {
         const target = r.purposes[f.consent];
         if (f.type !== 'boolean') error([...fp, 'type'], 'a consent checkbox must have type boolean');
         if (!ref([...fp, 'consent'], f.consent, keys.purposes, 'purpose')) continue;
-        if (target!.basis !== 'consent') error([...fp, 'consent'], `"${f.consent}" is based on ${target!.basis}, not consent: a checkbox cannot give consent to it`);
+        if (target!.basis !== 'consent')
+          error([...fp, 'consent'], `"${f.consent}" is based on ${target!.basis}, not consent: a checkbox cannot give consent to it`);
         if (!c.purposes.includes(f.consent)) error([...fp, 'consent'], `"${f.consent}" is not one of this point's purposes`);
         if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.consent}" does not declare the ${f.channel} channel`);
         if (f.required) error([...fp, 'required'], 'consent must be freely given: a consent checkbox cannot be required (no pre-ticked or mandatory boxes)');
@@ -33,10 +35,14 @@ export function checkCollection(ctx: RuleContext): void {
       if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
     }
     if (Object.keys(c.fields).length === 0) error([...at, 'fields'], 'a collection point must declare at least one field');
-    if (Object.values(c.fields).filter((f) => f['birth-date']).length > 1) error([...at, 'fields'], 'at most one field of a collection point can be the birth-date');
+    if (Object.values(c.fields).filter((f) => f['birth-date']).length > 1)
+      error([...at, 'fields'], 'at most one field of a collection point can be the birth-date');
     const untilAge = validPurposes.filter((p) => r.purposes[p]!.retention['until-age']);
     if (untilAge.length > 0 && !Object.values(c.fields).some((f) => f['birth-date']) && Object.values(c.fields).some((f) => f.type === 'date')) {
-      warn([...at, 'fields'], `${untilAge.join(', ')} keep${untilAge.length === 1 ? 's' : ''} data until an age: mark the date-of-birth field with "birth-date: true" so the date can be worked out`);
+      warn(
+        [...at, 'fields'],
+        `${untilAge.join(', ')} keep${untilAge.length === 1 ? 's' : ''} data until an age: mark the date-of-birth field with "birth-date: true" so the date can be worked out`,
+      );
     }
     for (const p of validPurposes) {
       if (r.purposes[p]!.basis === 'consent' && !Object.values(c.fields).some((f) => f.consent === p)) {

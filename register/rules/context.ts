@@ -41,8 +41,7 @@ export interface RuleContext {
 export function createContext(r: RegisterData): RuleContext {
   const out: RuleProblem[] = [];
   const error = (path: YamlPath, message: string) => out.push({ severity: 'error', path, message });
-  const warn = (path: YamlPath, message: string, at: 'key' | 'value' = 'value') =>
-    out.push({ severity: 'warning', path, message, at });
+  const warn = (path: YamlPath, message: string, at: 'key' | 'value' = 'value') => out.push({ severity: 'warning', path, message, at });
 
   const keys = {
     subjects: Object.keys(r.subjects),

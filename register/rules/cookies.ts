@@ -15,7 +15,10 @@ export function checkCookies(ctx: RuleContext): void {
     const purpose = r.purposes[c.purpose];
     if (!purpose || purpose.basis === 'consent') continue;
     if (!c.exemption) {
-      error([...at, 'purpose'], `a cookie that is not strictly necessary needs consent, but purpose "${c.purpose}" is based on ${purpose.basis}: map it to a consent purpose${r.controller.jurisdiction === 'uk' ? ', or declare a UK exemption (statistics, appearance)' : ''}`);
+      error(
+        [...at, 'purpose'],
+        `a cookie that is not strictly necessary needs consent, but purpose "${c.purpose}" is based on ${purpose.basis}: map it to a consent purpose${r.controller.jurisdiction === 'uk' ? ', or declare a UK exemption (statistics, appearance)' : ''}`,
+      );
     } else if (r.controller.jurisdiction !== 'uk') {
       error([...at, 'exemption'], 'the statistics and appearance exemptions exist only under UK PECR (DUAA 2025); in the EU these cookies need consent');
     } else if (c.exemption === 'statistics' && c.provider !== FIRST_PARTY) {

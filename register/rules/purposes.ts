@@ -10,10 +10,18 @@ export function checkPurposes(ctx: RuleContext): void {
   const { r, error, warn, ref, keys, used } = ctx;
   for (const [pk, p] of Object.entries(r.purposes)) {
     const at = ['purposes', pk] as const;
-    p.subjects.forEach((s, i) => ref([...at, 'subjects', i], s, keys.subjects, 'subject kind', used.subjects));
-    p.data.forEach((d, i) => ref([...at, 'data', i], d, keys.data, 'data category', used.data));
-    p.recipients.forEach((x, i) => ref([...at, 'recipients', i], x, keys.recipients, 'recipient', used.recipients));
-    p.sources.forEach((x, i) => ref([...at, 'sources', i], x, keys.sources, 'source', used.sources));
+    p.subjects.forEach((s, i) => {
+      ref([...at, 'subjects', i], s, keys.subjects, 'subject kind', used.subjects);
+    });
+    p.data.forEach((d, i) => {
+      ref([...at, 'data', i], d, keys.data, 'data category', used.data);
+    });
+    p.recipients.forEach((x, i) => {
+      ref([...at, 'recipients', i], x, keys.recipients, 'recipient', used.recipients);
+    });
+    p.sources.forEach((x, i) => {
+      ref([...at, 'sources', i], x, keys.sources, 'source', used.sources);
+    });
 
     if (p.basis === 'legitimate-interests' && !p.interest) {
       error([...at, 'basis'], 'legitimate interests must name the interest pursued: add "interest:" with a sentence the notice can show');
@@ -30,7 +38,10 @@ export function checkPurposes(ctx: RuleContext): void {
 
     const special = p.data.filter((d) => r.data[d]?.special);
     if (special.length > 0 && !p.condition) {
-      error([...at, 'data'], `uses special category data (${special.join(', ')}) so it must name an Art. 9(2) condition: add "condition:" (for example health-care or explicit-consent)`);
+      error(
+        [...at, 'data'],
+        `uses special category data (${special.join(', ')}) so it must name an Art. 9(2) condition: add "condition:" (for example health-care or explicit-consent)`,
+      );
     }
     if (special.length === 0 && p.condition) {
       warn([...at, 'condition'], 'an Art. 9 condition is only needed when the purpose uses special category data');
@@ -54,7 +65,10 @@ export function checkPurposes(ctx: RuleContext): void {
           error(cp, 'automated marketing calls always need prior consent (PECR reg. 19): use opt-in');
         }
         if (rule === 'opt-in' && p.basis !== 'consent') {
-          warn(cp, `opt-in ${channel} marketing relies on consent under PECR; the ICO expects consent as the lawful basis too, so consider a separate consent purpose`);
+          warn(
+            cp,
+            `opt-in ${channel} marketing relies on consent under PECR; the ICO expects consent as the lawful basis too, so consider a separate consent purpose`,
+          );
         }
       }
     }

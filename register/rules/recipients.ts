@@ -8,7 +8,10 @@ export function checkRecipients(ctx: RuleContext): void {
     const at = ['recipients', rk];
     const needs = transferNeedsSafeguard(rec.country);
     if (needs && !rec.transfer) {
-      error([...at, 'country'], `${rec.country} is outside the UK/EEA and has no adequacy decision (list checked ${ADEQUACY_CHECKED}): add "transfer: { safeguard: ... }" (scc, idta, uk-addendum, bcr, dpf or derogation)`);
+      error(
+        [...at, 'country'],
+        `${rec.country} is outside the UK/EEA and has no adequacy decision (list checked ${ADEQUACY_CHECKED}): add "transfer: { safeguard: ... }" (scc, idta, uk-addendum, bcr, dpf or derogation)`,
+      );
     }
     if (needs && rec.transfer?.safeguard === 'adequacy') {
       error([...at, 'transfer', 'safeguard'], `${rec.country} has no adequacy decision (list checked ${ADEQUACY_CHECKED}): name the safeguard actually used`);

@@ -10,7 +10,10 @@ export function checkService(ctx: RuleContext): void {
     const purpose = r.purposes[accessLog.purpose];
     if (!purpose) ref(['service', 'access-log', 'purpose'], accessLog.purpose, keys.purposes, 'purpose');
     else if (!DURATION_PATTERN.test(purpose.retention.keep)) {
-      error(['service', 'access-log', 'purpose'], `the access log needs a fixed retention period, but "${accessLog.purpose}" keeps data ${purpose.retention.keep}`);
+      error(
+        ['service', 'access-log', 'purpose'],
+        `the access log needs a fixed retention period, but "${accessLog.purpose}" keeps data ${purpose.retention.keep}`,
+      );
     }
   }
   const visitor = r.service['visitor-session'];
@@ -18,7 +21,10 @@ export function checkService(ctx: RuleContext): void {
     const cookie = r.cookies[visitor.cookie];
     if (!cookie) ref(['service', 'visitor-session', 'cookie'], visitor.cookie, Object.keys(r.cookies), 'cookie');
     else if (cookie.purpose !== STRICTLY_NECESSARY || cookie.provider !== FIRST_PARTY) {
-      error(['service', 'visitor-session', 'cookie'], `the visitor-session cookie must be a first-party, strictly necessary cookie; "${visitor.cookie}" is not`);
+      error(
+        ['service', 'visitor-session', 'cookie'],
+        `the visitor-session cookie must be a first-party, strictly necessary cookie; "${visitor.cookie}" is not`,
+      );
     }
   }
 }

@@ -39,22 +39,33 @@ export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register
     const fields: Record<string, z.ZodType> = {};
     for (const [name, f] of Object.entries(point.fields)) {
       const title = typeof register.data[f.data]?.title === 'string' ? (register.data[f.data]!.title as string) : f.data;
-      const role = f.consent ? `, ticked = consent to "${f.consent}"${f.channel ? ` by ${f.channel}` : ''}` : f.identifier ? `, identifies the ${point.subject} (${f.identifier})` : '';
-      fields[name] = z.unknown().optional().describe(`${f.type}${f.required ? ', required' : ''}${role}: ${title}`);
+      const role = f.consent
+        ? `, ticked = consent to "${f.consent}"${f.channel ? ` by ${f.channel}` : ''}`
+        : f.identifier
+          ? `, identifies the ${point.subject} (${f.identifier})`
+          : '';
+      fields[name] = z
+        .unknown()
+        .optional()
+        .describe(`${f.type}${f.required ? ', required' : ''}${role}: ${title}`);
     }
-    app.post(`/api/v1/collect/${key}`, {
-      preValidation: refuseProtoKey,
-      schema: {
-        summary: `Submit "${typeof point.title === 'string' ? point.title : point.title.en}"`,
-        description: `Accepts exactly the fields the register declares for collection point "${key}" (JSON or form-encoded). Undeclared or invalid fields: 400 listing each field; nothing is stored.`,
-        tags: ['collection'],
-        body: z.looseObject(fields),
-        response: { 201: Created, 400: ErrorBody },
+    app.post(
+      `/api/v1/collect/${key}`,
+      {
+        preValidation: refuseProtoKey,
+        schema: {
+          summary: `Submit "${typeof point.title === 'string' ? point.title : point.title.en}"`,
+          description: `Accepts exactly the fields the register declares for collection point "${key}" (JSON or form-encoded). Undeclared or invalid fields: 400 listing each field; nothing is stored.`,
+          tags: ['collection'],
+          body: z.looseObject(fields),
+          response: { 201: Created, 400: ErrorBody },
+        },
       },
-    }, async (req, reply) => {
-      const result = await collector.submit({ point: key, body: req.body, actor: `public:${key}` });
-      return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
-    });
+      async (req, reply) => {
+        const result = await collector.submit({ point: key, body: req.body, actor: `public:${key}` });
+        return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
+      },
+    );
   }
 
   // Staff record what arrived by post, phone or email through the same path, saying how and when it came.
@@ -63,23 +74,33 @@ export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register
     receivedAt: z.iso.date().or(z.iso.datetime()),
     fields: z.record(z.string(), z.unknown()),
   });
-  app.post('/api/v1/staff/collect/:point', {
-    preValidation: requireStaff(rolesWith('records.write')),
-    schema: {
-      summary: 'Record a submission that arrived by post, phone or email (staff)',
-      description: 'Same rules as the public collection point; the records carry the channel and the date received.',
-      tags: ['collection', 'staff'],
-      params: z.object({ point: z.string().max(100) }),
-      body: StaffBody,
-      response: { 201: Created, 400: ErrorBody },
+  app.post(
+    '/api/v1/staff/collect/:point',
+    {
+      preValidation: requireStaff(rolesWith('records.write')),
+      schema: {
+        summary: 'Record a submission that arrived by post, phone or email (staff)',
+        description: 'Same rules as the public collection point; the records carry the channel and the date received.',
+        tags: ['collection', 'staff'],
+        params: z.object({ point: z.string().max(100) }),
+        body: StaffBody,
+        response: { 201: Created, 400: ErrorBody },
+      },
     },
-  }, async (req, reply) => {
-    const receivedAt = new Date(req.body.receivedAt);
-    if (receivedAt.getTime() > ctx.clock.now().getTime()) throw new CustodianError('invalid_body', 'receivedAt is in the future');
-    const input = { point: req.params.point, body: req.body.fields, actor: staffActor(req.staff?.userId ?? 'unknown'), channel: req.body.channel, receivedAt };
-    const result = await collector.submit(input, { batch: false });
-    return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
-  });
+    async (req, reply) => {
+      const receivedAt = new Date(req.body.receivedAt);
+      if (receivedAt.getTime() > ctx.clock.now().getTime()) throw new CustodianError('invalid_body', 'receivedAt is in the future');
+      const input = {
+        point: req.params.point,
+        body: req.body.fields,
+        actor: staffActor(req.staff?.userId ?? 'unknown'),
+        channel: req.body.channel,
+        receivedAt,
+      };
+      const result = await collector.submit(input, { batch: false });
+      return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
+    },
+  );
 
   // A point that is not in the register: say so in the same coded shape as everything else.
   app.post('/api/v1/collect/:point', { schema: { hide: true, params: z.object({ point: z.string().max(100) }) } }, async (req) => {

@@ -9,7 +9,10 @@ import { mergeSubjects } from '../merge-subjects.ts';
 
 /** How many subjects and records are stored. */
 async function countRows(): Promise<{ subjects: number; records: number }> {
-  const r = await sql<{ subjects: string; records: string }>`SELECT (SELECT count(*) FROM subject) AS subjects, (SELECT count(*) FROM record) AS records`.execute(t.db.kysely);
+  const r = await sql<{
+    subjects: string;
+    records: string;
+  }>`SELECT (SELECT count(*) FROM subject) AS subjects, (SELECT count(*) FROM record) AS records`.execute(t.db.kysely);
   return { subjects: Number(r.rows[0]!.subjects), records: Number(r.rows[0]!.records) };
 }
 
@@ -80,7 +83,10 @@ test('the same person is found again by any identifier, however it is typed', as
   assert.equal(again.statusCode, 201, again.body);
   assert.equal(again.json().subjectId, first.subjectId);
   const ids = await t.db.kysely.selectFrom('subject_identifier').select(['kind', 'value']).where('subject_id', '=', first.subjectId).orderBy('kind').execute();
-  assert.deepEqual(ids, [{ kind: 'email', value: 'same@example.com' }, { kind: 'phone', value: '+442079460999' }]);
+  assert.deepEqual(ids, [
+    { kind: 'email', value: 'same@example.com' },
+    { kind: 'phone', value: '+442079460999' },
+  ]);
 });
 
 test('form-encoded submissions are accepted like JSON', async () => {
@@ -90,7 +96,14 @@ test('form-encoded submissions are accepted like JSON', async () => {
 
 test('undeclared or invalid fields are each listed and nothing is stored', async () => {
   const before = { ...(await countRows()), audit: await auditCount() };
-  const res = await post('scan-request', { ...scanRequest, 'patient.dob': '1980-02-30', 'scan.type': 'MRI', 'patient.phone': '12', nhs_number: '123', 'patient.name': '' });
+  const res = await post('scan-request', {
+    ...scanRequest,
+    'patient.dob': '1980-02-30',
+    'scan.type': 'MRI',
+    'patient.phone': '12',
+    nhs_number: '123',
+    'patient.name': '',
+  });
   assert.equal(res.statusCode, 400);
   const body = res.json() as { error: { code: string; details: { problems: { field: string; problem: string }[] } } };
   assert.equal(body.error.code, 'invalid_fields');
@@ -123,7 +136,12 @@ test('a consent given before two records of one person were merged still counts 
   const purposesOfLatest = async () => {
     const again = await post('enquiry-form', { name: 'Lee Park', email: 'lee.work@example.com', message: 'And on Sundays?' });
     assert.equal(again.statusCode, 201, again.body);
-    const named = await t.db.kysely.selectFrom('record').select('purposes').where('id', 'in', again.json().recordIds).where('field', '=', 'name').executeTakeFirstOrThrow();
+    const named = await t.db.kysely
+      .selectFrom('record')
+      .select('purposes')
+      .where('id', 'in', again.json().recordIds)
+      .where('field', '=', 'name')
+      .executeTakeFirstOrThrow();
     return named.purposes;
   };
   assert.deepEqual(await purposesOfLatest(), ['enquiries'], 'before the merge, the work address gave no consent');
@@ -136,12 +154,20 @@ test('a consent purpose only gets data when the person ticks its box, and the co
   const without = await post('enquiry-form', enquiry);
   assert.equal(without.statusCode, 201, without.body);
   const rows = await t.db.kysely.selectFrom('record').select(['field', 'purposes']).where('subject_id', '=', without.json().subjectId).execute();
-  assert.ok(rows.every((r) => r.purposes.join() === 'enquiries'), JSON.stringify(rows));
+  assert.ok(
+    rows.every((r) => r.purposes.join() === 'enquiries'),
+    JSON.stringify(rows),
+  );
 
   const withConsent = await post('enquiry-form', { ...enquiry, email: 'kim@example.com', marketing: 'yes' }, true);
   assert.equal(withConsent.statusCode, 201, withConsent.body);
   const subjectId = withConsent.json().subjectId as string;
-  const named = await t.db.kysely.selectFrom('record').select(['field', 'purposes']).where('subject_id', '=', subjectId).where('field', '=', 'name').executeTakeFirstOrThrow();
+  const named = await t.db.kysely
+    .selectFrom('record')
+    .select(['field', 'purposes'])
+    .where('subject_id', '=', subjectId)
+    .where('field', '=', 'name')
+    .executeTakeFirstOrThrow();
   assert.deepEqual(named.purposes, ['enquiries', 'marketing-consent']);
   const consent = await t.db.kysely.selectFrom('consent_event').selectAll().where('subject_id', '=', subjectId).execute();
   assert.equal(consent.length, 1);
@@ -161,16 +187,38 @@ test('staff record a letter through the same path, with channel and date receive
   const anonymous = await t.app.inject({ method: 'POST', url: '/api/v1/staff/collect/telephone-enquiry', payload: body });
   assert.equal(anonymous.statusCode, 401);
   const auditor = await t.signedIn('auditor');
-  const refused = await auditor.request({ method: 'POST', url: '/api/v1/staff/collect/telephone-enquiry', json: body, html: false, headers: { 'x-csrf-token': await auditor.csrf() } });
+  const refused = await auditor.request({
+    method: 'POST',
+    url: '/api/v1/staff/collect/telephone-enquiry',
+    json: body,
+    html: false,
+    headers: { 'x-csrf-token': await auditor.csrf() },
+  });
   assert.equal(refused.statusCode, 403);
 
   const staff = await t.signedIn('staff');
-  const res = await staff.request({ method: 'POST', url: '/api/v1/staff/collect/telephone-enquiry', json: body, html: false, headers: { 'x-csrf-token': await staff.csrf() } });
+  const res = await staff.request({
+    method: 'POST',
+    url: '/api/v1/staff/collect/telephone-enquiry',
+    json: body,
+    html: false,
+    headers: { 'x-csrf-token': await staff.csrf() },
+  });
   assert.equal(res.statusCode, 201, res.body);
-  const rec = await t.db.kysely.selectFrom('record').selectAll().where('subject_id', '=', res.json().subjectId).where('field', '=', 'notes').executeTakeFirstOrThrow();
+  const rec = await t.db.kysely
+    .selectFrom('record')
+    .selectAll()
+    .where('subject_id', '=', res.json().subjectId)
+    .where('field', '=', 'notes')
+    .executeTakeFirstOrThrow();
   assert.equal(rec.channel, 'post');
   assert.equal(new Date(rec.received_at!).toISOString().slice(0, 10), '2026-11-20');
-  const event = await t.db.kysely.selectFrom('audit_event').select('actor').where('subject_id', '=', res.json().subjectId).where('action', '=', 'record.create').executeTakeFirstOrThrow();
+  const event = await t.db.kysely
+    .selectFrom('audit_event')
+    .select('actor')
+    .where('subject_id', '=', res.json().subjectId)
+    .where('action', '=', 'record.create')
+    .executeTakeFirstOrThrow();
   assert.match(event.actor, /^staff:[0-9a-f-]{36}$/);
 });
 

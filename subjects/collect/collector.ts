@@ -74,7 +74,10 @@ export class Collector {
         const batch = this.#queue.splice(0, this.#max);
         let outcomes: WriteOutcome[];
         try {
-          outcomes = await this.#writer.write(batch.map((b) => b.prepared), this.#deps.clock.now());
+          outcomes = await this.#writer.write(
+            batch.map((b) => b.prepared),
+            this.#deps.clock.now(),
+          );
         } catch (error) {
           outcomes = batch.map(() => ({ ok: false, error }));
         }

@@ -8,20 +8,20 @@ import type { CHANNELS, Field, IDENTIFIER_KINDS } from '../../register/schema.ts
 import { defaultPhoneRegion, normaliseIdentifier } from '../normalise-identifier.ts';
 import type { IdentifierInput } from '../subjects-store.ts';
 
-export type Channel = (typeof CHANNELS)[number];
+type Channel = (typeof CHANNELS)[number];
 
-export interface FieldProblem {
+interface FieldProblem {
   readonly field: string;
   readonly problem: string;
 }
 
-export type FieldValue = string | number | boolean;
-export type CleanValues = ReadonlyMap<string, FieldValue>;
+type FieldValue = string | number | boolean;
+type CleanValues = ReadonlyMap<string, FieldValue>;
 
 const DEFAULT_MAX: Partial<Record<Field['type'], number>> = { text: 500, 'long-text': 10_000, postcode: 16, url: 2048, email: 254, phone: 40 };
 const UK_POSTCODE = /^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$/i;
 
-export interface ConsentGiven {
+interface ConsentGiven {
   readonly purpose: string;
   readonly channel: string | null;
 }

@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../../app/app-context.ts';
 import type { AuditInput } from '../../audit/auditor.ts';
-import { consentedPurposes } from '../../consent/consent-store.ts';
-import type { GivenConsentRow } from '../../consent/consent-store.ts';
+import { consentedPurposes, type GivenConsentRow } from '../../consent/consent-store.ts';
 import { CustodianError } from '../../core/errors.ts';
 import { sealValue } from '../../crypto/seal.ts';
 import type { Tables } from '../../db/tables.ts';
@@ -33,7 +32,7 @@ export interface BatchWriter {
 }
 
 /** Another transaction claimed one of the batch's new identifiers (or merged a known subject) first; retry. */
-export class IdentifierRace extends Error {
+class IdentifierRace extends Error {
   constructor() {
     super('an identifier was claimed concurrently');
     this.name = 'IdentifierRace';
@@ -56,7 +55,12 @@ export async function writeBatchOutcomes(deps: WriterDeps, batch: readonly Prepa
     if (batch.length === 1) return [{ ok: false, error }];
     const outcomes: WriteOutcome[] = [];
     for (const p of batch) {
-      outcomes.push(await writeWithRetry(deps, [p], now).then((r): WriteOutcome => ({ ok: true, result: r[0]! }), (e: unknown): WriteOutcome => ({ ok: false, error: e })));
+      outcomes.push(
+        await writeWithRetry(deps, [p], now).then(
+          (r): WriteOutcome => ({ ok: true, result: r[0]! }),
+          (e: unknown): WriteOutcome => ({ ok: false, error: e }),
+        ),
+      );
     }
     return outcomes;
   }
@@ -87,7 +91,10 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   const audit: AuditInput[] = [];
 
   // 1. Who are they? Known identifiers (followed through merges), then the batch's own new people.
-  const owners = await findIdentifierOwners(trx, batch.flatMap((s) => s.identifiers));
+  const owners = await findIdentifierOwners(
+    trx,
+    batch.flatMap((s) => s.identifiers),
+  );
   const known = new Map(owners.map((o) => [idKey(o.kind, o.value), o.subjectId]));
   const subjects: { subjectId: string; created: boolean }[] = [];
   const newSubjects: { id: string; kind: string }[] = [];
@@ -116,9 +123,10 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   if (returning.length > 0 && !(await lockKnownSubjects(trx, returning))) throw new IdentifierRace();
   const consentPurposes = (point: string) => register.collection[point]!.purposes.filter((p) => register.purposes[p]!.basis === 'consent');
   const returningWithConsent = returning.filter((id) => batch.some((s, i) => subjects[i]!.subjectId === id && consentPurposes(s.point).length > 0));
-  const consented = returningWithConsent.length === 0
-    ? new Map<string, Set<string>>()
-    : await consentedPurposes(trx, await mergedFamilies(trx, returningWithConsent), [...new Set(batch.flatMap((s) => consentPurposes(s.point)))]);
+  const consented =
+    returningWithConsent.length === 0
+      ? new Map<string, Set<string>>()
+      : await consentedPurposes(trx, await mergedFamilies(trx, returningWithConsent), [...new Set(batch.flatMap((s) => consentPurposes(s.point)))]);
 
   // 3. Consents given on the forms count at once: they are the newest events for their purposes.
   const consentRows: (GivenConsentRow & { actor: string })[] = batch.flatMap((s, i) =>
@@ -136,7 +144,13 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     let set = consented.get(c.subjectId);
     if (!set) consented.set(c.subjectId, (set = new Set()));
     set.add(c.purpose);
-    audit.push({ actor: c.actor, action: 'consent.record', subjectId: c.subjectId, purpose: c.purpose, detail: { state: 'given', channel: c.channel, consent: c.id } });
+    audit.push({
+      actor: c.actor,
+      action: 'consent.record',
+      subjectId: c.subjectId,
+      purpose: c.purpose,
+      detail: { state: 'given', channel: c.channel, consent: c.id },
+    });
   }
 
   // 4. Which purposes each value serves; which people need a data key.
@@ -161,14 +175,29 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     return { s, subjectId, values };
   });
   const needKey = [...new Set(plans.filter((p) => p.values.some((v) => v.sealed)).map((p) => p.subjectId))];
-  const made = deps.subjectKeys.makeNew(needKey.filter((id) => createdIds.has(id)), now);
+  const made = deps.subjectKeys.makeNew(
+    needKey.filter((id) => createdIds.has(id)),
+    now,
+  );
   const keys = made.keys;
   for (const id of needKey) if (!keys.has(id)) keys.set(id, await deps.subjectKeys.getOrCreate(trx, id, now));
 
   // 5. Records, sealed here, so nothing but writing is left once the audit heads are locked.
   const records: RecordColumns = {
-    id: [], subjectId: [], point: [], field: [], category: [], purposes: [], bases: [], source: [], channel: [], receivedAt: [],
-    retentionEvent: [], retentionStartsAt: [], text: [], sealed: [],
+    id: [],
+    subjectId: [],
+    point: [],
+    field: [],
+    category: [],
+    purposes: [],
+    bases: [],
+    source: [],
+    channel: [],
+    receivedAt: [],
+    retentionEvent: [],
+    retentionStartsAt: [],
+    text: [],
+    sealed: [],
   };
   const results: CollectResult[] = plans.map(({ s, subjectId, values }, i) => {
     const point = register.collection[s.point]!;
@@ -209,7 +238,16 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   // 6. Lock the audit heads and chain the events; then one statement writes everything. Whoever claims an
   // identifier first owns it (the subject reference is checked at commit): a lost claim means another transaction
   // just created that person, and a retry joins them.
-  const won = await writeBatchStatement(trx, deps.auditor, { now, fingerprint: register.fingerprint, claims, newSubjects, newKeys: made.rows, consents: consentRows, records, audit });
+  const won = await writeBatchStatement(trx, deps.auditor, {
+    now,
+    fingerprint: register.fingerprint,
+    claims,
+    newSubjects,
+    newKeys: made.rows,
+    consents: consentRows,
+    records,
+    audit,
+  });
   if (won < claims.length) throw new IdentifierRace();
   return results;
 }

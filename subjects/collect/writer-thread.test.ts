@@ -32,10 +32,13 @@ after(async () => {
 
 const prepared = (n: number, body = scanRequest('writer', n)) => prepareSubmission(t.register, { point: 'scan-request', body, actor: 'public:scan-request' });
 
-test('a batch is stored with this thread\'s clock and active key', async () => {
+test("a batch is stored with this thread's clock and active key", async () => {
   t.clock.set('2026-11-22T11:30:00Z');
   const outcomes = await writer.write([prepared(1), prepared(2)], t.clock.now());
-  assert.deepEqual(outcomes.map((o) => o.ok), [true, true]);
+  assert.deepEqual(
+    outcomes.map((o) => o.ok),
+    [true, true],
+  );
   const first = outcomes[0]!.ok ? outcomes[0]!.result : assert.fail('not written');
   const records = await t.db.kysely.selectFrom('record').select(['collected_at']).where('subject_id', '=', first.subjectId).execute();
   assert.equal(records.length, first.recordIds.length);
@@ -50,7 +53,10 @@ test('a failure comes back as the same coded error, and does not fail the rest o
   const erased = done!.ok ? done!.result.subjectId : assert.fail('not written');
   await t.db.kysely.transaction().execute((trx) => t.ctx.subjectKeys.shred(trx, erased, t.clock.now()));
   const outcomes = await writer.write([prepared(4), prepared(3), prepared(5)], t.clock.now());
-  assert.deepEqual(outcomes.map((o) => o.ok), [true, false, true]);
+  assert.deepEqual(
+    outcomes.map((o) => o.ok),
+    [true, false, true],
+  );
   const failed = outcomes[1]!;
   assert.ok(!failed.ok && failed.error instanceof CustodianError);
   assert.equal((failed.error as CustodianError).code, 'subject_key_shredded');
@@ -60,7 +66,9 @@ test('a failure comes back as the same coded error, and does not fail the rest o
 test('closing the collector answers every accepted submission before its writer stops', async () => {
   const own = writerFor(deps);
   const batcher = new Collector(deps, { writer: own });
-  const pending = Array.from({ length: 30 }, (_, i) => batcher.submit({ point: 'scan-request', body: scanRequest('closing', 100 + i), actor: 'public:scan-request' }));
+  const pending = Array.from({ length: 30 }, (_, i) =>
+    batcher.submit({ point: 'scan-request', body: scanRequest('closing', 100 + i), actor: 'public:scan-request' }),
+  );
   await batcher.close();
   const results = await Promise.all(pending);
   const ids = results.flatMap((r) => r.recordIds);
@@ -72,7 +80,10 @@ test('a database the writer thread cannot reach fails each submission with datab
   const unreachable = new CollectWriterThread(deps, { url: 'postgres://postgres@127.0.0.1:1/none', schema: undefined, poolSize: 1 });
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
-      await assert.rejects(unreachable.write([prepared(200 + attempt)], t.clock.now()), (e: unknown) => e instanceof CustodianError && e.code === 'database_unavailable' && e.status === 503);
+      await assert.rejects(
+        unreachable.write([prepared(200 + attempt)], t.clock.now()),
+        (e: unknown) => e instanceof CustodianError && e.code === 'database_unavailable' && e.status === 503,
+      );
     }
   } finally {
     await unreachable.close();

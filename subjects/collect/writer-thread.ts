@@ -18,7 +18,7 @@ export interface WriterRequest {
   readonly keys?: WriterKeys;
 }
 
-export interface WriterKeys {
+interface WriterKeys {
   /** The master keys, the active one first (the thread derives the audit checkpoint keys from them). */
   readonly masters: readonly { id: string; key: Uint8Array }[];
 }
@@ -28,7 +28,7 @@ export type SentError =
   | { readonly kind: 'custodian'; readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> }
   | { readonly kind: 'other'; readonly name: string; readonly code?: string; readonly message: string };
 
-export type SentOutcome = { readonly ok: true; readonly result: CollectResult } | { readonly ok: false; readonly error: SentError };
+type SentOutcome = { readonly ok: true; readonly result: CollectResult } | { readonly ok: false; readonly error: SentError };
 
 export type WriterReply = { readonly id: number; readonly outcomes: readonly SentOutcome[] } | { readonly id: number; readonly failure: SentError };
 /** The writer thread could not start (the database is unreachable); it ends after saying so. */
@@ -86,8 +86,13 @@ export class CollectWriterThread implements BatchWriter {
     if (unknownKey.length === 0) return outcomes;
     this.#deps.keyring.reload();
     this.#sentKeys = '';
-    const again = await this.#send(unknownKey.map((i) => batch[i]!), now);
-    unknownKey.forEach((i, k) => (outcomes[i] = again[k]!));
+    const again = await this.#send(
+      unknownKey.map((i) => batch[i]!),
+      now,
+    );
+    unknownKey.forEach((i, k) => {
+      outcomes[i] = again[k]!;
+    });
     return outcomes;
   }
 
@@ -109,7 +114,10 @@ export class CollectWriterThread implements BatchWriter {
     const signature = `${active.id}|${keyring.ids().join(',')}`;
     const request: WriterRequest = { id: this.#next++, batch, now: now.getTime() };
     if (signature !== this.#sentKeys) {
-      const others = keyring.ids().filter((id) => id !== active.id).map((id) => keyring.resolve(id));
+      const others = keyring
+        .ids()
+        .filter((id) => id !== active.id)
+        .map((id) => keyring.resolve(id));
       Object.assign(request, { keys: { masters: [active, ...others].map((m) => ({ id: m.id, key: m.key })) } satisfies WriterKeys });
       this.#sentKeys = signature;
     }

@@ -43,7 +43,13 @@ async function handle(request: WriterRequest): Promise<void> {
       // New keys (the first batch, or a rotation): a new auditor and key cache, so nothing checked under the old
       // keys is trusted under the new ones.
       const keyring = keyringOf(request.keys.masters.map((m) => masterKey(m.id, m.key)));
-      deps = { db, register, clock: systemClock, subjectKeys: new SubjectKeys(keyring), auditor: new Auditor({ clock: systemClock, fingerprint: register.fingerprint, masterKeys: keyring }) };
+      deps = {
+        db,
+        register,
+        clock: systemClock,
+        subjectKeys: new SubjectKeys(keyring),
+        auditor: new Auditor({ clock: systemClock, fingerprint: register.fingerprint, masterKeys: keyring }),
+      };
     }
     if (!deps) throw new Error('the writer thread has no keys');
     const outcomes = await writeBatchOutcomes(deps, request.batch, new Date(request.now));

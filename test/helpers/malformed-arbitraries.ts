@@ -16,20 +16,50 @@ export type Body =
 export const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'Application/JSON'] as const;
 export const FORM_TYPE = 'application/x-www-form-urlencoded';
 export const WRONG_TYPES = [
-  'text/plain', 'text/html', 'application/xml', 'application/octet-stream', 'multipart/form-data; boundary=----x', 'image/png',
-  'application/vnd.api+json', 'x/y', ';', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded; charset=utf-16le',
+  'text/plain',
+  'text/html',
+  'application/xml',
+  'application/octet-stream',
+  'multipart/form-data; boundary=----x',
+  'image/png',
+  'application/vnd.api+json',
+  'x/y',
+  ';',
+  'application/json; charset=utf-16',
+  'application/x-www-form-urlencoded; charset=utf-16le',
 ] as const;
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 const tricky = fc.constantFrom('.', '$', '\u0000', '"', '\\', '\u2028', '\u202e', '\ufeff', '%', '&', '=', '[', ']', '{', '}', '\n', ' ');
 /** One unit of anything: any code point, a lone surrogate, or a character parsers care about. */
-const anyChar = fc.oneof({ weight: 6, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) }, { weight: 1, arbitrary: loneSurrogate }, { weight: 2, arbitrary: tricky });
+const anyChar = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  { weight: 1, arbitrary: loneSurrogate },
+  { weight: 2, arbitrary: tricky },
+);
 export const anyString = (maxLength: number, minLength = 0): fc.Arbitrary<string> => fc.string({ unit: anyChar, minLength, maxLength });
 
 /** Scalars of every JSON type, with the numbers and strings that trip parsers up. */
 export const junkScalar: fc.Arbitrary<unknown> = fc.oneof(
   anyString(40),
-  fc.constantFrom(1e308, -1e308, -0, 0, 5e-324, 2 ** 53 + 2, 'NaN', 'Infinity', '-0', '1e308', '__proto__', 'constructor', 'null', 'undefined', '<script>alert(1)</script>', "'; DROP TABLE record; --"),
+  fc.constantFrom(
+    1e308,
+    -1e308,
+    -0,
+    0,
+    5e-324,
+    2 ** 53 + 2,
+    'NaN',
+    'Infinity',
+    '-0',
+    '1e308',
+    '__proto__',
+    'constructor',
+    'null',
+    'undefined',
+    '<script>alert(1)</script>',
+    "'; DROP TABLE record; --",
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.boolean(),
@@ -53,7 +83,8 @@ export function objectOf(entries: Iterable<readonly [string, unknown]>): Record<
 /** Percent-encodes the UTF-8 bytes (lone surrogates become U+FFFD, as a browser sends them). */
 export function pct(text: string): string {
   let out = '';
-  for (const b of Buffer.from(text, 'utf8')) out += /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (const b of Buffer.from(text, 'utf8'))
+    out += /[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   return out;
 }
 
@@ -78,9 +109,24 @@ export function brokenJsonText(objects: fc.Arbitrary<Record<string, unknown>>): 
     }),
     fc.tuple(objects, fc.constantFrom(',', '}', ']', ' x', '{}', '\u0000', ' null')).map(([o, tail]) => JSON.stringify(o) + tail),
     fc.constantFrom(
-      "{'name': 'x'}", '{"name": NaN}', '{"name": "x",}', '{name: "x"}', '[1,2', 'nul', '{"name": "a\u0001b"}', '{"name": 01}',
-      '{"__proto__": {"polluted": true}}', '{"constructor": {"prototype": {"polluted": true}}}', '{"zz": {"__proto__": {"polluted": true}}}',
-      '\ufeff{"zz": 1}', '{"zz": "\\ud800"}', '{"zz":1}{"zz":2}', '"just a string"', '  ', '\n', '{"zz": 1e400}',
+      "{'name': 'x'}",
+      '{"name": NaN}',
+      '{"name": "x",}',
+      '{name: "x"}',
+      '[1,2',
+      'nul',
+      '{"name": "a\u0001b"}',
+      '{"name": 01}',
+      '{"__proto__": {"polluted": true}}',
+      '{"constructor": {"prototype": {"polluted": true}}}',
+      '{"zz": {"__proto__": {"polluted": true}}}',
+      '\ufeff{"zz": 1}',
+      '{"zz": "\\ud800"}',
+      '{"zz":1}{"zz":2}',
+      '"just a string"',
+      '  ',
+      '\n',
+      '{"zz": 1e400}',
     ),
     anyString(200).filter((s) => !parsesAsJson(s)),
     fc.uint8Array({ minLength: 1, maxLength: 200 }).filter((b) => !parsesAsJson(Buffer.from(b).toString('utf8'))),
@@ -93,7 +139,9 @@ export const hugeOrDeep: fc.Arbitrary<Body> = fc.oneof(
   fc.integer({ min: 70_000, max: 100_000 }).map((n): Body => ({ kind: 'text', text: `zz=${'x'.repeat(n)}`, type: FORM_TYPE })),
   fc.integer({ min: 100_000, max: 250_000 }).map((n): Body => ({ kind: 'json', value: { zz: 'y'.repeat(n) } })),
   fc.integer({ min: 30_000, max: 60_000 }).map((n): Body => ({ kind: 'text', text: `zz=${'y'.repeat(n)}`, type: FORM_TYPE })),
-  fc.tuple(fc.integer({ min: 1, max: 40_000 }), fc.constantFrom('zz', '')).map(([d, k]): Body => ({ kind: 'text', text: `${`{"${k}":`.repeat(d)}1${'}'.repeat(d)}`, type: 'application/json' })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 40_000 }), fc.constantFrom('zz', ''))
+    .map(([d, k]): Body => ({ kind: 'text', text: `${`{"${k}":`.repeat(d)}1${'}'.repeat(d)}`, type: 'application/json' })),
   fc.integer({ min: 1, max: 100_000 }).map((d): Body => ({ kind: 'text', text: `{"zz":${'['.repeat(d)}${']'.repeat(d)}}`, type: 'application/json' })),
 );
 
@@ -118,8 +166,28 @@ export function undeclaredKey(register: Register, key: string, form: boolean): f
   const declared = Object.keys(register.collection[key]!.fields);
   const clashes = (k: string) => declared.some((d) => d === k || d.startsWith(`${k}.`));
   const special = fc.constantFrom(
-    'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', '__defineGetter__', 'isPrototypeOf', 'Name', 'EMAIL',
-    'a.b', 'a..b', '.', '..', '.name', 'name.', 'name ', ' name', 'patient.name.first', 'scan.area.x', '$where', 'a[0]', 'zz-fuzz',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'prototype',
+    '__defineGetter__',
+    'isPrototypeOf',
+    'Name',
+    'EMAIL',
+    'a.b',
+    'a..b',
+    '.',
+    '..',
+    '.name',
+    'name.',
+    'name ',
+    ' name',
+    'patient.name.first',
+    'scan.area.x',
+    '$where',
+    'a[0]',
+    'zz-fuzz',
     ...(form ? [] : ['__proto__', '']),
   );
   const dotted = fc.array(fc.stringMatching(/^[a-z0-9-]{0,8}$/), { minLength: 2, maxLength: 5 }).map((p) => p.join('.'));
@@ -129,7 +197,10 @@ export function undeclaredKey(register: Register, key: string, form: boolean): f
 
 /** A JSON value of the wrong type for the field (arrays and objects are wrong for every field). */
 function wrongType(field: Field): fc.Arbitrary<unknown> {
-  const structural = fc.oneof(fc.array(junkScalar, { maxLength: 3 }), fc.dictionary(fc.stringMatching(/^ZZ[a-z]{0,5}$/), junkScalar, { minKeys: 1, maxKeys: 3 }));
+  const structural = fc.oneof(
+    fc.array(junkScalar, { maxLength: 3 }),
+    fc.dictionary(fc.stringMatching(/^ZZ[a-z]{0,5}$/), junkScalar, { minKeys: 1, maxKeys: 3 }),
+  );
   const numbers = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
   const scalar: fc.Arbitrary<unknown> | undefined = (() => {
     if (field.type === 'postcode') return undefined; // any number or `true` spells a valid postcode
@@ -148,17 +219,50 @@ function mutation(register: Register, key: string, form: boolean): fc.Arbitrary<
   const required = names.filter((n) => fields[n]!.required);
   const leaf: fc.Arbitrary<unknown> = form
     ? anyString(50)
-    : fc.oneof(junkScalar, fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }), fc.dictionary(fc.stringMatching(/^[A-Z]{1,6}$/), junkScalar, { minKeys: 1, maxKeys: 3 }));
+    : fc.oneof(
+        junkScalar,
+        fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }),
+        fc.dictionary(fc.stringMatching(/^[A-Z]{1,6}$/), junkScalar, { minKeys: 1, maxKeys: 3 }),
+      );
   const options: fc.Arbitrary<Mutation>[] = [
-    fc.tuple(undeclaredKey(register, key, form), leaf).map(([k, v]): Mutation => (e) => [...e, [k, v]]),
-    fc.oneof(...names.map((n) => ruleBreakingValue(fields[n]!).map((v): Mutation => (e) => replaced(e, n, v)))),
+    fc.tuple(undeclaredKey(register, key, form), leaf).map(
+      ([k, v]): Mutation =>
+        (e) => [...e, [k, v]],
+    ),
+    fc.oneof(
+      ...names.map((n) =>
+        ruleBreakingValue(fields[n]!).map(
+          (v): Mutation =>
+            (e) =>
+              replaced(e, n, v),
+        ),
+      ),
+    ),
     form
-      ? fc.tuple(fc.constantFrom(...names), anyString(20), anyString(20)).map(([n, a, b]): Mutation => (e) => replaced(e, n, a, b))
-      : fc.oneof(...names.map((n) => wrongType(fields[n]!).map((v): Mutation => (e) => replaced(e, n, v)))),
+      ? fc.tuple(fc.constantFrom(...names), anyString(20), anyString(20)).map(
+          ([n, a, b]): Mutation =>
+            (e) =>
+              replaced(e, n, a, b),
+        )
+      : fc.oneof(
+          ...names.map((n) =>
+            wrongType(fields[n]!).map(
+              (v): Mutation =>
+                (e) =>
+                  replaced(e, n, v),
+            ),
+          ),
+        ),
   ];
   if (required.length > 0) {
     const absent = form ? fc.constantFrom('drop', '') : fc.constantFrom('drop', '', null);
-    options.push(fc.tuple(fc.constantFrom(...required), absent).map(([n, how]): Mutation => (e) => (how === 'drop' ? e.filter(([k]) => k !== n) : replaced(e, n, how))));
+    options.push(
+      fc.tuple(fc.constantFrom(...required), absent).map(
+        ([n, how]): Mutation =>
+          (e) =>
+            how === 'drop' ? e.filter(([k]) => k !== n) : replaced(e, n, how),
+      ),
+    );
   }
   return fc.oneof(...options);
 }

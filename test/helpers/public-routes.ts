@@ -23,7 +23,11 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
     const depth = m[1]!.length / 4;
     stack.length = depth;
     stack.push(m[2]!);
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) routes.push({ method, url: stack.join('') });
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      routes.push({ method, url: stack.join('') });
   }
   return routes;
 }
@@ -34,6 +38,10 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
  * from GET and answers it with the same handler, without a body.
  */
 export function publicRoutes(app: FastifyInstance): RouteEntry[] {
-  const staffPublic = new Set(listStaffRoutes(app).filter((r) => r.access.kind === 'public').map((r) => `${r.method} ${r.url}`));
+  const staffPublic = new Set(
+    listStaffRoutes(app)
+      .filter((r) => r.access.kind === 'public')
+      .map((r) => `${r.method} ${r.url}`),
+  );
   return listRoutes(app).filter((r) => r.method !== 'HEAD' && (!isStaffUrl(r.url) || staffPublic.has(`${r.method} ${r.url}`)));
 }

@@ -38,7 +38,13 @@ export class Browser {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(o.json);
     }
-    const res = await this.app.inject({ method: o.method ?? 'GET', url: o.url, headers, remoteAddress: o.ip ?? this.ip, ...(payload !== undefined ? { payload } : {}) });
+    const res = await this.app.inject({
+      method: o.method ?? 'GET',
+      url: o.url,
+      headers,
+      remoteAddress: o.ip ?? this.ip,
+      ...(payload !== undefined ? { payload } : {}),
+    });
     for (const c of res.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
       const cleared = c.value === '' || c.maxAge === 0 || (c.expires !== undefined && c.expires.getTime() <= Date.now());
       if (cleared) this.cookies.delete(c.name);

@@ -25,7 +25,12 @@ function typedText(limit: number, lines: boolean): fc.Arbitrary<string> {
 }
 
 export const emailArb: fc.Arbitrary<string> = fc
-  .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,15}$/), fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,11}$/), fc.constantFrom('example', 'test', 'example.org'), fc.boolean())
+  .tuple(
+    fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,15}$/),
+    fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,11}$/),
+    fc.constantFrom('example', 'test', 'example.org'),
+    fc.boolean(),
+  )
   .map(([local, host, tld, shout]) => {
     const email = `${local}@${host}.${tld}`;
     return shout ? email.toUpperCase() : email;
@@ -92,7 +97,9 @@ export function alwaysInvalidText(field: Field): fc.Arbitrary<string> {
   const limit = field.max ?? 10_000; // above every default maximum
   return fc.oneof(
     fc.integer({ min: 1, max: 50 }).map((extra) => 'x'.repeat(limit + extra)),
-    fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\u0001', '\u0007', '\u001b', '\u007f', '\u000b'), fc.string({ maxLength: 10 })).map(([a, c, b]) => `${a}${c}${b}`),
+    fc
+      .tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\u0001', '\u0007', '\u001b', '\u007f', '\u000b'), fc.string({ maxLength: 10 }))
+      .map(([a, c, b]) => `${a}${c}${b}`),
   );
 }
 
@@ -100,25 +107,49 @@ export function alwaysInvalidText(field: Field): fc.Arbitrary<string> {
 export function ruleBreakingValue(field: Field): fc.Arbitrary<string> {
   const specific = (() => {
     if (field.identifier === 'email' || field.type === 'email') {
-      return fc.oneof(fc.constantFrom('no-at-sign.example', 'a@b', '@example.org', 'a b@example.org', 'a@@example.org', 'a@example.'), fc.stringMatching(/^[a-z0-9.]{1,30}$/));
+      return fc.oneof(
+        fc.constantFrom('no-at-sign.example', 'a@b', '@example.org', 'a b@example.org', 'a@@example.org', 'a@example.'),
+        fc.stringMatching(/^[a-z0-9.]{1,30}$/),
+      );
     }
-    if (field.identifier === 'phone' || field.type === 'phone') return fc.constantFrom('abc', '12', '+44 20 7946', '+999 123 456', '0000', '+44 20 7946 0000 0000 1');
+    if (field.identifier === 'phone' || field.type === 'phone')
+      return fc.constantFrom('abc', '12', '+44 20 7946', '+999 123 456', '0000', '+44 20 7946 0000 0000 1');
     if (field.identifier === 'gdc-number') return fc.constantFrom('12', '12345678', 'ABC123', '1-2-3-4');
     if (field.identifier === 'visitor-id') return fc.constantFrom('short', 'has spaces in it here!', '!'.repeat(20));
     if (field.identifier) return fc.constantFrom('!!!', 'a#b', '€100', '<ref>');
     switch (field.type) {
       case 'date':
         return fc.oneof(
-          fc.constantFrom('2026-02-30', '2025-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-1-5', '26-01-01', '2026/01/01', '2026-01-01T00:00:00Z', '1 Jan 2026'),
-          fc.tuple(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 13, max: 99 }), fc.integer({ min: 1, max: 28 })).map(([y, m, d]) => `${y}-${m}-${String(d).padStart(2, '0')}`),
-          fc.tuple(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 32, max: 99 })).map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${d}`),
+          fc.constantFrom(
+            '2026-02-30',
+            '2025-02-29',
+            '2026-04-31',
+            '2026-13-01',
+            '2026-00-10',
+            '2026-1-5',
+            '26-01-01',
+            '2026/01/01',
+            '2026-01-01T00:00:00Z',
+            '1 Jan 2026',
+          ),
+          fc
+            .tuple(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 13, max: 99 }), fc.integer({ min: 1, max: 28 }))
+            .map(([y, m, d]) => `${y}-${m}-${String(d).padStart(2, '0')}`),
+          fc
+            .tuple(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 32, max: 99 }))
+            .map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${d}`),
         );
       case 'number':
         return fc.constantFrom('NaN', 'Infinity', '-Infinity', '1e309', 'abc', '1,5', 'one', '   ');
       case 'boolean':
         return fc.constantFrom('maybe', '2', 'yess', 'null', 'undefined', 'tick', '-1');
       case 'choice':
-        return fc.oneof(fc.constantFrom(...(field.choices ?? []).flatMap((c) => [`${c} `, c.toUpperCase() === c ? c.toLowerCase() : c.toUpperCase()])), fc.string({ minLength: 1, maxLength: 20 })).filter((s) => !(field.choices ?? []).includes(s.normalize('NFC')));
+        return fc
+          .oneof(
+            fc.constantFrom(...(field.choices ?? []).flatMap((c) => [`${c} `, c.toUpperCase() === c ? c.toLowerCase() : c.toUpperCase()])),
+            fc.string({ minLength: 1, maxLength: 20 }),
+          )
+          .filter((s) => !(field.choices ?? []).includes(s.normalize('NFC')));
       case 'postcode':
         return fc.constantFrom('!!', 'W5 4TJ!', 'AB', 'ABCDEFGHIJK', 'W5_4TJ', '€1 2AB');
       case 'url':
@@ -178,7 +209,11 @@ export function validSubmission(register: Register, key: string, options: { allO
   return fc.record(parts).map((drawn) => {
     const sub: Submission = {};
     for (const [name, value] of Object.entries(drawn)) if (value !== undefined) sub[name] = value;
-    const ticked = new Set(Object.entries(sub).filter(([n, v]) => point.fields[n]!.consent && isTicked(v)).map(([n]) => point.fields[n]!.consent!));
+    const ticked = new Set(
+      Object.entries(sub)
+        .filter(([n, v]) => point.fields[n]!.consent && isTicked(v))
+        .map(([n]) => point.fields[n]!.consent!),
+    );
     for (const [name, value] of Object.entries(sub)) {
       const f = point.fields[name]!;
       if (f.consent || value === undefined || servingPurposes(register, point, f, ticked).length > 0) continue;
@@ -208,7 +243,8 @@ export function nested(sub: Record<string, unknown>): Record<string, unknown> | 
   const out: Record<string, unknown> = {};
   const made = new WeakSet<object>([out]); // only objects made here are filled in; values are never mutated
   const get = (node: Record<string, unknown>, k: string) => (Object.hasOwn(node, k) ? node[k] : undefined);
-  const put = (node: Record<string, unknown>, k: string, v: unknown) => Object.defineProperty(node, k, { value: v, enumerable: true, writable: true, configurable: true });
+  const put = (node: Record<string, unknown>, k: string, v: unknown) =>
+    Object.defineProperty(node, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const [name, value] of Object.entries(sub)) {
     const parts = name.split('.').some((p) => p === '') ? [name] : name.split('.');
     let node = out;
