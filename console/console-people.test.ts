@@ -42,6 +42,16 @@ test('staff find a person by phone or patient number, however it is typed', asyn
   }
   const none = await staff.request({ url: '/console/people?q=nobody%40example.com' });
   assert.match(none.body, /Nobody matches/);
+
+  // Each search is in the audit trail: who searched, which kinds of identifier, how many found; never what was typed.
+  const searches = (await t.audits()).filter((e) => e.action === 'subject.search');
+  assert.equal(searches.length, 4);
+  assert.ok(searches.every((e) => /^staff:[0-9a-f-]{36}$/.test(e.actor) && e.subjectId === null));
+  assert.match(String(searches[0]!.detail.tried), /(^|,)phone(,|$)/);
+  assert.equal(searches[0]!.detail.matched, 'phone');
+  assert.equal(searches[0]!.detail.results, 1);
+  assert.deepEqual(searches.at(-1)!.detail, { tried: 'email', matched: 'none', results: 0 });
+  assert.doesNotMatch(JSON.stringify(searches), /7946|0555|AB-?123|nobody|example\.com/i);
 });
 
 test('the person page groups records by purpose with basis, source, dates and retention; sealed values stay sealed', async () => {

@@ -286,6 +286,26 @@ export interface RecordColumns {
   readonly sealed: (string | null)[];
 }
 
+/** Column arrays for a batch that has no record yet. */
+export function emptyRecordColumns(): RecordColumns {
+  return {
+    id: [],
+    subjectId: [],
+    point: [],
+    field: [],
+    category: [],
+    purposes: [],
+    bases: [],
+    source: [],
+    channel: [],
+    receivedAt: [],
+    retentionEvent: [],
+    retentionStartsAt: [],
+    text: [],
+    sealed: [],
+  };
+}
+
 export function insertRecordsSql(records: RecordColumns, fingerprint: string, now: Date): RawBuilder<unknown> {
   return sql`
     INSERT INTO record (id, subject_id, collection_point, field, category, purposes, bases, source, channel, collected_at, received_at,

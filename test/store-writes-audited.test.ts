@@ -13,7 +13,7 @@ import { newSession } from '../staff/sessions.ts';
 import { recordSignOut } from '../staff/sessions-store.ts';
 import * as users from '../staff/users-store.ts';
 import { writeBatchStatement } from '../subjects/collect/batch-store.ts';
-import { markSealedRecordsErased, mergeSubjectRows, readSealedValues, searchPeople } from '../subjects/subjects-store.ts';
+import { emptyRecordColumns, markSealedRecordsErased, mergeSubjectRows, readSealedValues, searchPeople } from '../subjects/subjects-store.ts';
 import { purgeVisitorSessions, saveVisitorSession } from '../visitors/visitor-session-store.ts';
 import { insertTestSubjects } from './helpers/insert-test-subjects.ts';
 import { scanRequest } from './helpers/scan-request.ts';
@@ -118,22 +118,6 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     run: () =>
       t.db.kysely.transaction().execute(async (trx) => {
         const id = randomUUID();
-        const none = {
-          id: [],
-          subjectId: [],
-          point: [],
-          field: [],
-          category: [],
-          purposes: [],
-          bases: [],
-          source: [],
-          channel: [],
-          receivedAt: [],
-          retentionEvent: [],
-          retentionStartsAt: [],
-          text: [],
-          sealed: [],
-        };
         return writeBatchStatement(trx, t.ctx.auditor, {
           now: now(),
           fingerprint: t.register.fingerprint,
@@ -141,7 +125,7 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
           newSubjects: [{ id, kind: 'patient' }],
           newKeys: [],
           consents: [],
-          records: none,
+          records: emptyRecordColumns(),
           audit: [{ actor: 'system:test', action: 'subject.create', subjectId: id }],
         });
       }),

@@ -15,7 +15,7 @@ import { CustodianError } from '../../core/errors.ts';
 import { sealValue } from '../../crypto/seal.ts';
 import type { Tables } from '../../db/tables.ts';
 import { isSealedCategory } from '../../register/categories.ts';
-import { findIdentifierOwners, lockKnownSubjects, mergedFamilies, type NewIdentifier, type RecordColumns } from '../subjects-store.ts';
+import { emptyRecordColumns, findIdentifierOwners, lockKnownSubjects, mergedFamilies, type NewIdentifier } from '../subjects-store.ts';
 import { writeBatchStatement } from './batch-store.ts';
 import type { CollectResult, PreparedSubmission } from './prepare-submission.ts';
 
@@ -183,22 +183,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   for (const id of needKey) if (!keys.has(id)) keys.set(id, await deps.subjectKeys.getOrCreate(trx, id, now));
 
   // 5. Records, sealed here, so nothing but writing is left once the audit heads are locked.
-  const records: RecordColumns = {
-    id: [],
-    subjectId: [],
-    point: [],
-    field: [],
-    category: [],
-    purposes: [],
-    bases: [],
-    source: [],
-    channel: [],
-    receivedAt: [],
-    retentionEvent: [],
-    retentionStartsAt: [],
-    text: [],
-    sealed: [],
-  };
+  const records = emptyRecordColumns();
   const results: CollectResult[] = plans.map(({ s, subjectId, values }, i) => {
     const point = register.collection[s.point]!;
     const retentionEvent = point.starts ?? 'collected';
