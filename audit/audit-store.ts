@@ -87,6 +87,22 @@ export async function setHeadCheckpoint(trx: Transaction<Tables>, partition: str
   await trx.updateTable('audit_head').set({ checkpoint }).where('partition', '=', partition).execute();
 }
 
+/** The head written last, if any. */
+export async function latestHead(db: Kysely<Tables>): Promise<HeadRow | undefined> {
+  const { rows } = await sql<HeadRow>`
+    SELECT partition, seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint
+    FROM audit_head ORDER BY updated_at DESC, partition LIMIT 1`.execute(db);
+  return rows[0];
+}
+
+export async function countHeads(db: Kysely<Tables>): Promise<number> {
+  const row = await db
+    .selectFrom('audit_head')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export interface AuditLogRow {
   id: string;
   partition: string;

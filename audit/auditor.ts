@@ -11,7 +11,17 @@ import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
-import { advanceHeadsSql, insertEventsSql, lockAllHeads, lockHeads, NOOP_SQL, runAppend, setHeadCheckpoint, type EventColumns } from './audit-store.ts';
+import {
+  advanceHeadsSql,
+  insertEventsSql,
+  latestHead,
+  lockAllHeads,
+  lockHeads,
+  NOOP_SQL,
+  runAppend,
+  setHeadCheckpoint,
+  type EventColumns,
+} from './audit-store.ts';
 import { canonicalEventText, createChainHasher, GENESIS_HASH_HEX, isoMicros, recordIdsText } from './canonical-event.ts';
 import { checkpointKeyObjects, checkpointMac, checkpointMatches, deriveCheckpointKey } from './checkpoint.ts';
 import { HeadMemo, type HeadRow } from './head-memo.ts';
@@ -116,6 +126,15 @@ export class Auditor {
     const keys = this.#signing();
     if (valid.length === 0) return { appended: [], insertEvents: NOOP_SQL, advanceHeads: NOOP_SQL };
     return this.#chain(trx, valid, at ?? this.clock.now(), keys);
+  }
+
+  /**
+   * Whether the trail's latest head verifies with the keys held (true for an empty trail). A server about to write
+   * asks first: with the wrong master key every append would be refused as a broken chain.
+   */
+  async holdsTrailKey(db: Kysely<Tables>): Promise<boolean> {
+    const head = await latestHead(db);
+    return head === undefined || this.#headVerifies(this.#signing(), head);
   }
 
   /** Recomputes every chain against its signed head, with every key this auditor holds (see verify/). */

@@ -4,7 +4,7 @@ import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import type { Db } from '../db/connect.ts';
 import type { AuditAction } from './actions.ts';
-import { selectAuditLog } from './audit-store.ts';
+import { countHeads, selectAuditLog } from './audit-store.ts';
 import type { AuditDetail } from './canonical-event.ts';
 
 export interface AuditLogFilters {
@@ -80,4 +80,9 @@ export async function queryAuditLog(db: Db, filters: AuditLogFilters): Promise<A
     })),
     next: rows.length > limit && last ? `${last.at_text}_${last.seq}_${last.id}` : null,
   };
+}
+
+/** Whether any audit head exists: a trail signed with some master key, which a new key could never verify. */
+export async function auditTrailExists(db: Db): Promise<boolean> {
+  return (await countHeads(db.kysely)) > 0;
 }

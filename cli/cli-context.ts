@@ -4,8 +4,11 @@ import { Option, type Command } from 'commander';
 import { createAppContext, type CommandContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
 import { lineLogger } from '../core/logger.ts';
+import { auditTrailExists } from '../audit/query-audit-log.ts';
+import { CustodianError } from '../core/errors.ts';
 import { keyFilePath } from '../crypto/key-file.ts';
-import { backupWarning, loadKeyring, type Keyring } from '../crypto/keyring.ts';
+import { masterKeysInUse } from '../crypto/key-status.ts';
+import { backupWarning, describeKeySource, loadKeyring, MASTER_KEY_ENV, type Keyring } from '../crypto/keyring.ts';
 import { connect, type Db } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { loadRegisterFile, type Register } from '../register/load-register.ts';
@@ -61,14 +64,44 @@ export async function openMigratedDb(opts: DataOptions, log: Out): Promise<Db> {
   return db;
 }
 
+export interface KeySettings {
+  /** On a fresh embedded database, make the master key file (with a loud instruction to back it up). */
+  readonly create: boolean;
+  /** Refuse when a data key in the database is wrapped by a master key not held (a server about to write). */
+  readonly requireAll: boolean;
+  readonly log: Out;
+}
+
 /**
- * The master keys for a command: CUSTODIAN_MASTER_KEY, or `<data>/master.key`. With `create` on the embedded
- * database the key file is made on first use, with a loud instruction to back it up (separately from the data).
+ * The master keys for a command: CUSTODIAN_MASTER_KEY, or `<data>/master.key`, checked against what the database
+ * already holds. A key is only ever made for a database that holds nothing a key protects: with data keys or a
+ * signed audit trail present, a missing key is refused by name and place, never silently replaced (a new key would
+ * open no sealed value and verify no audit head).
  */
-export function openKeyring(opts: DataOptions, create: boolean, log: Out): Keyring {
-  const { keyring, created } = loadKeyring({ env: process.env, dataDir: opts.data, createIfMissing: create && !opts.databaseUrl, log });
-  if (created) log(backupWarning(keyFilePath(opts.data)));
-  return keyring;
+export async function openKeyring(db: Db, opts: DataOptions, settings: KeySettings): Promise<Keyring> {
+  const used = await masterKeysInUse(db.kysely);
+  const guarded = used.length > 0 || (await auditTrailExists(db));
+  const expected = opts.databaseUrl ? MASTER_KEY_ENV : `${MASTER_KEY_ENV} or the key file ${keyFilePath(opts.data)}`;
+  let loaded: ReturnType<typeof loadKeyring>;
+  try {
+    loaded = loadKeyring({ env: process.env, dataDir: opts.data, createIfMissing: settings.create && !opts.databaseUrl && !guarded, log: settings.log });
+  } catch (e) {
+    if (!(e instanceof CustodianError) || e.code !== 'master_key_missing' || !guarded) throw e;
+    const what = used.length > 0 ? `data sealed under master key ${used.join(', ')}` : 'an audit trail signed with a master key';
+    throw new CustodianError(
+      'master_key_missing',
+      `the database (${db.location}) holds ${what}, but no key was found in ${expected}: restore it from your key backup. A new key is not made: it could open none of that data.`,
+    );
+  }
+  if (loaded.created) settings.log(backupWarning(keyFilePath(opts.data)));
+  const missing = used.filter((id) => !loaded.keyring.ids().includes(id));
+  if (settings.requireAll && missing.length > 0) {
+    throw new CustodianError(
+      'master_key_unknown',
+      `the database (${db.location}) holds data keys wrapped by master key ${missing.join(', ')}, which ${describeKeySource(loaded.keyring.source)} does not hold (it has ${loaded.keyring.ids().join(', ')}): restore ${missing.length === 1 ? 'it' : 'them'} from your key backup (expected in ${expected})`,
+    );
+  }
+  return loaded.keyring;
 }
 
 /** Runs `fn` with the migrated database (commands that need no keys), and closes it. */
@@ -93,9 +126,9 @@ export async function withContext<T>(
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const register = opts.register ? loadRegisterOrExit(opts.register).register : null;
-  const keyring = openKeyring(opts, settings.createKey, settings.keyLog ?? settings.log);
   const db = await openMigratedDb(opts, settings.log);
   try {
+    const keyring = await openKeyring(db, opts, { create: settings.createKey, requireAll: false, log: settings.keyLog ?? settings.log });
     return await fn(createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(settings.log) }));
   } finally {
     await db.close();

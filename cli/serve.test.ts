@@ -2,7 +2,8 @@
 // register changed between two starts becomes a new notice version with the changes listed.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -87,4 +88,37 @@ test('a register changed between two starts is stored as a new notice version, w
     changed.versions[1]!.changesFromPrevious!.some((c) => /11 years/.test(c.text)),
     JSON.stringify(changed.versions[1]),
   );
+});
+
+test('a missing or wrong master key beside existing data is refused by name and place, never replaced', async () => {
+  const file = join(dir, 'keys.yaml');
+  const data = join(dir, 'keys-data');
+  writeFileSync(file, fixture);
+  await serveOnce(file, data); // the first start signs the audit trail (the owner account is created)
+  const keyFile = join(data, 'master.key');
+  const original = readFileSync(keyFile, 'utf8');
+  rmSync(keyFile);
+
+  const start = (extra: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [main, 'serve', '--register', file, '--data', data, '--port', '0', '--no-jobs'], {
+      env: { ...env, ...extra },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const missing = start();
+  assert.equal(missing.status, 1);
+  assert.match(
+    missing.stderr,
+    /\[master_key_missing\] .*holds an audit trail signed with a master key, but no key was found in CUSTODIAN_MASTER_KEY or the key file .*master\.key: restore it/,
+  );
+  assert.equal(existsSync(keyFile), false, 'no new key was made in its place');
+  assert.doesNotMatch(missing.stdout, /is serving/);
+
+  const wrong = start({ CUSTODIAN_MASTER_KEY: randomBytes(32).toString('base64') });
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /\[master_key_unknown\] the audit trail .* was signed with a master key that CUSTODIAN_MASTER_KEY does not hold/);
+
+  writeFileSync(keyFile, original, { mode: 0o600 });
+  const restored = await serveOnce(file, data);
+  assert.equal(restored.versions.length, 1, 'with the key back, the server starts on its data');
 });

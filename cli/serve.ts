@@ -1,7 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createAppContext } from '../app/app-context.ts';
+import { createAppContext, type AppContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
+import { CustodianError } from '../core/errors.ts';
 import { lineLogger } from '../core/logger.ts';
+import { describeKeySource } from '../crypto/keyring.ts';
+import type { Db } from '../db/connect.ts';
+import type { Register } from '../register/load-register.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
 import { loadRegisterOrExit, openKeyring, openMigratedDb, toStdout, withDataOptions, type DataOptions } from './cli-context.ts';
 
@@ -20,6 +24,22 @@ function port(value: string): number {
   return n;
 }
 
+/**
+ * The composition root's one app context: everything the server does shares it. Refuses to start on keys that do
+ * not fit the data (cli-context.ts openKeyring), and on an audit trail whose latest head no held key verifies.
+ */
+async function startContext(db: Db, opts: ServeOptions, register: Register): Promise<AppContext> {
+  const keyring = await openKeyring(db, opts, { create: true, requireAll: true, log: toStdout });
+  const ctx = createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(toStdout) });
+  if (!(await ctx.auditor.holdsTrailKey(db.kysely))) {
+    throw new CustodianError(
+      'master_key_unknown',
+      `the audit trail in ${db.location} was signed with a master key that ${describeKeySource(keyring.source)} does not hold: restore that key from your key backup (or run \`custodian audit verify\` if the trail may have been tampered with)`,
+    );
+  }
+  return ctx;
+}
+
 export const serveCommand = withDataOptions(new Command('serve').description('Run the Custodian service for a privacy register'), 'required')
   .addOption(new Option('--port <n>', 'port to listen on').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
@@ -29,10 +49,11 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
   .action(async (opts: ServeOptions) => {
     const out = toStdout;
     const { register, source } = loadRegisterOrExit(opts.register);
-    const keyring = openKeyring(opts, true, out);
     const db = await openMigratedDb(opts, out);
-    // The composition root's one app context: everything below shares it.
-    const ctx = createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(out) });
+    const ctx = await startContext(db, opts, register).catch(async (e: unknown) => {
+      await db.close();
+      throw e;
+    });
     const { isNew } = await recordServedVersion(db, ctx.auditor, register, source, ctx.clock.now());
     if (isNew) out(`register ${register.fingerprint.slice(0, 12)} is a new notice version`);
 

@@ -26,3 +26,8 @@ export async function keyStatus(db: Kysely<Tables>, keyring: Keyring): Promise<K
     shredded,
   };
 }
+
+/** The master key ids that wrap live data keys in this database, sorted. */
+export async function masterKeysInUse(db: Kysely<Tables>): Promise<string[]> {
+  return [...(await countSubjectKeys(db)).byMasterKey.keys()].sort();
+}
