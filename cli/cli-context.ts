@@ -51,9 +51,16 @@ export function loadRegisterOrExit(file: string): { register: Register; source: 
   return result;
 }
 
+/** The command being run, as the embedded folder's lock names it to anyone else (`custodian user add`). */
+function commandName(): string {
+  const args = process.argv.slice(2);
+  const firstOption = args.findIndex((a) => a.startsWith('-'));
+  return ['custodian', ...args.slice(0, firstOption < 0 ? args.length : firstOption).slice(0, 2)].join(' ');
+}
+
 /** Connects and applies pending migrations; says which migrations ran. */
 export async function openMigratedDb(opts: DataOptions, log: Out): Promise<Db> {
-  const db = await connect({ url: opts.databaseUrl, dataDir: opts.data });
+  const db = await connect({ url: opts.databaseUrl, dataDir: opts.data, lockAs: commandName() });
   try {
     const applied = await migrate(db);
     if (applied.length > 0) log(`applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.join(', ')}`);

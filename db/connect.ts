@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { CustodianError } from '../core/errors.ts';
+import { lockFolder } from './folder-lock.ts';
 import type { Tables } from './tables.ts';
 
 type Engine = 'pglite' | 'postgres';
@@ -53,25 +54,30 @@ export interface ConnectOptions {
   schema?: string | undefined;
   /** Pool size for PostgreSQL. */
   poolSize?: number | undefined;
+  /** Who opens an embedded folder (`custodian serve`...): named to anyone refused while it holds the folder. */
+  lockAs?: string | undefined;
 }
 
 export async function connect(options: ConnectOptions): Promise<Db> {
   if (options.url) return connectPostgres(options.url, options.schema, options.poolSize ?? 10);
-  return connectPglite(options.dataDir ?? './data');
+  return connectPglite(options.dataDir ?? './data', options.lockAs ?? 'custodian');
 }
 
-async function connectPglite(dataDir: string): Promise<Db> {
+async function connectPglite(dataDir: string, lockAs: string): Promise<Db> {
   let pglite: PGlite;
   let location = 'memory';
+  let unlock = async () => {};
   if (dataDir === 'memory://') {
     pglite = await PGlite.create();
   } else {
     const dir = resolve(dataDir, 'pgdata');
     mkdirSync(dir, { recursive: true });
     location = dir;
+    unlock = await lockFolder(resolve(dataDir), lockAs);
     try {
       pglite = await PGlite.create(dir);
     } catch (e) {
+      await unlock();
       throw new CustodianError('database_unavailable', `cannot open the embedded database in ${dir}: ${(e as Error).message}`);
     }
   }
@@ -92,6 +98,7 @@ async function connectPglite(dataDir: string): Promise<Db> {
     close: async () => {
       await kysely.destroy();
       if (!pglite.closed) await pglite.close();
+      await unlock();
     },
   };
 }
