@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'staff.create',
   'staff.role-change',
   'staff.disable',
+  'staff.unlock',
   'keys.rotate',
   'register.activate',
   'visitor.draft',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createAppContext, type AppContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
@@ -14,8 +15,26 @@ interface ServeOptions extends DataOptions {
   port: number;
   host: string;
   https: boolean;
+  trustProxy?: string[];
   logLevel: string;
   jobs: boolean;
+}
+
+/** `10.0.0.5,10.1.0.0/16,::1`: each an IP address or a CIDR range. */
+function proxies(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const p of list) {
+    const [address = '', bits, ...rest] = p.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    if (!family || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      throw new InvalidArgumentError(`"${p}" is not an IP address or a CIDR range (like 10.0.0.0/8)`);
+    }
+  }
+  return list;
 }
 
 function port(value: string): number {
@@ -43,7 +62,12 @@ async function startContext(db: Db, opts: ServeOptions, register: Register): Pro
 export const serveCommand = withDataOptions(new Command('serve').description('Run the Custodian service for a privacy register'), 'required')
   .addOption(new Option('--port <n>', 'port to listen on').env('PORT').default(3000).argParser(port))
   .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
-  .addOption(new Option('--https', 'running behind an https proxy: HSTS, Secure cookies, trust X-Forwarded-*').env('CUSTODIAN_HTTPS').default(false))
+  .addOption(new Option('--https', 'served over https (by a proxy in front): HSTS and Secure cookies').env('CUSTODIAN_HTTPS').default(false))
+  .addOption(
+    new Option('--trust-proxy <addresses>', 'proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges (none by default)')
+      .env('CUSTODIAN_TRUST_PROXY')
+      .argParser(proxies),
+  )
   .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('info'))
   .addOption(new Option('--no-jobs', 'do not run background jobs in this process (another process runs them)'))
   .action(async (opts: ServeOptions) => {
@@ -79,7 +103,7 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
 
     // Loaded here, not at the top, so commands that do not serve (check, notice...) start fast.
     const { buildApp } = await import('../http/app.ts');
-    const app = await buildApp(ctx, { logLevel: opts.logLevel, https: opts.https });
+    const app = await buildApp(ctx, { logLevel: opts.logLevel, https: opts.https, ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}) });
     const address = await app.listen({ port: opts.port, host: opts.host });
     out(
       `Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; console: ${address}/console; database: ${db.engine}, ${db.location})`,

@@ -1,4 +1,4 @@
-// `custodian user add|list|role|disable`: manage staff accounts from the command line (the first owner, recovery).
+// `custodian user add|list|role|disable|unlock`: manage staff accounts from the command line (the first owner, recovery).
 import { Command, Option } from 'commander';
 import { ROLES, type Role } from '../staff/roles.ts';
 import { staffUsers, type StaffUser, type StaffUsersDeps } from '../staff/users-service.ts';
@@ -21,13 +21,8 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
   const withUsersContext =
     deps.withUsersContext ?? (<T>(opts: DataOptions, fn: (ctx: StaffUsersDeps) => Promise<T>) => withContext(opts, { createKey: true, log: warn }, fn));
   const readStdin = deps.readStdin ?? readAllStdin;
-  let clock: StaffUsersDeps['clock'] | undefined;
-
   async function withUsers<T>(opts: DataOptions, fn: (users: ReturnType<typeof staffUsers>) => Promise<T>): Promise<T> {
-    return withUsersContext(opts, (ctx) => {
-      clock = ctx.clock;
-      return fn(staffUsers(ctx));
-    });
+    return withUsersContext(opts, (ctx) => fn(staffUsers(ctx)));
   }
 
   const email = () => new Option('--email <address>', 'the staff member’s email address').makeOptionMandatory();
@@ -49,8 +44,7 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
   const list = withDataOptions(new Command('list').description('List staff accounts')).action(async (opts: DataOptions) => {
     const users = await withUsers(opts, (u) => u.list());
     if (users.length === 0) return out('no staff accounts yet');
-    const now = clock?.now() ?? new Date();
-    const rows = users.map((u) => [u.email, u.role, status(u, now), u.createdAt.toISOString().slice(0, 10)]);
+    const rows = users.map((u) => [u.email, u.role, status(u), u.createdAt.toISOString().slice(0, 10)]);
     for (const line of table([['EMAIL', 'ROLE', 'STATUS', 'CREATED'], ...rows])) out(line);
   });
 
@@ -69,20 +63,29 @@ export function buildUserCommand(deps: UserCommandDeps = {}): Command {
       out(`${user.email} is disabled`);
     });
 
+  const unlock = withDataOptions(
+    new Command('unlock').description('Lift the sign-in throttle on an account, on every network (after too many wrong passwords)'),
+  )
+    .addOption(email())
+    .action(async (opts: DataOptions & { email: string }) => {
+      const forgotten = await withUsers(opts, (users) => users.unlock(opts.email, ACTOR));
+      out(`${opts.email.trim().toLowerCase()} may sign in again from every network (${forgotten} counted failure${forgotten === 1 ? '' : 's'} forgotten)`);
+    });
+
   return new Command('user')
     .description('Manage staff accounts (owner, dpo, staff, auditor)')
     .showHelpAfterError()
     .addCommand(add)
     .addCommand(list)
     .addCommand(changeRole)
-    .addCommand(disable);
+    .addCommand(disable)
+    .addCommand(unlock);
 }
 
 export const userCommand = buildUserCommand();
 
-function status(user: StaffUser, now: Date): string {
+function status(user: StaffUser): string {
   if (user.disabledAt) return 'disabled';
-  if (user.lockedUntil && user.lockedUntil > now) return `locked until ${user.lockedUntil.toISOString().slice(11, 16)} UTC`;
   return user.mustChangePassword ? 'active (one-time password)' : 'active';
 }
 

@@ -12,7 +12,7 @@ import { CustodianError } from '../core/errors.ts';
 /** A holder that stopped refreshing the lock this long ago has crashed: its lock is taken over. */
 const STALE_MS = 60_000;
 
-export interface LockHolder {
+interface LockHolder {
   readonly pid: number;
   readonly host: string;
   /** What holds it: `custodian serve`, `custodian user add`... */

@@ -20,8 +20,13 @@ import { systemRoutes } from './system-routes.ts';
 export interface AppOptions {
   /** pino log level, or false for none (tests). */
   readonly logLevel?: string | false;
-  /** Behind an https proxy: HSTS and Secure cookies. */
+  /** Served over https: HSTS and Secure cookies. */
   readonly https?: boolean;
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed; the client is the nearest address not in
+   * the list. None by default: a client's own X-Forwarded-For must never choose its address (the throttles, the trail).
+   */
+  readonly trustProxy?: readonly string[];
   readonly version?: string;
   /** Where pino writes (tests capture it); defaults to stdout. */
   readonly logStream?: NodeJS.WritableStream;
@@ -44,7 +49,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     // Our own one-line request log (below) records the route pattern, never the URL with its query string.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
-    trustProxy: https,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     routerOptions: {
       ignoreTrailingSlash: true,
       // Errors the router answers before any route runs still get the one coded JSON shape.

@@ -38,13 +38,22 @@ describe('password hashing', () => {
 });
 
 describe('password policy', () => {
-  test('asks for 12 characters, refuses common passwords and ones built from the email', () => {
-    assert.equal(checkPassword('short pass', 'a@b.c'), 'too_short');
-    assert.equal(checkPassword('Password1234', 'a@b.c'), 'too_common');
-    assert.equal(checkPassword('abcabcabcabc', 'a@b.c'), 'too_common');
-    assert.equal(checkPassword('x'.repeat(300), 'a@b.c'), 'too_long');
-    assert.equal(checkPassword('marta.lopez-2026!', 'Marta.Lopez@clinic.example'), 'contains_email');
-    assert.equal(checkPassword('tidy-harbour-lantern-47', 'marta@clinic.example'), undefined);
-    assert.equal(checkPassword('ünïcødé pässwörd', 'a@b.c'), undefined, 'any characters are fine');
+  test('asks for 12 characters, refuses common passwords and ones built from the email', async () => {
+    assert.equal(await checkPassword('short pass', 'a@b.c'), 'too_short');
+    assert.equal(await checkPassword('Password1234', 'a@b.c'), 'too_common');
+    assert.equal(await checkPassword('abcabcabcabc', 'a@b.c'), 'too_common');
+    assert.equal(await checkPassword('x'.repeat(300), 'a@b.c'), 'too_long');
+    assert.equal(await checkPassword('marta.lopez-2026!', 'Marta.Lopez@clinic.example'), 'contains_email');
+    assert.equal(await checkPassword('tidy-harbour-lantern-47', 'marta@clinic.example'), undefined);
+    assert.equal(await checkPassword('ünïcødé pässwörd', 'a@b.c'), undefined, 'any characters are fine');
+  });
+
+  test('refuses what a strength estimator guesses at once, however long', async () => {
+    for (const guessable of ['Password123!', 'Qwerty123456!', 'Welcome2026!!', 'Clinic123456', 'Letmein12345!', 'Summer2026!!', 'P@ssw0rd2026']) {
+      assert.equal(await checkPassword(guessable, 'marta@clinic.example'), 'too_guessable', guessable);
+    }
+    for (const fine of ['violet orbit canal 7', 'brand new phrase 2026', 'k7mqz-3hb9x-wnrp4-tt2ua']) {
+      assert.equal(await checkPassword(fine, 'marta@clinic.example'), undefined, fine);
+    }
   });
 });

@@ -1,5 +1,6 @@
 // What a new staff password must be (OWASP ASVS 2.1): long enough, not absurdly long, not a well-known password,
-// not built from the account's email. No composition rules: length and a blocklist do more good.
+// not built from the account's email, and not easy to guess as a strength estimator sees it (zxcvbn-ts with its
+// common and English dictionaries: `Password123!` is long enough and still guessed at once). No composition rules.
 export const MIN_PASSWORD_LENGTH = 12;
 const MAX_PASSWORD_LENGTH = 256;
 
@@ -70,18 +71,44 @@ const COMMON = new Set([
   'password2026',
 ]);
 
-export type PasswordProblem = 'too_short' | 'too_long' | 'too_common' | 'contains_email' | 'unchanged';
+export type PasswordProblem = 'too_short' | 'too_long' | 'too_common' | 'contains_email' | 'too_guessable' | 'unchanged';
+
+/** zxcvbn's score (0 to 4) a password must reach: 4, "very unguessable", holds against an offline attack on a stolen hash. */
+const MIN_SCORE = 4;
 
 export const PASSWORD_PROBLEM_TEXT: Record<PasswordProblem, string> = {
   too_short: `Use at least ${MIN_PASSWORD_LENGTH} characters; a few unrelated words work well.`,
   too_long: `Use at most ${MAX_PASSWORD_LENGTH} characters.`,
   too_common: 'This password is on lists of common passwords; choose another.',
   contains_email: 'Do not use your email address or its name part in the password.',
+  too_guessable: 'This password is easy to guess (a common word or pattern with small changes); a few unrelated words are stronger.',
   unchanged: 'Choose a password different from the current one.',
 };
 
 /** The first problem with a proposed password, or undefined when it is acceptable. */
-export function checkPassword(password: string, email: string): PasswordProblem | undefined {
+export async function checkPassword(password: string, email: string): Promise<PasswordProblem | undefined> {
+  const basic = checkPasswordBasics(password, email);
+  if (basic) return basic;
+  const estimate = (await estimator()).check(password, [email, email.split('@')[0] ?? '', 'custodian']);
+  return estimate.score < MIN_SCORE ? 'too_guessable' : undefined;
+}
+
+// The dictionaries take a third of a second to load: on the first check, not at every start.
+let loaded: Promise<{ check(password: string, userInputs: string[]): { score: number } }> | undefined;
+function estimator() {
+  loaded ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]).then(
+    ([core, common, en]) =>
+      new core.default.ZxcvbnFactory({
+        dictionary: { ...common.default.dictionary, ...en.default.dictionary },
+        graphs: common.default.adjacencyGraphs,
+        translations: en.default.translations,
+      }),
+  );
+  return loaded;
+}
+
+/** Length, the blocklist and the email: what is checked without the estimator (enough for generated passwords). */
+export function checkPasswordBasics(password: string, email: string): PasswordProblem | undefined {
   const length = [...password].length;
   if (length < MIN_PASSWORD_LENGTH) return 'too_short';
   if (length > MAX_PASSWORD_LENGTH) return 'too_long';

@@ -11,8 +11,6 @@ interface StaffUserTable {
   must_change_password: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   disabled_at: Timestamp | null;
-  failed_attempts: ColumnType<number, number | undefined, number>;
-  locked_until: Timestamp | null;
   password_changed_at: Timestamp;
 }
 

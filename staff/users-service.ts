@@ -10,30 +10,27 @@ import { CustodianError } from '../core/errors.ts';
 import type { Tables } from '../db/tables.ts';
 import { staffActor } from './actor.ts';
 import { hashPassword, needsRehash, verifyPassword } from './password-hash.ts';
-import { checkPassword, PASSWORD_PROBLEM_TEXT, type PasswordProblem } from './password-policy.ts';
+import { checkPassword, checkPasswordBasics, PASSWORD_PROBLEM_TEXT, type PasswordProblem } from './password-policy.ts';
 import type { Role } from './roles.ts';
 import { newSession, tokenHash, type OpenedSession, type SessionOrigin, type StaffPrincipal } from './sessions.ts';
 import { recordSignOut } from './sessions-store.ts';
 import type { StaffUserRow } from './tables.ts';
 import * as store from './users-store.ts';
 
+/**
+ * Throttling that cannot be turned into a lockout (OWASP ASVS 2.2.1): failures count against an account on one
+ * network (IPv4 /24, IPv6 /48) and against the network, never against the account everywhere, so a stranger can
+ * keep nobody else out. Within `windowMs` a network gets `perAccountOnNetwork` wrong passwords for one account and
+ * `perNetwork` in all; then 429 there until the window has passed (or an owner lifts it).
+ */
 export interface SignInPolicy {
-  /** Wrong passwords in a row before the account is locked. */
-  readonly maxFailures: number;
-  readonly lockMs: number;
-  /** Failed sign-ins allowed per email and per truncated IP within `windowMs`, then 429. */
-  readonly maxFailuresPerEmail: number;
-  readonly maxFailuresPerIp: number;
+  readonly perAccountOnNetwork: number;
+  readonly perNetwork: number;
   readonly windowMs: number;
 }
 
-const DEFAULT_SIGN_IN_POLICY: SignInPolicy = Object.freeze({
-  maxFailures: 5,
-  lockMs: 15 * 60_000,
-  maxFailuresPerEmail: 10,
-  maxFailuresPerIp: 10,
-  windowMs: 15 * 60_000,
-});
+const DEFAULT_SIGN_IN_POLICY: SignInPolicy = Object.freeze({ perAccountOnNetwork: 5, perNetwork: 10, windowMs: 15 * 60_000 });
+const THROTTLED = 'too many failed sign-ins from your network; wait a few minutes and try again';
 
 export type StaffUsersDeps = Pick<AppContext, 'db' | 'clock' | 'auditor'>;
 
@@ -43,7 +40,6 @@ export interface StaffUser {
   readonly role: Role;
   readonly createdAt: Date;
   readonly disabledAt: Date | null;
-  readonly lockedUntil: Date | null;
   readonly mustChangePassword: boolean;
 }
 
@@ -66,6 +62,8 @@ export interface StaffUsers {
   create(input: CreateUserInput, actor: string): Promise<{ user: StaffUser; oneTimePassword: string | undefined }>;
   changeRole(email: string, role: Role, actor: string): Promise<StaffUser>;
   disable(email: string, actor: string): Promise<StaffUser>;
+  /** Lifts every sign-in throttle on the account (on any network); returns how many counted failures went. */
+  unlock(email: string, actor: string): Promise<number>;
   list(): Promise<StaffUser[]>;
   signIn(input: { email: string; password: string; origin: SessionOrigin; replacing?: unknown }): Promise<SignInResult>;
   signOut(token: unknown): Promise<void>;
@@ -102,11 +100,46 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
     }
   }
 
-  /** One more wrong password for this account: the new count, or a lock once it reaches the limit. */
-  function failureCount(user: StaffUserRow, now: Date): store.FailureCount {
-    const attempts = user.failed_attempts + 1;
-    if (attempts < policy.maxFailures) return { userId: user.id, failedAttempts: attempts, lockUntil: null };
-    return { userId: user.id, failedAttempts: 0, lockUntil: new Date(now.getTime() + policy.lockMs) };
+  /** The throttle keys of an email on a network, with their limits; the account's own key first. */
+  function throttleKeys(email: string, ip: string | undefined): { key: string; max: number }[] {
+    const network = truncateIp(ip) ?? 'unknown';
+    return [
+      { key: `${accountKeyPrefix(email)}${network}`, max: policy.perAccountOnNetwork },
+      { key: `network:${network}`, max: policy.perNetwork },
+    ];
+  }
+
+  /** Whether any key is at its limit in the window (checked before hashing, and again under the keys' locks). */
+  async function throttled(ex: Kysely<Tables>, keys: readonly { key: string; max: number }[], since: Date): Promise<boolean> {
+    for (const { key, max } of keys) if ((await store.countFailuresSince(ex, key, since)) >= max) return true;
+    return false;
+  }
+
+  /** Counts one failure; when it brings a known account to its limit on this network, that throttle is audited. */
+  async function fail(
+    trx: Transaction<Tables>,
+    f: {
+      action: store.AuthFailure['action'];
+      keys: readonly { key: string; max: number }[];
+      user: StaffUserRow | undefined;
+      reason: string;
+      now: Date;
+      since: Date;
+      origin: SessionOrigin;
+    },
+  ): Promise<void> {
+    const [account] = f.keys;
+    const reachesLimit = f.user !== undefined && account !== undefined && (await store.countFailuresSince(trx, account.key, f.since)) + 1 >= account.max;
+    await store.recordAuthFailure(trx, auditor, {
+      action: f.action,
+      rateKeys: f.keys.map((k) => k.key),
+      at: f.now,
+      forgetBefore: f.since,
+      actor: f.user ? staffActor(f.user.id) : 'anonymous',
+      reason: f.reason,
+      origin: originDetail(f.origin),
+      throttles: reachesLimit && f.user ? { userId: f.user.id, until: new Date(f.now.getTime() + policy.windowMs) } : null,
+    });
   }
 
   return {
@@ -115,7 +148,7 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
       if (!isValidEmail(email)) throw new CustodianError('bad_request', 'that is not an email address');
       const generated = input.password === undefined ? generatePasswordFor(email) : undefined;
       const password = input.password ?? generated ?? '';
-      rejectWeak(password, email);
+      await rejectWeak(password, email);
       const passwordHash = await hashPassword(password);
       const user = await inTransaction(async (trx) => {
         if (await store.findUserByEmail(trx, email)) throw new CustodianError('conflict', 'a staff account with that email already exists');
@@ -152,6 +185,13 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
       });
     },
 
+    async unlock(email, actor) {
+      return inTransaction(async (trx) => {
+        const user = await existing(trx, email);
+        return store.unthrottleAccount(trx, auditor, { userId: user.id, keyPrefix: accountKeyPrefix(user.email) }, actor);
+      });
+    },
+
     async list() {
       return (await store.listUsers(db.kysely)).map(toUser);
     },
@@ -159,40 +199,34 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
     async signIn({ email: rawEmail, password, origin, replacing }) {
       const now = clock.now();
       const email = normaliseEmail(rawEmail);
-      const keys = rateKeys(email, origin.ip);
+      const keys = throttleKeys(email, origin.ip);
       const since = new Date(now.getTime() - policy.windowMs);
-      const overLimit = async (ex: Kysely<Tables>) => {
-        for (const { key, max } of keys) if ((await store.countFailuresSince(ex, key, since)) >= max) return true;
-        return false;
-      };
       // Checked before hashing too, so a flood of guesses costs the server almost nothing.
-      if (await overLimit(db.kysely)) throw new CustodianError('rate_limited', 'too many failed sign-ins; wait a few minutes and try again');
+      if (await throttled(db.kysely, keys, since)) throw new CustodianError('rate_limited', THROTTLED);
       const found = isValidEmail(email) ? await store.findUserByEmail(db.kysely, email) : undefined;
       const matches = await verifyPassword(password, found?.password_hash ?? (await dummyHash()));
       const rehashed = found && matches && needsRehash(found.password_hash) ? await hashPassword(password) : undefined;
 
       return inTransaction(async (trx): Promise<SignInResult> => {
         for (const { key } of [...keys].sort((a, b) => a.key.localeCompare(b.key))) await store.lockKey(trx, key);
-        if (await overLimit(trx)) throw new CustodianError('rate_limited', 'too many failed sign-ins; wait a few minutes and try again');
+        if (await throttled(trx, keys, since)) throw new CustodianError('rate_limited', THROTTLED);
         const user = found ? await store.findUserById(trx, found.id, true) : undefined;
         const reason = !user
           ? 'unknown-account'
           : user.disabled_at
             ? 'disabled'
-            : user.locked_until && user.locked_until.getTime() > now.getTime()
-              ? 'locked'
-              : !matches || user.password_hash !== found?.password_hash
-                ? 'wrong-password'
-                : undefined;
+            : !matches || user.password_hash !== found?.password_hash
+              ? 'wrong-password'
+              : undefined;
         if (!user || reason) {
-          await store.recordSignInFailure(trx, auditor, {
-            rateKeys: keys.map((k) => k.key),
-            at: now,
-            forgetBefore: since,
-            count: user && reason === 'wrong-password' ? failureCount(user, now) : null,
-            actor: user ? staffActor(user.id) : 'anonymous',
+          await fail(trx, {
+            action: 'auth.sign-in-failed',
+            keys,
+            user: reason === 'wrong-password' ? user : undefined,
             reason: reason ?? 'unknown',
-            origin: originDetail(origin),
+            now,
+            since,
+            origin,
           });
           return { ok: false };
         }
@@ -200,7 +234,6 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
         const replacingHash = tokenHash(replacing);
         await store.recordSignIn(trx, auditor, {
           userId: user.id,
-          clearFailures: user.failed_attempts > 0 || user.locked_until !== null,
           ...(rehashed ? { rehash: rehashed } : {}),
           ...(replacingHash ? { replacing: replacingHash } : {}),
           session: row,
@@ -218,16 +251,18 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
     async changePassword({ userId, current, next, origin }) {
       const found = await store.findUserById(db.kysely, userId);
       if (!found || found.disabled_at) throw new CustodianError('unauthenticated');
+      // Guessing the current password from a stolen session counts towards the same throttle as sign-in.
+      const keys = throttleKeys(found.email, origin.ip);
+      const since = new Date(clock.now().getTime() - policy.windowMs);
+      if (await throttled(db.kysely, keys, since)) throw new CustodianError('rate_limited', THROTTLED);
       const matches = await verifyPassword(current, found.password_hash);
-      const problem = current === next ? 'unchanged' : checkPassword(next, found.email);
+      const problem = current === next ? 'unchanged' : await checkPassword(next, found.email);
       const nextHash = matches && !problem ? await hashPassword(next) : undefined;
       return inTransaction(async (trx): Promise<ChangePasswordResult> => {
         const now = clock.now();
         const user = must(await store.findUserById(trx, userId, true));
-        const locked = user.locked_until !== null && user.locked_until.getTime() > now.getTime();
-        if (!matches || locked || user.password_hash !== found.password_hash) {
-          // Guessing the current password from a stolen session counts towards the same lockout as sign-in.
-          if (!locked) await store.recordPasswordChangeFailure(trx, auditor, failureCount(user, now), originDetail(origin));
+        if (!matches || user.password_hash !== found.password_hash) {
+          await fail(trx, { action: 'auth.password-change-failed', keys, user, reason: 'wrong-current-password', now, since, origin });
           return { ok: false, problem: 'current_wrong' };
         }
         if (problem || !nextHash) return { ok: false, problem: problem ?? 'too_short' };
@@ -237,13 +272,11 @@ export function staffUsers(deps: StaffUsersDeps, signInPolicy: Partial<SignInPol
       });
     },
   };
+}
 
-  function rateKeys(email: string, ip: string | undefined): { key: string; max: number }[] {
-    const keys = [{ key: `email:${createHash('sha256').update(email).digest('hex')}`, max: policy.maxFailuresPerEmail }];
-    const truncated = truncateIp(ip) ?? undefined;
-    if (truncated) keys.push({ key: `ip:${truncated}`, max: policy.maxFailuresPerIp });
-    return keys;
-  }
+/** Every throttle key of one account starts so: `account:<sha-256 of the email>:` then the network. */
+function accountKeyPrefix(email: string): string {
+  return `account:${createHash('sha256').update(email).digest('hex')}:`;
 }
 
 /**
@@ -283,12 +316,13 @@ function oneTimePassword(): string {
 function generatePasswordFor(email: string): string {
   for (;;) {
     const candidate = oneTimePassword();
-    if (!checkPassword(candidate, email)) return candidate;
+    // Random from a large alphabet: the estimator would only confirm it.
+    if (!checkPasswordBasics(candidate, email)) return candidate;
   }
 }
 
-function rejectWeak(password: string, email: string): void {
-  const problem = checkPassword(password, email);
+async function rejectWeak(password: string, email: string): Promise<void> {
+  const problem = await checkPassword(password, email);
   if (problem) throw new CustodianError('password_rejected', PASSWORD_PROBLEM_TEXT[problem], { problem });
 }
 
@@ -304,7 +338,6 @@ function toUser(row: StaffUserRow): StaffUser {
     role: row.role,
     createdAt: new Date(row.created_at),
     disabledAt: row.disabled_at ? new Date(row.disabled_at) : null,
-    lockedUntil: row.locked_until ? new Date(row.locked_until) : null,
     mustChangePassword: row.must_change_password,
   };
 }

@@ -89,62 +89,52 @@ export async function disableUser(ex: Executor, auditor: Auditor, userId: string
   await auditor.append(ex, { actor, action: 'staff.disable', detail: { userId } });
 }
 
-/** A wrong password counted against an account: the new count, or a lock (count reset) that also ends its sessions. */
-export interface FailureCount {
-  readonly userId: string;
-  readonly failedAttempts: number;
-  readonly lockUntil: Date | null;
+/** A failed authentication: a sign-in, or a wrong current password on the change-password page. */
+export interface AuthFailure {
+  readonly action: 'auth.sign-in-failed' | 'auth.password-change-failed';
+  /** The throttle keys the failure counts against (the account on this network, and the network). */
+  readonly rateKeys: readonly string[];
+  readonly at: Date;
+  /** Attempts before this count for nothing any more; they are forgotten. */
+  readonly forgetBefore: Date;
+  readonly actor: string;
+  readonly reason: string;
+  readonly origin: OriginDetail;
+  /** When this failure throttles a known account on this network: whose, and until when. */
+  readonly throttles: { readonly userId: string; readonly until: Date } | null;
 }
 
-/**
- * A failed sign-in: the attempt counted against the email's and the network's rate keys (and the window's older
- * attempts forgotten), a wrong password counted against the account when there is one, and the failure audited.
- */
-export async function recordSignInFailure(
-  ex: Executor,
-  auditor: Auditor,
-  f: { rateKeys: readonly string[]; at: Date; forgetBefore: Date; count: FailureCount | null; actor: string; reason: string; origin: OriginDetail },
-): Promise<void> {
+/** Counts a failed authentication against its throttle keys and audits it (and the throttle it starts, if any). */
+export async function recordAuthFailure(ex: Executor, auditor: Auditor, f: AuthFailure): Promise<void> {
   await ex
     .insertInto('sign_in_attempt')
     .values(f.rateKeys.map((key) => ({ key, at: f.at })))
     .execute();
   // Attempts older than the window count for nothing: forget them all, whichever key (they hold hashed emails).
   await ex.deleteFrom('sign_in_attempt').where('at', '<=', f.forgetBefore).execute();
-  if (f.count) await countFailure(ex, auditor, f.count, f.origin);
-  await auditor.append(ex, { actor: f.actor, action: 'auth.sign-in-failed', detail: { reason: f.reason, ...f.origin } });
-}
-
-/** A wrong current password on the change-password page: it counts towards the same lockout as sign-in. */
-export async function recordPasswordChangeFailure(ex: Executor, auditor: Auditor, count: FailureCount, origin: OriginDetail): Promise<void> {
-  await countFailure(ex, auditor, count, origin);
-  await auditor.append(ex, { actor: staffActor(count.userId), action: 'auth.password-change-failed', detail: { ...origin } });
-}
-
-async function countFailure(ex: Executor, auditor: Auditor, count: FailureCount, origin: OriginDetail): Promise<void> {
-  if (count.lockUntil === null) {
-    await ex.updateTable('staff_user').set({ failed_attempts: count.failedAttempts }).where('id', '=', count.userId).execute();
-    return;
+  if (f.throttles) {
+    const detail = { userId: f.throttles.userId, until: f.throttles.until.toISOString(), ...f.origin };
+    await auditor.append(ex, { actor: staffActor(f.throttles.userId), action: 'auth.locked', detail });
   }
-  await ex.updateTable('staff_user').set({ failed_attempts: 0, locked_until: count.lockUntil }).where('id', '=', count.userId).execute();
-  await deleteUserSessions(ex, count.userId);
-  await auditor.append(ex, {
-    actor: staffActor(count.userId),
-    action: 'auth.locked',
-    detail: { userId: count.userId, until: count.lockUntil.toISOString(), ...origin },
-  });
+  await auditor.append(ex, { actor: f.actor, action: f.action, detail: { reason: f.reason, ...f.origin } });
+}
+
+/** An owner lifts every throttle on an account: the failures counted against it, on any network, are forgotten. */
+export async function unthrottleAccount(ex: Executor, auditor: Auditor, u: { userId: string; keyPrefix: string }, actor: string): Promise<number> {
+  const r = await ex.deleteFrom('sign_in_attempt').where('key', 'like', `${u.keyPrefix}%`).executeTakeFirst();
+  await auditor.append(ex, { actor, action: 'staff.unlock', detail: { userId: u.userId } });
+  return Number(r.numDeletedRows);
 }
 
 /**
- * A successful sign-in: the failure count cleared, the hash replaced when it was made with older parameters, the
- * session planted before sign-in ended (a new session id at every sign-in defeats fixation), the new one stored.
+ * A successful sign-in: the hash replaced when it was made with older parameters, the session planted before
+ * sign-in ended (a new session id at every sign-in defeats fixation), the new one stored.
  */
 export async function recordSignIn(
   ex: Executor,
   auditor: Auditor,
-  s: { userId: string; clearFailures: boolean; rehash?: string; replacing?: Uint8Array; session: NewSessionRow; origin: OriginDetail },
+  s: { userId: string; rehash?: string; replacing?: Uint8Array; session: NewSessionRow; origin: OriginDetail },
 ): Promise<void> {
-  if (s.clearFailures) await ex.updateTable('staff_user').set({ failed_attempts: 0, locked_until: null }).where('id', '=', s.userId).execute();
   // Same password, today's hashing parameters: part of this sign-in, which the event below records.
   if (s.rehash) await ex.updateTable('staff_user').set({ password_hash: s.rehash }).where('id', '=', s.userId).execute();
   if (s.replacing) await ex.deleteFrom('staff_session').where('id_hash', '=', s.replacing).execute();
@@ -160,7 +150,7 @@ export async function recordPasswordChange(
 ): Promise<void> {
   await ex
     .updateTable('staff_user')
-    .set({ password_hash: c.passwordHash, password_changed_at: c.now, must_change_password: false, failed_attempts: 0, locked_until: null })
+    .set({ password_hash: c.passwordHash, password_changed_at: c.now, must_change_password: false })
     .where('id', '=', c.userId)
     .execute();
   await deleteUserSessions(ex, c.userId);

@@ -69,7 +69,7 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     action: 'auth.sign-out',
     run: async () => {
       const { row } = newSession(await newUser(), now(), { ip: undefined, userAgent: undefined });
-      await users.recordSignIn(t.db.kysely, t.ctx.auditor, { userId: row.userId, clearFailures: false, session: row, origin });
+      await users.recordSignIn(t.db.kysely, t.ctx.auditor, { userId: row.userId, session: row, origin });
       return recordSignOut(t.db.kysely, t.ctx.auditor, row.idHash);
     },
   },
@@ -82,28 +82,29 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     action: 'staff.disable',
     run: async () => users.disableUser(t.db.kysely, t.ctx.auditor, await newUser(), now(), 'system:test'),
   },
-  'staff/users-store.ts:recordSignInFailure': {
+  'staff/users-store.ts:recordAuthFailure': {
     action: 'auth.sign-in-failed',
     run: () =>
-      users.recordSignInFailure(t.db.kysely, t.ctx.auditor, {
-        rateKeys: ['ip:192.0.2.0/24'],
+      users.recordAuthFailure(t.db.kysely, t.ctx.auditor, {
+        action: 'auth.sign-in-failed',
+        rateKeys: ['network:192.0.2.0/24'],
         at: now(),
         forgetBefore: new Date(0),
-        count: null,
         actor: 'anonymous',
         reason: 'unknown-account',
         origin,
+        throttles: null,
       }),
   },
-  'staff/users-store.ts:recordPasswordChangeFailure': {
-    action: 'auth.password-change-failed',
-    run: async () => users.recordPasswordChangeFailure(t.db.kysely, t.ctx.auditor, { userId: await newUser(), failedAttempts: 1, lockUntil: null }, origin),
+  'staff/users-store.ts:unthrottleAccount': {
+    action: 'staff.unlock',
+    run: async () => users.unthrottleAccount(t.db.kysely, t.ctx.auditor, { userId: await newUser(), keyPrefix: 'account:none:' }, 'system:test'),
   },
   'staff/users-store.ts:recordSignIn': {
     action: 'auth.sign-in',
     run: async () => {
       const { row } = newSession(await newUser(), now(), { ip: '192.0.2.1', userAgent: undefined });
-      return users.recordSignIn(t.db.kysely, t.ctx.auditor, { userId: row.userId, clearFailures: true, session: row, origin });
+      return users.recordSignIn(t.db.kysely, t.ctx.auditor, { userId: row.userId, session: row, origin });
     },
   },
   'staff/users-store.ts:recordPasswordChange': {

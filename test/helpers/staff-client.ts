@@ -54,9 +54,9 @@ export class Browser {
   }
 
   /** Fills in the sign-in form as a person would: load it, then post it with its hidden fields. */
-  async signIn(email: string, password: string, next?: string): Promise<LightMyRequestResponse> {
-    const page = await this.request({ url: `/console/sign-in${next ? `?next=${encodeURIComponent(next)}` : ''}` });
-    return this.request({ method: 'POST', url: '/console/sign-in', form: { ...hiddenFields(page.body), email, password } });
+  async signIn(email: string, password: string, next?: string, headers?: Record<string, string>): Promise<LightMyRequestResponse> {
+    const page = await this.request({ url: `/console/sign-in${next ? `?next=${encodeURIComponent(next)}` : ''}`, ...(headers ? { headers } : {}) });
+    return this.request({ method: 'POST', url: '/console/sign-in', form: { ...hiddenFields(page.body), email, password }, ...(headers ? { headers } : {}) });
   }
 
   /** The CSRF token of the signed-in session, read from a console page's sign-out form. */

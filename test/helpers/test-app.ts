@@ -38,6 +38,7 @@ export interface TestAppOptions {
   /** pino level when logStream is given (default info). */
   readonly logLevel?: string;
   readonly https?: boolean;
+  readonly trustProxy?: readonly string[];
   /** The fixed clock's start (default 2026-11-22T09:00:00Z). */
   readonly now?: string;
   /** Keys other than a fresh in-memory one (a key file, to test rotation). */
@@ -64,6 +65,7 @@ export async function testApp(example = 'image-diagnostic-technology', options: 
     logLevel: options.logStream ? (options.logLevel ?? 'info') : false,
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.https ? { https: true } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
   if (options.routes) await app.register(options.routes);
   const users = staffUsers(ctx);
