@@ -19,6 +19,8 @@ export interface ConsolePageContext {
   readonly csrfToken: string | null;
   /** Path of the current page, to mark it in the navigation. */
   readonly currentPath?: string;
+  /** Reload the page after this many seconds (a long task's progress; no script needed). */
+  readonly refreshSeconds?: number;
 }
 
 interface NavItem {
@@ -40,7 +42,15 @@ export function renderConsolePage(title: string, bodyHtml: string, ctx: ConsoleP
   const nav = staff
     ? NAV.filter((item) => !item.needs || can(staff.role, item.needs)).map((item) => ({ ...item, current: item.href === ctx.currentPath }))
     : [];
-  return eta.render('./layout', { title, body: bodyHtml, controllerName: ctx.controllerName, staff, csrfToken: ctx.csrfToken ?? '', nav });
+  return eta.render('./layout', {
+    title,
+    body: bodyHtml,
+    controllerName: ctx.controllerName,
+    staff,
+    csrfToken: ctx.csrfToken ?? '',
+    nav,
+    refreshSeconds: ctx.refreshSeconds ?? 0,
+  });
 }
 
 /** Renders one body template from console/templates/ (name without extension) with auto-escaping. */
@@ -67,8 +77,9 @@ export function sendPage(
   title: string,
   template: string,
   data: Record<string, unknown>,
+  refreshSeconds?: number,
 ): FastifyReply {
-  const ctx = consolePageContext(req, controllerName);
+  const ctx = { ...consolePageContext(req, controllerName), ...(refreshSeconds ? { refreshSeconds } : {}) };
   return reply.type('text/html; charset=utf-8').send(renderConsolePage(title, renderConsoleTemplate(template, data), ctx));
 }
 

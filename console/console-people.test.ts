@@ -1,6 +1,7 @@
 // Staff find a person and see what is held, why, since when and until when; sealed values open only for the
 // roles allowed, and every such read lands in the audit trail.
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 
@@ -141,10 +142,57 @@ test('an auditor reads the audit log and runs verify, but changes nothing', asyn
   const log = await auditor.request({ url: `/console/audit?subject=${subjectId}` });
   assert.equal(log.statusCode, 200);
   assert.match(log.body, /record\.create/);
-  const verify = await auditor.request({ url: '/console/audit/verify' });
+  // The check runs in the background: the first answer says it is running and reloads itself until the verdict.
+  const started = await auditor.request({ url: '/console/audit/verify' });
+  assert.equal(started.statusCode, 200);
+  assert.match(started.body, /Checking the audit trail/);
+  assert.match(started.body, /<meta http-equiv="refresh" content="2">/);
+  let verify = started;
+  for (let i = 0; i < 100 && /Checking the audit trail/.test(verify.body); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    verify = await auditor.request({ url: '/console/audit/verify' });
+  }
   assert.match(verify.body, /The audit trail is intact/);
+  assert.doesNotMatch(verify.body, /http-equiv="refresh"/, 'done: no more reloading');
   const merge = await auditor.request({ method: 'POST', url: `/console/people/${subjectId}/merge`, form: { _csrf: await auditor.csrf(), from: subjectId } });
   assert.equal(merge.statusCode, 403);
   const people = await auditor.request({ url: `/console/people/${subjectId}` });
   assert.equal(people.statusCode, 403, 'auditors see the trail, not the personal data');
+});
+
+test('a bad filter or id is a coded 400 naming the field, never a 500, and the value is not logged', async () => {
+  const lines: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _e, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const s = await testApp('image-diagnostic-technology', { logStream });
+  try {
+    const dpo = await s.signedIn('dpo');
+    for (const [url, field] of [
+      ['/console/audit?from=2026-13-45', 'from'],
+      ['/console/audit?to=yesterday', 'to'],
+      ['/console/audit?subject=Jane%20Doe', 'subject'],
+      ['/console/audit?action=record.gossip', 'action'],
+      ['/console/people/Jane%20Doe', 'id'],
+    ] as const) {
+      const json = await dpo.request({ url, html: false });
+      assert.equal(json.statusCode, 400, url);
+      assert.match(json.json().error.code, /^invalid_(query|params)$/, url);
+      assert.deepEqual(
+        json.json().error.details.problems.map((p: { field: string }) => p.field),
+        [field],
+        url,
+      );
+      const page = await dpo.request({ url });
+      assert.equal(page.statusCode, 400, url);
+      assert.match(page.body, /<h1>That request was not valid<\/h1>/, url);
+    }
+    assert.equal((await dpo.request({ url: '/console/audit?from=&to=&subject=', html: false })).statusCode, 200, 'blank boxes are no filter');
+    assert.doesNotMatch(lines.join(''), /2026-13-45|yesterday|Jane|gossip/);
+  } finally {
+    await s.close();
+  }
 });

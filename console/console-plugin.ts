@@ -4,7 +4,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/app-context.ts';
-import { logServerFault, toCustodianError } from '../core/framework-errors.ts';
+import { forAnonymous, logServerFault, toCustodianError } from '../core/framework-errors.ts';
 import { staffUsers } from '../staff/users-service.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
@@ -30,7 +30,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const err = toCustodianError(error);
     logServerFault(req, error, err);
-    return sendConsoleError(req, reply, scope.controllerName, err);
+    return sendConsoleError(req, reply, scope.controllerName, req.staff ? err : forAnonymous(err));
   });
   signInRoutes(app, scope);
   accountRoutes(app, scope);

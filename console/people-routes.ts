@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CustodianError } from '../core/errors.ts';
+import { parseInput } from '../core/framework-errors.ts';
 import { UUID_PATTERN } from '../core/ids.ts';
 import { phraseKeepUntil } from '../documents/phrase-keep-until.ts';
 import type { Register } from '../register/load-register.ts';
@@ -26,7 +27,7 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   const actorOf = (req: FastifyRequest) => staffActor(req.staff?.userId ?? 'unknown');
 
   app.get('/console/people', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read')) }, async (req, reply) => {
-    const query = (SearchQuery.parse(req.query).q ?? '').trim();
+    const query = (parseInput(SearchQuery, req.query, 'invalid_query').q ?? '').trim();
     const matches = query ? await findPeople(ctx, query, actorOf(req)) : [];
     const results = matches.map((m) => ({
       id: m.id,
@@ -38,7 +39,7 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   });
 
   const showPerson = async (req: FastifyRequest, reply: FastifyReply, reveal: boolean) => {
-    const { id } = Params.parse(req.params);
+    const { id } = parseInput(Params, req.params, 'invalid_params');
     const person = await personView(ctx, id.toLowerCase(), { reveal, actor: actorOf(req) });
     if (!person) throw new CustodianError('not_found', 'nobody with that Custodian id');
     const role = req.staff?.role ?? 'auditor';
@@ -52,7 +53,7 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   };
 
   app.post('/console/people/:id/merge', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.write')) }, async (req, reply) => {
-    const { id } = Params.parse(req.params);
+    const { id } = parseInput(Params, req.params, 'invalid_params');
     const body = MergeBody.safeParse(req.body ?? {});
     if (!body.success) throw new CustodianError('invalid_body', 'give the Custodian id of the record to merge into this one');
     await mergeSubjects(ctx, { from: body.data.from.toLowerCase(), into: id.toLowerCase(), actor: actorOf(req) });

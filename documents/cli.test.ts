@@ -1,7 +1,7 @@
 // The notice, ropa, diagram and diff commands, run as a user runs them: a separate Node process.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -141,5 +141,35 @@ describe('document commands', { concurrency: true }, () => {
     assertRejectsRegister(newInvalid);
     assertRejectsFormat(format, 'text, md, html');
     assert.match(help.stdout, /what changed between two versions/);
+  });
+});
+
+describe('custodian check', () => {
+  test('a register is checked; a device, a folder or an oversized file is refused at once, unread', async () => {
+    const ok = await run('check', 'examples/image-diagnostic-technology/register.yaml');
+    assert.equal(ok.code, 0, ok.stderr);
+    for (const [file, why] of [
+      ['/dev/zero', /is not a regular file/],
+      ['examples', /is not a regular file/],
+    ] as const) {
+      const r = await run('check', file);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout + r.stderr, why, file);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'custodian-check-'));
+    try {
+      const big = join(dir, 'big.yaml');
+      writeFileSync(big, `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+      const linked = join(dir, 'zero.yaml');
+      symlinkSync('/dev/zero', linked);
+      const r = await run('check', big);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout + r.stderr, /is \d+ bytes; a register may be at most 1048576 bytes/);
+      const z = await run('check', linked);
+      assert.equal(z.code, 1);
+      assert.match(z.stdout + z.stderr, /is not a regular file/, 'a link to a device is the device');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

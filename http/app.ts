@@ -30,7 +30,13 @@ export interface AppOptions {
   readonly version?: string;
   /** Where pino writes (tests capture it); defaults to stdout. */
   readonly logStream?: NodeJS.WritableStream;
+  /** A request (headers and body) must arrive whole within this; a slow one is answered 408 and closed. */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Headers must arrive within 10 s and a whole request within 30 s: a slow sender cannot hold connections open. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 function sendRaw(res: ServerResponse, err: CustodianError): void {
   res.statusCode = err.status;
@@ -49,6 +55,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     // Our own one-line request log (below) records the route pattern, never the URL with its query string.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check every second instead.
+    http: {
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: 1_000,
+    },
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     routerOptions: {
       ignoreTrailingSlash: true,

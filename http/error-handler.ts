@@ -2,7 +2,7 @@
 // catalogue (core/errors.ts). Users never see a stack trace; unexpected errors are logged without request data.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CustodianError } from '../core/errors.ts';
-import { logServerFault, toCustodianError } from '../core/framework-errors.ts';
+import { forAnonymous, logServerFault, toCustodianError } from '../core/framework-errors.ts';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
@@ -13,6 +13,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const err = toCustodianError(error);
     logServerFault(req, error, err);
-    return reply.code(err.status).send(err.toJSON());
+    const answer = req.staff ? err : forAnonymous(err);
+    return reply.code(answer.status).send(answer.toJSON());
   });
 }

@@ -1,6 +1,6 @@
 // Reads a register from YAML, keeping line and column of every node, validates shape and rules, and returns
 // a frozen, fingerprinted Register, or every problem found, each located in the file.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { checkRules } from './check-rules.ts';
@@ -17,16 +17,34 @@ export interface Register extends RegisterData {
 
 export type LoadResult = { ok: true; register: Register; warnings: Problem[]; source: string } | { ok: false; problems: Problem[] };
 
+/** The largest register read: the biggest example is 31 KB, so a file this size is a mistake or an attack. */
+const MAX_REGISTER_BYTES = 1024 * 1024;
+
 export function loadRegisterFile(file: string): LoadResult {
-  let text: string;
+  const refuse = (message: string): LoadResult => ({ ok: false, problems: [{ severity: 'error', path: [], message, line: 0, col: 0 }] });
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`;
-    return { ok: false, problems: [{ severity: 'error', path: [], message, line: 0, col: 0 }] };
+    return refuse(code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? 'unknown error'})`);
   }
-  return parseRegister(text);
+  try {
+    // Asked of the file opened, not the name: a link swapped in between changes nothing.
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return refuse('is not a regular file (a register is a YAML file)');
+    if (stat.size > MAX_REGISTER_BYTES) return refuse(`is ${stat.size} bytes; a register may be at most ${MAX_REGISTER_BYTES} bytes`);
+    // Read at most one byte past the limit, whatever the size said: the file may grow while it is read.
+    const buffer = Buffer.alloc(MAX_REGISTER_BYTES + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_REGISTER_BYTES) return refuse(`is larger than ${MAX_REGISTER_BYTES} bytes; a register may be at most that`);
+    return parseRegister(buffer.toString('utf8', 0, length));
+  } catch (e) {
+    return refuse(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function parseRegister(text: string): LoadResult {

@@ -167,13 +167,15 @@ function page(register: Register, key: string, values: Record<string, string>, p
 }
 
 function send(reply: FastifyReply, status: number, html: string) {
-  return reply.code(status).type('text/html; charset=utf-8').send(html);
+  // A form page may show what someone typed (their draft, or a refused submission): never kept by a cache.
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
 }
 
 /** Form posts arrive as strings; unchecked checkboxes are absent. Anything else is not a form. */
 function flatBody(body: unknown): Record<string, string> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new CustodianError('invalid_body', 'send the form fields');
-  const out: Record<string, string> = {};
+  // No prototype: a field named __proto__ stays a field (and is refused as undeclared) instead of vanishing.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(body)) {
     if (typeof v === 'string') out[k] = v;
     else throw new CustodianError('invalid_body', 'each form field carries one value');

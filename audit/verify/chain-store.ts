@@ -23,6 +23,11 @@ export interface ChainSource {
   head(partition: string): Promise<HeadRow | undefined>;
   /** The partition's events in seq order, in batches (one await per batch, not per event). */
   events(partition: string): AsyncIterable<EventBatch>;
+  /**
+   * Runs `fn` with a source that reads this one partition in a snapshot of its own (PGlite: one transaction per
+   * chain, so a long verification never holds the only connection for long). Absent: the source is one snapshot.
+   */
+  inPartition?<T>(partition: string, fn: (source: ChainSource) => Promise<T>): Promise<T>;
 }
 
 // Walk the primary key in seq order. Left to itself the planner reads a large page by bitmap scan and then sorts it
@@ -59,14 +64,28 @@ export async function inCopySnapshot<T>(db: Db, fn: (source: ChainSource, client
   });
 }
 
-/** PGlite (or any Kysely): keyset pages in a read-only snapshot, the next page fetched while this one is hashed. */
-export async function inPagedSnapshot<T>(db: Db, pageSize: number, fn: (source: ChainSource) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute(async (trx) => {
-    // Set in SQL rather than through Kysely's transaction settings, which its PGlite driver does not apply.
-    await sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`.execute(trx);
-    for (const setting of PLAN_SETTINGS) await sql.raw(setting).execute(trx);
-    return fn(pagedSource(trx, pageSize));
-  });
+/**
+ * PGlite (or any Kysely): keyset pages, the next page fetched while this one is hashed, each chain in a read-only
+ * snapshot of its own. Chains are independent, so a snapshot per chain sees each one whole; and the one connection
+ * PGlite has is held for one chain at a time, so collection goes on between chains instead of waiting for the end.
+ */
+export async function inPartitionSnapshots<T>(db: Db, pageSize: number, fn: (source: ChainSource) => Promise<T>): Promise<T> {
+  const snapshot = <R>(body: (trx: Transaction<Tables>) => Promise<R>) =>
+    db.kysely.transaction().execute(async (trx) => {
+      // Set in SQL rather than through Kysely's transaction settings, which its PGlite driver does not apply.
+      await sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`.execute(trx);
+      for (const setting of PLAN_SETTINGS) await sql.raw(setting).execute(trx);
+      return body(trx);
+    });
+  const outer: ChainSource = {
+    partitions: () => snapshot((trx) => pagedSource(trx, pageSize).partitions()),
+    head: (partition) => snapshot((trx) => pagedSource(trx, pageSize).head(partition)),
+    events: () => {
+      throw new Error('read a partition inside inPartition');
+    },
+    inPartition: (_partition, body) => snapshot((trx) => body(pagedSource(trx, pageSize))),
+  };
+  return fn(outer);
 }
 
 /** The snapshot id other connections join to see exactly what this transaction sees. */

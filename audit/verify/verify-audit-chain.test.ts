@@ -297,3 +297,32 @@ test('verifying everything names the first broken partition in order, on one thr
   assert.equal(result.events, 15 + 2);
   assert.match(bad.reason, /edited/);
 });
+
+test('a long verification lets other work through between chains (PGlite has one connection)', async () => {
+  const own = await openTestDb();
+  try {
+    // Chains in three months; a query issued while the first is checked must not wait for the last.
+    for (const month of ['2025-01', '2025-02', '2025-03']) {
+      await auditor.appendMany(
+        own.kysely,
+        [{ actor: 'staff:1', action: 'record.update' as const, subjectId: randomUUID() }],
+        new Date(`${month}-10T10:00:00Z`),
+      );
+    }
+    const order: string[] = [];
+    let asked = false;
+    const result = await verifyAuditChain(own, {
+      checkpointKey: key,
+      onProgress: () => {
+        if (asked) return;
+        asked = true;
+        void sql`SELECT 1`.execute(own.kysely).then(() => order.push('other query'));
+      },
+    });
+    order.push('verify done');
+    assert.deepEqual([result.ok, result.partitions], [true, 3]);
+    assert.deepEqual(order, ['other query', 'verify done']);
+  } finally {
+    await own.close();
+  }
+});

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { Db } from '../../db/connect.ts';
 import { checkpointKeyObjects, checkpointMatches, type CheckpointKey } from '../checkpoint.ts';
-import { inCopySnapshot, inPagedSnapshot, type ChainSource } from './chain-store.ts';
+import { inCopySnapshot, inPartitionSnapshots, type ChainSource } from './chain-store.ts';
 import { verifyOnThreads } from './verify-threads.ts';
 
 interface AuditChainBreak {
@@ -63,7 +63,7 @@ export async function verifyAuditChain(db: Db, opts: VerifyAuditOptions): Promis
       return verifyFrom(source, opts);
     });
   }
-  return inPagedSnapshot(db, opts.pageSize ?? 10_000, (source) => verifyFrom(source, opts));
+  return inPartitionSnapshots(db, opts.pageSize ?? 10_000, (source) => verifyFrom(source, opts));
 }
 
 async function verifyFrom(source: ChainSource, opts: VerifyAuditOptions): Promise<VerifyAuditResult> {
@@ -71,7 +71,8 @@ async function verifyFrom(source: ChainSource, opts: VerifyAuditOptions): Promis
   let events = 0;
   let seen = 0;
   for (const partition of partitions) {
-    const verdict = await verifyPartition(source, partition, opts, events, seen);
+    const verify = (from: ChainSource) => verifyPartition(from, partition, opts, events, seen);
+    const verdict = source.inPartition ? await source.inPartition(partition, verify) : await verify(source);
     events += verdict.events;
     if (verdict.exists) seen++;
     if (verdict.bad) return { ok: false, events, partitions: seen, firstBad: verdict.bad };

@@ -39,6 +39,7 @@ export interface TestAppOptions {
   readonly logLevel?: string;
   readonly https?: boolean;
   readonly trustProxy?: readonly string[];
+  readonly requestTimeoutMs?: number;
   /** The fixed clock's start (default 2026-11-22T09:00:00Z). */
   readonly now?: string;
   /** Keys other than a fresh in-memory one (a key file, to test rotation). */
@@ -66,6 +67,7 @@ export async function testApp(example = 'image-diagnostic-technology', options: 
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.https ? { https: true } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   if (options.routes) await app.register(options.routes);
   const users = staffUsers(ctx);
