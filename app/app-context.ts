@@ -7,6 +7,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { SubjectKeys } from '../crypto/subject-keys.ts';
 import type { Db } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
+import type { Witness } from '../audit/witness.ts';
 
 export interface AppContext {
   readonly db: Db;
@@ -31,14 +32,17 @@ export interface AppContextParts<R extends Register | null> {
   readonly clock: Clock;
   readonly keyring: Keyring;
   readonly log: Logger;
+  /** Where signed checkpoints of the audit trail are kept outside the database (none in most tests). */
+  readonly witness?: Witness | null;
 }
 
 export function createAppContext(parts: AppContextParts<Register>): AppContext;
 export function createAppContext(parts: AppContextParts<Register | null>): CommandContext;
 export function createAppContext(parts: AppContextParts<Register | null>): CommandContext {
+  const { witness, ...shared } = parts;
   return Object.freeze({
-    ...parts,
+    ...shared,
     subjectKeys: new SubjectKeys(parts.keyring),
-    auditor: new Auditor({ clock: parts.clock, fingerprint: parts.register?.fingerprint ?? null, masterKeys: parts.keyring }),
+    auditor: new Auditor({ clock: parts.clock, fingerprint: parts.register?.fingerprint ?? null, masterKeys: parts.keyring, witness: witness ?? null }),
   });
 }

@@ -45,7 +45,7 @@ before(async () => {
   events = await withDb(dataDir, (db) =>
     testAuditor(fixedClock('2025-10-10T10:00:00Z'), keyringOf([masterKey('cli-test', master)])).appendMany(db.kysely, [
       { actor: 'staff:1', action: 'subject.create', subjectId: subject },
-      { actor: 'staff:1', action: 'record.create', subjectId: subject, recordIds: [randomUUID()] },
+      { actor: 'staff:1', action: 'record.update', subjectId: subject, recordIds: [randomUUID()] },
       { actor: 'staff:1', action: 'record.read-sealed', subjectId: subject },
     ]),
   );
@@ -57,7 +57,8 @@ after(() => {
 test('verify reports an intact chain and exits 0', () => {
   const r = custodian(['audit', 'verify', '--data', dataDir], withKey);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^audit chain intact: 3 events in 1 partition \(\d+ events\/s\)\n$/);
+  assert.match(r.stdout, /^audit chain intact: 3 events in 1 partition \(\d+ events\/s\)\n/);
+  assert.match(r.stdout, /checkpoint #1 signed and witnessed\n$/, 'what was verified is witnessed');
 });
 
 test('verify refuses to run without a key, and takes it from <data>/master.key when the env has none', () => {
@@ -84,7 +85,7 @@ test('log prints the events about a subject as JSON lines, newest first', () => 
     .map((l) => JSON.parse(l) as { id: string; action: string });
   assert.deepEqual(
     lines.map((l) => l.action),
-    ['record.read-sealed', 'record.create'],
+    ['record.read-sealed', 'record.update'],
   );
 });
 
@@ -92,7 +93,7 @@ test('verify names the broken event and exits 1 after tampering', async () => {
   await withDb(dataDir, (db) =>
     db.script((run) =>
       run(`ALTER TABLE audit_event DISABLE TRIGGER USER;
-           UPDATE audit_event SET action = 'record.update' WHERE id = '${events[1]!.id}';
+           UPDATE audit_event SET action = 'record.export' WHERE id = '${events[1]!.id}';
            ALTER TABLE audit_event ENABLE TRIGGER USER;`),
     ),
   );

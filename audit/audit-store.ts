@@ -158,3 +158,50 @@ export async function selectAuditLog(db: Kysely<Tables>, s: AuditLogSelection): 
   if (s.before !== undefined) q = q.where(sql<boolean>`(at, seq, id) < (${s.before.at}::timestamptz, ${s.before.seq}::bigint, ${s.before.id}::uuid)`);
   return q.execute();
 }
+
+/** Serialises checkpointing across processes until the transaction ends. */
+export async function lockCheckpointing(trx: Transaction<Tables>): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('custodian:audit-checkpoint'))`.execute(trx);
+}
+
+/** Every head as it stands, sorted by partition. */
+export async function allHeads(db: Kysely<Tables>): Promise<{ partition: string; seq: number; hash: string; checkpoint: string }[]> {
+  const { rows } = await sql<{ partition: string; seq: string; hash: string; checkpoint: string }>`
+    SELECT partition, seq::text AS seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint FROM audit_head ORDER BY partition`.execute(db);
+  return rows.map((r) => ({ partition: r.partition, seq: Number(r.seq), hash: r.hash, checkpoint: r.checkpoint }));
+}
+
+/** The hash of the event at `seq` in each partition asked for (absent when there is no such event). */
+export async function eventHashesAt(db: Kysely<Tables>, at: readonly { partition: string; seq: number }[]): Promise<Map<string, string>> {
+  if (at.length === 0) return new Map();
+  const { rows } = await sql<{ partition: string; hash: string }>`
+    SELECT e.partition, encode(e.hash, 'hex') AS hash
+    FROM unnest(${at.map((a) => a.partition)}::text[], ${at.map((a) => a.seq)}::bigint[]) AS w(partition, seq)
+    JOIN audit_event e ON e.partition = w.partition AND e.seq = w.seq`.execute(db);
+  return new Map(rows.map((r) => [r.partition, r.hash]));
+}
+
+export interface CheckpointRow {
+  readonly seq: number;
+  readonly body: string;
+  readonly signature: Uint8Array;
+}
+
+export async function latestCheckpointRow(db: Kysely<Tables>): Promise<CheckpointRow | undefined> {
+  const row = await db.selectFrom('audit_checkpoint').select(['seq', 'body', 'signature']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return row && { seq: Number(row.seq), body: row.body, signature: row.signature };
+}
+
+export async function checkpointRowAt(db: Kysely<Tables>, seq: number): Promise<CheckpointRow | undefined> {
+  const row = await db.selectFrom('audit_checkpoint').select(['seq', 'body', 'signature']).where('seq', '=', seq).executeTakeFirst();
+  return row && { seq: Number(row.seq), body: row.body, signature: row.signature };
+}
+
+export async function insertCheckpointRow(trx: Transaction<Tables>, row: CheckpointRow & { at: Date }): Promise<void> {
+  await trx.insertInto('audit_checkpoint').values({ seq: row.seq, at: row.at, body: row.body, signature: row.signature }).execute();
+}
+
+/** The distinct record ids that events of `action` name, as a subquery for a store that checks its records against them. */
+export function recordIdsOfEventsSql(action: string): RawBuilder<unknown> {
+  return sql`SELECT DISTINCT unnest(record_ids) AS id FROM audit_event WHERE action = ${action}`;
+}

@@ -24,10 +24,13 @@ import {
 } from './audit-store.ts';
 import { canonicalEventText, createChainHasher, GENESIS_HASH_HEX, isoMicros, recordIdsText } from './canonical-event.ts';
 import { checkpointKeyObjects, checkpointMac, checkpointMatches, deriveCheckpointKey } from './checkpoint.ts';
+import { makeCheckpoint, shortfalls, type WitnessedState, witnessedState } from './checkpoints.ts';
 import { HeadMemo, type HeadRow } from './head-memo.ts';
 import { auditPartition } from './partition.ts';
+import { type Checkpoint, deriveSigningKey, publishedKey, type SignedCheckpoint, type SigningKey } from './signed-checkpoint.ts';
 import { validateAuditInput, validateAuditToken, type AuditInput, type ValidAuditInput } from './validate-audit-input.ts';
 import { verifyAuditChain, type VerifyAuditOptions, type VerifyAuditResult } from './verify/verify-audit-chain.ts';
+import type { Witness } from './witness.ts';
 
 export type { AuditInput } from './validate-audit-input.ts';
 
@@ -45,6 +48,8 @@ export interface AuditorOptions {
   readonly masterKeys: MasterKeys;
   /** Verified heads remembered (see head-memo.ts). */
   readonly memoSize?: number;
+  /** Where signed checkpoints are kept outside the database; none: checkpoints cannot be made. */
+  readonly witness?: Witness | null;
 }
 
 export interface AppendedAuditEvent {
@@ -68,6 +73,8 @@ interface SigningKeys {
   readonly signature: string;
   readonly bytes: readonly Uint8Array[];
   readonly objects: readonly KeyObject[];
+  /** The Ed25519 checkpoint-signing keys, the active one first. */
+  readonly checkpointSigning: readonly SigningKey[];
 }
 
 export class Auditor {
@@ -78,6 +85,12 @@ export class Auditor {
   /** The checkpoint of a new partition's empty head (seq 0, the genesis hash), per partition, under the active key. */
   readonly #genesis = new Map<string, string>();
   readonly #hash = createChainHasher();
+  readonly #witness: Witness | null;
+  /**
+   * How far each partition's chain is known to have reached (appended here, seen verified, or witnessed): a head
+   * found behind it was wound back, by a restore or by hand, and nothing is appended on top of it.
+   */
+  readonly #reached = new Map<string, number>();
   #keys: SigningKeys | null = null;
 
   constructor(options: AuditorOptions) {
@@ -85,6 +98,65 @@ export class Auditor {
     this.fingerprint = options.fingerprint === null ? null : validateAuditToken('fingerprint', options.fingerprint);
     this.#masterKeys = options.masterKeys;
     this.#memo = new HeadMemo(options.memoSize ?? 4096);
+    this.#witness = options.witness ?? null;
+  }
+
+  /** Where checkpoints are witnessed, if anywhere. */
+  get witness(): Witness | null {
+    return this.#witness;
+  }
+
+  /** The public keys checkpoints are verified with (id → key), for every master key held. */
+  publicKeys(): Map<string, KeyObject> {
+    return new Map(this.#signing().checkpointSigning.map((k) => [k.id, k.publicKey]));
+  }
+
+  /** The public keys as published (`/.well-known/custodian-audit-key`), the active one first. */
+  publishedKeys(): ReturnType<typeof publishedKey>[] {
+    return this.#signing().checkpointSigning.map((k, i) => publishedKey(k, i === 0));
+  }
+
+  /** What the witness saw, checked with the keys held; null without a witness. */
+  async witnessed(): Promise<WitnessedState | null> {
+    if (!this.#witness) return null;
+    const state = witnessedState(await this.#witness.read(), this.publicKeys());
+    for (const [partition, w] of state.heads) this.#reach(partition, w.seq);
+    return state;
+  }
+
+  /**
+   * Signs, stores and witnesses a checkpoint of the whole trail as it stands (checkpoints.ts); refused when the
+   * database falls short of what the witness saw. Null when nothing moved since the last one (unless `always`).
+   */
+  async checkpoint(
+    db: Kysely<Tables>,
+    options: { full?: boolean; always?: boolean } = {},
+  ): Promise<{ signed: SignedCheckpoint; checkpoint: Checkpoint } | null> {
+    if (!this.#witness) throw new CustodianError('internal', 'no audit witness is configured, so no checkpoint can be kept');
+    const keys = this.#signing();
+    const made = await makeCheckpoint(db, {
+      key: keys.checkpointSigning[0]!,
+      headVerifies: (head) => this.#headVerifies(keys, head),
+      publicKeys: this.publicKeys(),
+      witness: this.#witness,
+      now: this.clock.now(),
+      ...options,
+    });
+    for (const [partition, seq] of made?.checkpoint.heads ?? []) this.#reach(partition, seq);
+    return made;
+  }
+
+  /**
+   * Where the database falls short of what the witness saw, or the witness itself is damaged: empty when the trail
+   * reaches every witnessed point (and when there is no witness, which proves nothing either way).
+   */
+  async shortfalls(db: Kysely<Tables>): Promise<string[]> {
+    const state = await this.witnessed();
+    return state ? [...state.problems, ...(await shortfalls(db, state))] : [];
+  }
+
+  #reach(partition: string, seq: number): void {
+    if ((this.#reached.get(partition) ?? 0) < seq) this.#reached.set(partition, seq);
   }
 
   /**
@@ -173,12 +245,13 @@ export class Auditor {
     const signature = `${active.id}|${ids.join(',')}`;
     if (this.#keys?.signature === signature) return this.#keys;
     const others = ids.filter((id) => id !== active.id).map((id) => this.#masterKeys.resolve(id));
-    const bytes = [active, ...others].map((m) => deriveCheckpointKey(m.key));
+    const masters = [active, ...others];
+    const bytes = masters.map((m) => deriveCheckpointKey(m.key));
     if (bytes.length === 0) throw new CustodianError('audit_input_invalid', 'no checkpoint key to sign the audit head with');
     // New keys: nothing checked under the old ones is trusted without checking again.
     this.#memo.clear();
     this.#genesis.clear();
-    this.#keys = { signature, bytes, objects: checkpointKeyObjects(bytes) };
+    this.#keys = { signature, bytes, objects: checkpointKeyObjects(bytes), checkpointSigning: masters.map((m) => deriveSigningKey(m.key)) };
     return this.#keys;
   }
 
@@ -217,6 +290,14 @@ export class Auditor {
         throw new CustodianError(
           'audit_chain_broken',
           `the audit head of partition ${r.partition} does not verify; run \`custodian audit verify\` and investigate before writing again`,
+        );
+      }
+      // A head signed earlier, put back (a restore, or a copy kept by hand): it verifies, and is still not the end.
+      const reached = this.#reached.get(r.partition) ?? 0;
+      if (Number(r.seq) < reached) {
+        throw new CustodianError(
+          'audit_chain_broken',
+          `the audit head of partition ${r.partition} went back from event #${reached} to #${Number(r.seq)}: the trail was rolled back; run \`custodian audit verify\` and investigate before writing again`,
         );
       }
     }
@@ -280,6 +361,7 @@ export class Auditor {
       advanced.hash.push(hash);
       advanced.checkpoint.push(checkpoint);
       this.#memo.add({ partition, seq, hash, checkpoint });
+      this.#reach(partition, seq);
     }
     return { appended, insertEvents: insertEventsSql(cols, at, this.fingerprint), advanceHeads: advanceHeadsSql(advanced, at) };
   }

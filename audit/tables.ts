@@ -31,7 +31,15 @@ interface AuditHeadTable {
   updated_at: Timestamp;
 }
 
+interface AuditCheckpointTable {
+  seq: ColumnType<string | number, number, never>;
+  at: ColumnType<Date, Date | string, never>;
+  body: Frozen<string>;
+  signature: Frozen<Uint8Array>;
+}
+
 export interface AuditTables {
   audit_event: AuditEventTable;
   audit_head: AuditHeadTable;
+  audit_checkpoint: AuditCheckpointTable;
 }

@@ -4,7 +4,9 @@ import { Option, type Command } from 'commander';
 import { createAppContext, type CommandContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
 import { lineLogger } from '../core/logger.ts';
+import { join, resolve } from 'node:path';
 import { auditTrailExists } from '../audit/query-audit-log.ts';
+import { FileWitness, HttpWitness, type Witness } from '../audit/witness.ts';
 import { CustodianError } from '../core/errors.ts';
 import { keyFilePath } from '../crypto/key-file.ts';
 import { masterKeysInUse } from '../crypto/key-status.ts';
@@ -19,6 +21,9 @@ export interface DataOptions {
   databaseUrl?: string;
   /** The privacy register: checked before the command touches data; its fingerprint goes on audit events. */
   register?: string;
+  /** Where signed audit checkpoints are witnessed: a file (default `<data>/audit-witness.jsonl`), and a URL. */
+  auditWitness?: string;
+  auditWitnessUrl?: string;
 }
 
 export type Out = (line: string) => void;
@@ -38,7 +43,19 @@ export function withDataOptions(cmd: Command, register: 'required' | 'optional' 
   return cmd
     .addOption(registerOption)
     .addOption(new Option('--data <dir>', 'folder of the embedded database (ignored when DATABASE_URL is set)').env('CUSTODIAN_DATA').default('./data'))
-    .addOption(new Option('--database-url <url>', 'PostgreSQL connection string').env('DATABASE_URL'));
+    .addOption(new Option('--database-url <url>', 'PostgreSQL connection string').env('DATABASE_URL'))
+    .addOption(
+      new Option('--audit-witness <file>', 'append-only file of signed audit checkpoints, outside the database (default: <data>/audit-witness.jsonl)').env(
+        'CUSTODIAN_AUDIT_WITNESS',
+      ),
+    )
+    .addOption(new Option('--audit-witness-url <url>', 'also send each signed audit checkpoint to this https endpoint').env('CUSTODIAN_AUDIT_WITNESS_URL'));
+}
+
+/** The witness of the audit trail's checkpoints, as configured. */
+export function openWitness(opts: DataOptions): Witness {
+  const file = new FileWitness(resolve(opts.auditWitness ?? join(opts.data, 'audit-witness.jsonl')));
+  return opts.auditWitnessUrl ? new HttpWitness(opts.auditWitnessUrl, file) : file;
 }
 
 /** Loads a register or prints the check report and exits 1, as `custodian check` would. */
@@ -136,7 +153,7 @@ export async function withContext<T>(
   const db = await openMigratedDb(opts, settings.log);
   try {
     const keyring = await openKeyring(db, opts, { create: settings.createKey, requireAll: false, log: settings.keyLog ?? settings.log });
-    return await fn(createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(settings.log) }));
+    return await fn(createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(settings.log), witness: openWitness(opts) }));
   } finally {
     await db.close();
   }

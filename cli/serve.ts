@@ -8,7 +8,7 @@ import { describeKeySource } from '../crypto/keyring.ts';
 import type { Db } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
-import { loadRegisterOrExit, openKeyring, openMigratedDb, toStdout, withDataOptions, type DataOptions } from './cli-context.ts';
+import { loadRegisterOrExit, openKeyring, openMigratedDb, openWitness, toStdout, withDataOptions, type DataOptions } from './cli-context.ts';
 
 interface ServeOptions extends DataOptions {
   register: string;
@@ -49,11 +49,20 @@ function port(value: string): number {
  */
 async function startContext(db: Db, opts: ServeOptions, register: Register): Promise<AppContext> {
   const keyring = await openKeyring(db, opts, { create: true, requireAll: true, log: toStdout });
-  const ctx = createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(toStdout) });
+  const ctx = createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(toStdout), witness: openWitness(opts) });
   if (!(await ctx.auditor.holdsTrailKey(db.kysely))) {
     throw new CustodianError(
       'master_key_unknown',
       `the audit trail in ${db.location} was signed with a master key that ${describeKeySource(keyring.source)} does not hold: restore that key from your key backup (or run \`custodian audit verify\` if the trail may have been tampered with)`,
+    );
+  }
+  // The trail must reach every point the witness saw: a database restored from an older copy, or with a partition
+  // deleted, is not served on (its next appends would build on a rolled-back chain).
+  const short = await ctx.auditor.shortfalls(db.kysely);
+  if (short.length > 0) {
+    throw new CustodianError(
+      'audit_chain_broken',
+      `the audit trail in ${db.location} falls short of what ${ctx.auditor.witness!.where} saw: ${short.join('; ')}. Run \`custodian audit verify\`. If the database was restored from a backup on purpose, the events after that backup are lost from the trail: keep the witness file as the record of it, move it aside, and start again.`,
     );
   }
   return ctx;
@@ -127,6 +136,8 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
       closing = true;
       out(`${signal}: finishing open requests and stopping`);
       await app.close();
+      // A last checkpoint, so that what this server wrote is witnessed before it goes.
+      await ctx.auditor.checkpoint(db.kysely).catch((e: unknown) => out(`audit checkpoint at shutdown failed: ${(e as Error).message}`));
       await jobs?.stop().catch(() => {});
       await db.close();
       process.exit(0);

@@ -4,8 +4,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../audit/actions.ts';
 import { queryAuditLog } from '../audit/query-audit-log.ts';
+import { verifyTrail } from '../audit/verify-trail.ts';
 import { parseInput } from '../core/framework-errors.ts';
 import { staffActor } from '../staff/actor.ts';
+import { reconcileRecords } from '../subjects/reconcile-records.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
 import { sendPage } from './console-page.ts';
@@ -26,7 +28,10 @@ const AuditQuery = z.object({
 
 export function auditRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   const { ctx, controllerName } = scope;
-  const runs = new VerifyRuns((onProgress) => ctx.auditor.verify(ctx.db, { onProgress: (p) => onProgress(p.events) }), ctx.clock);
+  const runs = new VerifyRuns(
+    (onProgress) => verifyTrail(ctx.db, ctx.auditor, { onProgress: (p) => onProgress(p.events), vouchesFor: () => reconcileRecords(ctx.db) }),
+    ctx.clock,
+  );
 
   const auditPage = async (req: FastifyRequest, reply: FastifyReply, verify: VerifyRun | null) => {
     const q = parseInput(AuditQuery, req.query, 'invalid_query');

@@ -1,7 +1,7 @@
 // Verifying the whole audit trail takes as long as the trail is long: the console runs it in the background, one run
 // at a time, and the page shows its progress and then its verdict. A request never waits for it, so a verification
 // started from the console cannot hold up anyone else's request.
-import type { VerifyAuditResult } from '../audit/verify/verify-audit-chain.ts';
+import type { TrailVerdict } from '../audit/verify-trail.ts';
 import type { Clock } from '../core/clock.ts';
 
 export interface VerifyRun {
@@ -10,13 +10,13 @@ export interface VerifyRun {
   readonly by: string;
   /** Events verified so far. */
   readonly events: number;
-  readonly result: VerifyAuditResult | null;
+  readonly result: TrailVerdict | null;
   /** The error code when the run itself failed (the database went away...). */
   readonly failed: string | null;
   readonly finishedAt: Date | null;
 }
 
-type Verify = (onProgress: (events: number) => void) => Promise<VerifyAuditResult>;
+type Verify = (onProgress: (events: number) => void) => Promise<TrailVerdict>;
 
 export class VerifyRuns {
   readonly #verify: Verify;
@@ -54,7 +54,7 @@ export class VerifyRuns {
     }).then(
       (result) => {
         run.result = result;
-        run.events = result.events;
+        run.events = result.chains.events;
         run.finishedAt = this.#clock.now();
       },
       (e: unknown) => {

@@ -84,6 +84,9 @@ export async function rotateMasterKey(deps: RotationDeps, options: RotateOptions
     let retired: string[] = [];
     // Audit heads signed with an older key are re-signed with the active one, so the old key can go.
     const { resigned: headsResigned, refused: headsRefused } = await auditor.resignHeads(db.kysely);
+    // A full checkpoint signed with the new key, while the old ones still verify what was witnessed before: once they
+    // are retired, the latest witnessed state stays verifiable.
+    if (auditor.witness && headsRefused.length === 0) await auditor.checkpoint(db.kysely, { full: true, always: true });
     if (options.retireOld && fromFile && unused.length > 0) {
       // A server notices a new active key within KEYRING_RECHECK_MS; until then it may still wrap new data keys
       // with an old one. Wait that out and sweep again before removing anything.

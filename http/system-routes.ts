@@ -1,4 +1,5 @@
-// GET /healthz (liveness, database reachability, the register in force) and the OpenAPI document.
+// GET /healthz (liveness, database reachability, the register in force), the audit trail's public checkpoint keys,
+// and the OpenAPI document.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -10,7 +11,11 @@ const Health = z.object({
   register: z.object({ fingerprint: z.string(), version: z.string().nullable(), effective: z.string() }),
 });
 
-export const systemRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'register'> }> = async (base, { ctx }) => {
+const AuditKeys = z.object({
+  keys: z.array(z.object({ id: z.string(), alg: z.literal('Ed25519'), publicKey: z.string(), active: z.boolean() })),
+});
+
+export const systemRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'register' | 'auditor'> }> = async (base, { ctx }) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/healthz',
@@ -26,6 +31,18 @@ export const systemRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 're
       };
       return reply.code(reachable ? 200 : 503).send(body);
     },
+  );
+
+  app.get(
+    '/.well-known/custodian-audit-key',
+    {
+      schema: {
+        summary: 'The public keys the audit trail checkpoints are signed with (Ed25519, raw 32 bytes in base64url), the active one first',
+        tags: ['system'],
+        response: { 200: AuditKeys },
+      },
+    },
+    async () => ({ keys: ctx.auditor.publishedKeys() }),
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => base.swagger());

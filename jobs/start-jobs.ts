@@ -1,4 +1,5 @@
-// Background jobs on the same database (pg-boss): purging expired visitor sessions and old access-log lines.
+// Background jobs on the same database (pg-boss): purging expired visitor sessions and old access-log lines, and a
+// signed checkpoint of the audit trail every minute in which events were written.
 // Several app processes can run this; pg-boss hands each scheduled run to one of them.
 import { fromPglite, PgBoss } from 'pg-boss';
 import { purgeAccessLog } from '../access-log/access-log.ts';
@@ -8,10 +9,13 @@ import { purgeVisitorSessions } from '../visitors/visitor-session-store.ts';
 export type JobsDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'log'>;
 
 /** Each job: its queue name, when it runs (cron, UTC) and what it does. */
-function jobDefinitions(ctx: JobsDeps): { name: string; cron: string; run: () => Promise<number> }[] {
+function jobDefinitions(ctx: JobsDeps): { name: string; cron: string; run: () => Promise<number>; quiet?: boolean }[] {
   return [
     { name: 'purge-visitor-sessions', cron: '*/5 * * * *', run: () => purgeVisitorSessions(ctx.db, ctx.auditor, ctx.clock.now()) },
     { name: 'purge-access-log', cron: '17 * * * *', run: () => purgeAccessLog(ctx) },
+    ...(ctx.auditor.witness
+      ? [{ name: 'audit-checkpoint', cron: '* * * * *', run: async () => ((await ctx.auditor.checkpoint(ctx.db.kysely)) ? 1 : 0), quiet: true }]
+      : []),
   ];
 }
 
@@ -26,8 +30,14 @@ export async function startJobs(ctx: JobsDeps): Promise<{ stop(): Promise<void> 
     await boss.createQueue(job.name);
     await boss.schedule(job.name, job.cron);
     await boss.work(job.name, async () => {
-      const n = await job.run();
-      if (n > 0) ctx.log.info(`${job.name}: removed ${n}`);
+      let n: number;
+      try {
+        n = await job.run();
+      } catch (e) {
+        ctx.log.warn(`${job.name} failed: ${(e as Error).message}`);
+        throw e;
+      }
+      if (n > 0 && !job.quiet) ctx.log.info(`${job.name}: removed ${n}`);
     });
   }
   return { stop: () => boss.stop({ graceful: true, timeout: 5000 }) };

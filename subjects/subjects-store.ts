@@ -1,6 +1,7 @@
 // The only SQL for subject, subject_identifier and record. What changes personal data, and every read of sealed
 // values, appends its audit event here in the caller's transaction.
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { recordIdsOfEventsSql } from '../audit/audit-store.ts';
 import type { Auditor } from '../audit/auditor.ts';
 import type { Tables } from '../db/tables.ts';
 import type { RecordTable } from './tables.ts';
@@ -317,4 +318,26 @@ export function insertRecordsSql(records: RecordColumns, fingerprint: string, no
                 ${records.receivedAt}::timestamptz[], ${records.retentionEvent}::text[], ${records.retentionStartsAt}::timestamptz[],
                 ${records.text}::text[], ${records.sealed}::text[])
          AS u(id, subject_id, point, field, category, purposes, bases, source, channel, received_at, retention_event, retention_starts_at, value_text, sealed)`;
+}
+
+export interface RecordReconciliation {
+  /** Records the trail says were created, and not deleted, that are not in the table; and the first of them. */
+  readonly missing: number;
+  readonly missingExample: string | null;
+  /** Records in the table with no event saying they were created; and the first of them. */
+  readonly unaccounted: number;
+  readonly unaccountedExample: string | null;
+}
+
+/** The record table held to the trail (the record ids its events name, from the auditor's store): what is missing, what is extra. */
+export async function reconcileRecordTable(ex: Executor): Promise<RecordReconciliation> {
+  const trail = { created: recordIdsOfEventsSql('record.create'), deleted: recordIdsOfEventsSql('record.delete') };
+  const { rows } = await sql<{ missing: string; missing_example: string | null; unaccounted: string; unaccounted_example: string | null }>`
+    WITH created AS (${trail.created}), deleted AS (${trail.deleted}),
+    missing AS (SELECT c.id FROM created c WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.id = c.id) AND NOT EXISTS (SELECT 1 FROM deleted d WHERE d.id = c.id)),
+    unaccounted AS (SELECT r.id FROM record r WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.id = r.id))
+    SELECT (SELECT count(*) FROM missing)::text AS missing, (SELECT min(id::text) FROM missing) AS missing_example,
+           (SELECT count(*) FROM unaccounted)::text AS unaccounted, (SELECT min(id::text) FROM unaccounted) AS unaccounted_example`.execute(ex);
+  const r = rows[0]!;
+  return { missing: Number(r.missing), missingExample: r.missing_example, unaccounted: Number(r.unaccounted), unaccountedExample: r.unaccounted_example };
 }

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createAppContext, type AppContext } from '../../app/app-context.ts';
 import { queryAuditLog, type AuditLogEntry } from '../../audit/query-audit-log.ts';
+import type { Witness } from '../../audit/witness.ts';
 import { fixedClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
@@ -46,6 +47,8 @@ export interface TestAppOptions {
   readonly keyring?: Keyring;
   /** A database other than a fresh test one (closed with the app). */
   readonly db?: Db;
+  /** Where audit checkpoints are witnessed (none by default). */
+  readonly witness?: Witness;
   /** Routes a test adds after the app's own (registered as a plugin of the root, as a new feature's would be). */
   readonly routes?: (app: FastifyInstance) => Promise<void>;
 }
@@ -61,7 +64,7 @@ export async function testApp(example = 'image-diagnostic-technology', options: 
   const db = options.db ?? (await openTestDb());
   const keyring = options.keyring ?? testKeyring();
   const clock = fixedClock(options.now ?? '2026-11-22T09:00:00Z');
-  const ctx = createAppContext({ db, register, clock, keyring, log: silentLogger });
+  const ctx = createAppContext({ db, register, clock, keyring, log: silentLogger, witness: options.witness ?? null });
   const app = await buildApp(ctx, {
     logLevel: options.logStream ? (options.logLevel ?? 'info') : false,
     ...(options.logStream ? { logStream: options.logStream } : {}),
