@@ -10,6 +10,7 @@ enableCompileCache();
 const COMMANDS: Record<string, () => Promise<Command>> = {
   audit: async () => (await import('./audit.ts')).auditCommand,
   check: async () => (await import('./check.ts')).checkCommand,
+  db: async () => (await import('./db.ts')).dbCommand,
   diagram: async () => (await import('./diagram.ts')).diagramCommand,
   diff: async () => (await import('./diff.ts')).diffCommand,
   keys: async () => (await import('./keys.ts')).keysCommand,

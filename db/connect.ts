@@ -115,7 +115,9 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
   pool.on('error', () => {});
   const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   try {
-    if (schema) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(kysely);
+    // Created only when absent: even IF NOT EXISTS asks for the right to create, which a least-privilege role lacks.
+    const exists = schema ? (await sql<{ ok: boolean }>`SELECT to_regnamespace(${schema}) IS NOT NULL AS ok`.execute(kysely)).rows[0]?.ok : true;
+    if (schema && !exists) await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(kysely);
     else await sql`SELECT 1`.execute(kysely);
   } catch (e) {
     await kysely.destroy();

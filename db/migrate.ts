@@ -25,8 +25,12 @@ function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
 }
 
-/** Applies pending migrations, all in one transaction; returns the names applied now. */
+/**
+ * Applies pending migrations, all in one transaction; returns the names applied now. With nothing pending it changes
+ * nothing and needs no right to (the service's least-privilege role starts this way; see roles.ts).
+ */
 export async function migrate(db: Db, migrations = listMigrations()): Promise<string[]> {
+  if (await upToDate(db, migrations)) return [];
   return db.script(async (run) => {
     await run(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`);
     await run(`CREATE TABLE IF NOT EXISTS custodian_migration (
@@ -58,6 +62,16 @@ export async function migrate(db: Db, migrations = listMigrations()): Promise<st
       done.push(m.name);
     }
     return done;
+  });
+}
+
+async function upToDate(db: Db, migrations: readonly Migration[]): Promise<boolean> {
+  return db.script(async (run) => {
+    const [exists] = await run(`SELECT to_regclass('custodian_migration') IS NOT NULL AS ok`);
+    if (exists?.ok !== true) return false;
+    const applied = (await run('SELECT name, checksum FROM custodian_migration')) as { name: string; checksum: string }[];
+    const byName = new Map(applied.map((r) => [r.name, r.checksum]));
+    return applied.length === migrations.length && migrations.every((m) => byName.get(m.name) === m.checksum);
   });
 }
 
