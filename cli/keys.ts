@@ -106,6 +106,7 @@ const rotateCommand = withDataOptions(
 
 interface ShredOptions extends DataOptions {
   subject: string;
+  overrideRetention?: string;
 }
 
 const SHRED_HELP = `
@@ -118,12 +119,18 @@ no sealed value in those older backups can be opened, anyone's, so time the rota
 
 const shredCommand = withDataOptions(
   new Command('shred').description('Crypto-shred one person: destroy their data key so their sealed values can never be opened again'),
+  'required',
 )
   .requiredOption('--subject <id>', 'the subject id (from the console person page)')
+  .option('--override-retention <reason>', 'shred even sealed records a retention rule still keeps; the reason goes into the audit trail')
   .addHelpText('after', SHRED_HELP)
   .action(async (opts: ShredOptions) => {
     await withContext(opts, keysOnly, async (ctx) => {
-      const result = await shredSubject(ctx, { subjectId: opts.subject, actor: 'system:cli' });
+      const register = ctx.register!;
+      const result = await shredSubject(
+        { ...ctx, register },
+        { subjectId: opts.subject, actor: 'system:cli', ...(opts.overrideRetention !== undefined ? { overrideRetention: opts.overrideRetention } : {}) },
+      );
       if (!result.shredded) out(`subject ${opts.subject}: the data key was already destroyed; nothing changed`);
       else {
         out(`subject ${opts.subject}: data key destroyed; ${result.records} sealed record${result.records === 1 ? '' : 's'} can no longer be opened`);

@@ -29,7 +29,14 @@ export function accountRoutes(app: FastifyInstance, scope: ConsoleScope): void {
     const role = req.staffSession?.principal.role ?? 'auditor';
     const links = [
       ...(can(role, 'records.read')
-        ? [{ href: '/console/people', label: 'Find a person', description: 'Look up a patient, clinician or contact and what we hold about them.' }]
+        ? [
+            { href: '/console/people', label: 'Find a person', description: 'Look up a patient, clinician or contact and what we hold about them.' },
+            {
+              href: '/console/same-person',
+              label: 'Possibly the same person',
+              description: 'New records that share a phone, an email or a patient number with someone we know: decide whether they are one person.',
+            },
+          ]
         : []),
       ...(can(role, 'audit.read') ? [{ href: '/console/audit', label: 'Audit log', description: 'Who read or changed personal data, and when.' }] : []),
       { href: '/console/password', label: 'Change your password', description: 'Choose a new password for your account.' },

@@ -10,6 +10,7 @@ import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { sendConsoleError } from './console-page.ts';
 import { peopleRoutes } from './people-routes.ts';
+import { samePersonRoutes } from './same-person-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
 
 export interface ConsoleOptions {
@@ -35,5 +36,6 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   signInRoutes(app, scope);
   accountRoutes(app, scope);
   peopleRoutes(app, scope);
+  samePersonRoutes(app, scope);
   auditRoutes(app, scope);
 }

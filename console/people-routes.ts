@@ -12,8 +12,9 @@ import { staffActor } from '../staff/actor.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { can, rolesWith } from '../staff/roles.ts';
 import { findPeople } from '../subjects/find-people.ts';
-import { mergeSubjects } from '../subjects/merge-subjects.ts';
+import { mergesAbout, mergeSubjects } from '../subjects/merge-subjects.ts';
 import { personView, type PersonView } from '../subjects/person-view.ts';
+import { openItemsAbout } from '../subjects/review-items.ts';
 import { consolePageContext, sendPage } from './console-page.ts';
 import type { ConsoleScope } from './console-plugin.ts';
 
@@ -44,8 +45,21 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
     if (!person) throw new CustodianError('not_found', 'nobody with that Custodian id');
     const role = req.staff?.role ?? 'auditor';
     const page = describePerson(register, person);
+    const [merges, items] = await Promise.all([mergesAbout(ctx, person.id), openItemsAbout(ctx, person.id)]);
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const query = req.query as Record<string, unknown> | undefined;
     return sendPage(req, reply, controllerName, page.kindTitle, 'person', {
       person: page,
+      merges: merges.map((m) => ({
+        id: m.id,
+        other: m.into === person.id ? m.from : m.into,
+        direction: m.into === person.id ? 'from' : 'into',
+        state: m.state,
+        records: m.recordIds.length,
+        mergedAt: day(m.mergedAt),
+      })),
+      reviewItems: items.map((i) => ({ id: i.id, other: i.subjectId === person.id ? i.candidateId : i.subjectId })),
+      flash: query?.merged ? 'merged' : query?.unmerged ? 'unmerged' : query?.confirmed ? 'confirmed' : null,
       canReveal: can(role, 'records.read-sealed'),
       canWrite: can(role, 'records.write'),
       csrfToken: consolePageContext(req, controllerName).csrfToken,
@@ -68,13 +82,13 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   );
 }
 
-function kindTitle(register: Register, kind: string): string {
+export function kindTitle(register: Register, kind: string): string {
   const s = Object.hasOwn(register.subjects, kind) ? register.subjects[kind] : undefined;
   return s ? pickText(s.title, 'en') : kind;
 }
 
 /** The person view in the console's words (English). */
-function describePerson(register: Register, person: PersonView) {
+export function describePerson(register: Register, person: PersonView) {
   const day = (d: Date) => d.toISOString().slice(0, 10);
   return {
     ...person,

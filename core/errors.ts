@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, title: 'Too many attempts; wait and try again' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   database_unavailable: { status: 503, title: 'The database is not reachable' },
+  retention_applies: { status: 409, title: 'A retention rule still keeps these records' },
   database_in_use: { status: 409, title: 'The embedded database is open in another process' },
   internal: { status: 500, title: 'Something went wrong on our side' },
   csrf_invalid: { status: 403, title: 'The form is out of date or did not come from this site; reload it and try again' },

@@ -20,6 +20,7 @@ import { keysOf } from '../test/helpers/test-keyring.ts';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'custodian-keys-cli-'));
+const IDT = new URL('../examples/image-diagnostic-technology/register.yaml', import.meta.url).pathname;
 const sealed: { subjectId: string; recordId: string; sealed: Uint8Array; text: string }[] = [];
 
 async function custodian(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -110,13 +111,13 @@ test('rotate --help explains what happens with env keys', async () => {
 
 test("keys shred destroys one person's data key, once, and says what it means for backups", async () => {
   const victim = sealed[0]!;
-  const shred = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir]);
+  const shred = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir, '--register', IDT]);
   assert.equal(shred.code, 0, shred.stderr);
   assert.match(shred.stdout, /data key destroyed; 0 sealed records can no longer be opened/); // these test values live outside the record table
   assert.match(shred.stdout, /Backups made before now still hold this key until the current master key is retired/);
-  const twice = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir]);
+  const twice = await custodian(['keys', 'shred', '--subject', victim.subjectId, '--data', dataDir, '--register', IDT]);
   assert.match(twice.stdout, /already destroyed; nothing changed/);
-  const unknown = await custodian(['keys', 'shred', '--subject', randomUUID(), '--data', dataDir]);
+  const unknown = await custodian(['keys', 'shred', '--subject', randomUUID(), '--data', dataDir, '--register', IDT]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /\[not_found\]/);
   const status = await custodian(['keys', 'status', '--data', dataDir]);

@@ -56,8 +56,25 @@ export const OPEN_ENDED_KEEPS = ['until-objection', 'until-withdrawn', 'until-er
 
 const FIELD_TYPES = ['text', 'long-text', 'email', 'phone', 'date', 'number', 'boolean', 'choice', 'postcode', 'url', 'file'] as const;
 
-/** Identifier kinds: a field marked with one of these finds or creates the subject it names. */
+/** Identifier kinds: a field marked with one of these is stored as an identifier of the subject it names. */
 export const IDENTIFIER_KINDS = ['email', 'phone', 'patient-number', 'practice-number', 'gdc-number', 'customer-number', 'visitor-id'] as const;
+
+/**
+ * How far an identifier kind names one person. `contact`: a point of contact that families, colleagues and a
+ * practice's patients share (an email, a phone): never an identity. `strong`: names one person within its scope.
+ */
+const IDENTIFIER_STRENGTHS = ['contact', 'strong'] as const;
+/**
+ * Where a strong identifier is unique. `register`: across this controller (numbers it issues, a regulator's
+ * register). `issuer`: only within whoever issued it (a practice's patient number): each field names the issuer.
+ */
+const IDENTIFIER_SCOPES = ['register', 'issuer'] as const;
+
+const IdentifierKind = z.strictObject({
+  title: Text.optional(),
+  strength: z.enum(IDENTIFIER_STRENGTHS),
+  scope: z.enum(IDENTIFIER_SCOPES).default('register'),
+});
 
 export const CHANNELS = ['web', 'app', 'email', 'phone', 'post', 'in-person', 'call-centre', 'api', 'other-organisation'] as const;
 
@@ -237,6 +254,8 @@ const Field = z.strictObject({
   type: z.enum(FIELD_TYPES).default('text'),
   label: Text.optional(),
   identifier: z.enum(IDENTIFIER_KINDS).optional(),
+  /** With an identifier scoped by its issuer: the field of this form that names the issuer (the practice number). */
+  'issued-by': z.string().optional(),
   choices: z.array(z.string()).optional(),
   max: z.number().int().positive().optional(),
   /** A checkbox that gives consent to this (consent-based) purpose when ticked; recorded in the consent ledger. */
@@ -245,6 +264,8 @@ const Field = z.strictObject({
   channel: z.enum(MARKETING_CHANNELS).optional(),
   /** A date field holding the person's date of birth: what "until-age" retention counts from. */
   'birth-date': z.literal(true).optional(),
+  /** The person's full name: compared, with the birth date, to tell whether a new submission may be someone known. */
+  'full-name': z.literal(true).optional(),
 });
 export type Field = z.infer<typeof Field>;
 
@@ -305,6 +326,8 @@ export const RegisterSchema = z.strictObject({
   purposes: z.record(Key, Purpose),
   recipients: z.record(Key, Recipient).default({}),
   cookies: z.record(Key, Cookie).default({}),
+  /** How far each identifier kind names one person (register/identifiers.ts has the defaults). */
+  identifiers: z.partialRecord(z.enum(IDENTIFIER_KINDS), IdentifierKind).default({}),
   collection: z.record(Key, CollectionPoint).default({}),
   service: Service.default({}),
   /** Art. 30(2): processing carried out as a processor on behalf of other controllers. */

@@ -60,7 +60,7 @@ function openBackup(ring: Keyring, backup: Awaited<ReturnType<typeof backupOf>>,
 
 test('shredding destroys the key, marks the sealed records erased and is audited; a second shred changes nothing', async () => {
   const { subjectId } = await collect(1);
-  const result = await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1' });
+  const result = await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1', overrideRetention: 'Erasure upheld by the ICO' });
   assert.deepEqual(result, { shredded: true, records: 2 });
   assert.equal(await keysOf(keyring).get(db.kysely, subjectId), null);
   const states = await db.kysely.selectFrom('record').select(['state', 'value_sealed']).where('subject_id', '=', subjectId).execute();
@@ -77,11 +77,14 @@ test('shredding destroys the key, marks the sealed records erased and is audited
     .executeTakeFirstOrThrow();
   assert.equal(event.actor, 'staff:dpo-1');
   assert.equal(event.record_ids.length, 2);
-  assert.deepEqual(await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1' }), { shredded: false, records: 0 });
-  // Nothing new can be sealed for them either: a new submission from the same person is refused.
+  assert.deepEqual(await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1', overrideRetention: 'Erasure upheld by the ICO' }), {
+    shredded: false,
+    records: 0,
+  });
+  // A new submission with the same details is a new person: accepted, and nothing says anyone was erased.
   const again = await app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('shred', 1) });
-  assert.equal(again.statusCode, 410);
-  assert.equal(again.json().error.code, 'subject_key_shredded');
+  assert.equal(again.statusCode, 201, again.body);
+  assert.notEqual(again.json().subjectId, subjectId);
   await assert.rejects(
     shredSubject(t.ctx, { subjectId: 'not-a-uuid', actor: 'staff:dpo-1' }),
     (e: unknown) => e instanceof CustodianError && e.code === 'bad_request',
@@ -95,7 +98,7 @@ test('a backup taken before the shred opens only until the master key of its tim
   const otherTaken = await backupOf(other.subjectId);
   assert.deepEqual(openBackup(keyring, taken, subjectId)?.sort(), [scanRequest('shred', 2)['scan.area']!, scanRequest('shred', 2)['scan.type']!].sort());
 
-  await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1' });
+  await shredSubject(t.ctx, { subjectId, actor: 'staff:dpo-1', overrideRetention: 'Erasure upheld by the ICO' });
   // The live database can no longer open it, but the backup still holds a key the master key unwraps.
   assert.equal(await keysOf(keyring).get(db.kysely, subjectId), null);
   assert.notEqual(openBackup(keyring, taken, subjectId), null, 'until the master key is retired, an older backup still opens');

@@ -39,6 +39,21 @@ export function normaliseIdentifier(kind: IdentifierKind, raw: string, region?: 
   }
 }
 
+/**
+ * A name as compared when telling people apart: accents, case, punctuation and word order carry no meaning
+ * ("José  de la Cruz" and "DE LA CRUZ, Jose" are one name). Never used to find anyone, only to compare.
+ */
+export function normaliseName(raw: string): string {
+  return raw
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .sort()
+    .join(' ');
+}
+
 export function defaultPhoneRegion(controller: { jurisdiction: 'uk' | 'eu'; country?: string | undefined }): string | undefined {
   return controller.country ?? (controller.jurisdiction === 'uk' ? 'GB' : undefined);
 }

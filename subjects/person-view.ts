@@ -3,8 +3,8 @@
 // audit trail (subjects-store.readSealedValues) in the same transaction as the read. The console words it.
 import type { AppContext } from '../app/app-context.ts';
 import { openValue } from '../crypto/seal.ts';
-import type { Register } from '../register/load-register.ts';
 import { keepUntil, type KeepUntil } from '../retention/keep-until.ts';
+import { birthDateOf } from './birth-date.ts';
 import { getSubjectOverview, readSealedValues, type RecordRow } from './subjects-store.ts';
 
 export type PersonViewDeps = Pick<AppContext, 'db' | 'register' | 'subjectKeys' | 'auditor'>;
@@ -105,19 +105,4 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
       keyShredded,
     };
   });
-}
-
-/**
- * The person's date of birth: the latest value of a field the register marks `birth-date`, when it can be read
- * (a sealed one only when the values are revealed). What "until-age" retention counts from.
- */
-function birthDateOf(register: Register, records: readonly RecordRow[], valueFor: (r: RecordRow) => string | null): Date | null {
-  const marked = records
-    .filter((r) => r.state !== 'erased' && r.collection_point !== null && register.collection[r.collection_point]?.fields[r.field]?.['birth-date'])
-    .sort((a, b) => new Date(b.collected_at).getTime() - new Date(a.collected_at).getTime());
-  for (const r of marked) {
-    const value = valueFor(r);
-    if (value && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))) return new Date(`${value}T00:00:00Z`);
-  }
-  return null;
 }

@@ -1,10 +1,11 @@
 // The only SQL for subject, subject_identifier and record. What changes personal data, and every read of sealed
 // values, appends its audit event here in the caller's transaction.
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { recordIdsOfEventsSql } from '../audit/audit-store.ts';
 import type { Auditor } from '../audit/auditor.ts';
 import type { Tables } from '../db/tables.ts';
-import type { RecordTable } from './tables.ts';
+import type { RecordTable, SubjectMergeTable } from './tables.ts';
 
 type Executor = Kysely<Tables>;
 
@@ -24,17 +25,117 @@ async function resolveMerged(ex: Executor, id: string): Promise<string> {
   return current;
 }
 
-/** The subjects that own these identifiers, followed through merges. One query unless someone was merged. */
-export async function findIdentifierOwners(ex: Executor, ids: readonly IdentifierInput[]): Promise<{ kind: string; value: string; subjectId: string }[]> {
-  if (ids.length === 0) return [];
+/** An identifier as a submission carries it: how far it names a person, and within which scope. */
+export interface SubmittedIdentifier extends IdentifierInput {
+  /** '*' across the register; '<field>=<issuer>' within an issuer; '' when nobody knows the issuer. */
+  readonly scope: string;
+  readonly strong: boolean;
+}
+
+/**
+ * The people staff have vouched for as holding these strong identifiers (verified, in a known scope, not retired),
+ * followed through merges. One owner each at most: a unique index holds it.
+ */
+export async function findVerifiedOwners(
+  ex: Executor,
+  ids: readonly SubmittedIdentifier[],
+): Promise<{ kind: string; scope: string; value: string; subjectId: string }[]> {
+  const wanted = ids.filter((i) => i.strong && i.scope !== '');
+  if (wanted.length === 0) return [];
   const rows = await ex
     .selectFrom('subject_identifier')
     .innerJoin('subject', 'subject.id', 'subject_identifier.subject_id')
-    .select(['subject_identifier.kind', 'subject_identifier.value', 'subject_identifier.subject_id', 'subject.merged_into'])
-    .where((eb) => eb.or(ids.map((i) => eb.and([eb('subject_identifier.kind', '=', i.kind), eb('subject_identifier.value', '=', i.value)]))))
+    .select(['subject_identifier.kind', 'subject_identifier.scope', 'subject_identifier.value', 'subject_identifier.subject_id', 'subject.merged_into'])
+    .where('subject_identifier.strong', '=', true)
+    .where('subject_identifier.verified', '=', true)
+    .where('subject_identifier.retired_at', 'is', null)
+    .where((eb) =>
+      eb.or(
+        wanted.map((i) =>
+          eb.and([eb('subject_identifier.kind', '=', i.kind), eb('subject_identifier.value', '=', i.value), eb('subject_identifier.scope', '=', i.scope)]),
+        ),
+      ),
+    )
     .execute();
-  const out: { kind: string; value: string; subjectId: string }[] = [];
-  for (const r of rows) out.push({ kind: r.kind, value: r.value, subjectId: r.merged_into ? await resolveMerged(ex, r.merged_into) : r.subject_id });
+  const out: { kind: string; scope: string; value: string; subjectId: string }[] = [];
+  for (const r of rows)
+    out.push({ kind: r.kind, scope: r.scope, value: r.value, subjectId: r.merged_into ? await resolveMerged(ex, r.merged_into) : r.subject_id });
+  return out;
+}
+
+/** A person who shares an identifier with a submission, found by index (kind, value), at most a few per identifier. */
+export interface Holder {
+  /** Index into the identifiers asked about. */
+  readonly identifier: number;
+  /** The person now holding it (followed through merges). */
+  readonly subjectId: string;
+}
+
+/**
+ * Who else holds each of these identifiers: live people of the given kind (not erased), through live identifier
+ * rows in the same scope. An identifier held by more than `limit` people is a shared line (a practice's
+ * switchboard) and says nothing about anyone: it comes back in `widelyShared` instead. One indexed query, no scan.
+ */
+export async function findHolders(
+  ex: Executor,
+  asked: readonly (SubmittedIdentifier & { readonly subjectKind: string })[],
+  limit: number,
+): Promise<{ holders: Holder[]; widelyShared: Set<number> }> {
+  const known = asked.map((i, n) => ({ ...i, n })).filter((i) => i.scope !== '');
+  if (known.length === 0) return { holders: [], widelyShared: new Set() };
+  const { rows } = await sql<{ n: number; subject_id: string; merged_into: string | null }>`
+    SELECT q.n::int AS n, h.subject_id::text AS subject_id, h.merged_into::text AS merged_into
+    FROM unnest(${known.map((i) => i.kind)}::text[], ${known.map((i) => i.value)}::text[], ${known.map((i) => i.scope)}::text[],
+                ${known.map((i) => i.subjectKind)}::text[], ${known.map((i) => i.n)}::int[]) AS q(kind, value, scope, subject_kind, n)
+    CROSS JOIN LATERAL (
+      SELECT si.subject_id, s.merged_into FROM subject_identifier si JOIN subject s ON s.id = si.subject_id
+      WHERE si.kind = q.kind AND si.value = q.value AND si.scope = q.scope AND si.retired_at IS NULL
+        AND s.kind = q.subject_kind AND s.erased_at IS NULL
+      LIMIT ${limit + 1}
+    ) h`.execute(ex);
+  const counts = new Map<number, number>();
+  for (const r of rows) counts.set(r.n, (counts.get(r.n) ?? 0) + 1);
+  const widelyShared = new Set([...counts].filter(([, c]) => c > limit).map(([n]) => n));
+  const holders: Holder[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (widelyShared.has(r.n)) continue;
+    const subjectId = r.merged_into ? await resolveMerged(ex, r.merged_into) : r.subject_id;
+    if (seen.has(`${r.n}:${subjectId}`)) continue;
+    seen.add(`${r.n}:${subjectId}`);
+    holders.push({ identifier: r.n, subjectId });
+  }
+  return { holders, widelyShared };
+}
+
+/** The values of these (collection point, field) pairs the people hold in clear (sealed ones stay unknown). */
+export async function plainValuesOf(
+  ex: Executor,
+  subjectIds: readonly string[],
+  fields: readonly { point: string; field: string }[],
+): Promise<{ subjectId: string; point: string; field: string; value: string }[]> {
+  if (subjectIds.length === 0 || fields.length === 0) return [];
+  const rows = await ex
+    .selectFrom('record')
+    .select(['subject_id', 'collection_point', 'field', 'value_text'])
+    .where('subject_id', 'in', [...subjectIds])
+    .where('state', '=', 'active')
+    .where('value_text', 'is not', null)
+    .where((eb) => eb.or(fields.map((f) => eb.and([eb('collection_point', '=', f.point), eb('field', '=', f.field)]))))
+    .execute();
+  return rows.map((r) => ({ subjectId: r.subject_id, point: r.collection_point!, field: r.field, value: r.value_text! }));
+}
+
+/** The people staff chose for submissions, as they stand now: kind, whether erased, and where merged to. */
+export async function chosenSubjects(ex: Executor, ids: readonly string[]): Promise<Map<string, { kind: string; erased: boolean; holder: string }>> {
+  const out = new Map<string, { kind: string; erased: boolean; holder: string }>();
+  if (ids.length === 0) return out;
+  const rows = await ex
+    .selectFrom('subject')
+    .select(['id', 'kind', 'merged_into', 'erased_at'])
+    .where('id', 'in', [...ids])
+    .execute();
+  for (const r of rows) out.set(r.id, { kind: r.kind, erased: r.erased_at !== null, holder: r.merged_into ? await resolveMerged(ex, r.merged_into) : r.id });
   return out;
 }
 
@@ -73,15 +174,31 @@ export type RecordRow = Omit<Selectable<RecordTable>, 'value_sealed'> & { readon
 
 export interface SubjectOverview {
   readonly subject: { id: string; kind: string; createdAt: Date; mergedInto: string | null; erasedAt: Date | null };
-  readonly identifiers: { kind: string; value: string }[];
+  /** Their identifiers and those of everyone merged into them; retired ones (after an erasure) included. */
+  readonly identifiers: IdentifierRow[];
   readonly records: RecordRow[];
+}
+
+interface IdentifierRow {
+  readonly kind: string;
+  readonly value: string;
+  readonly strong: boolean;
+  readonly verified: boolean;
+  readonly retired: boolean;
 }
 
 export async function getSubjectOverview(ex: Executor, subjectId: string): Promise<SubjectOverview | null> {
   const subject = await ex.selectFrom('subject').selectAll().where('id', '=', subjectId).executeTakeFirst();
   if (!subject) return null;
-  const [identifiers, records] = await Promise.all([
-    ex.selectFrom('subject_identifier').select(['kind', 'value']).where('subject_id', '=', subjectId).orderBy('kind').execute(),
+  const family = [...(await mergedFamilies(ex, [subjectId])).keys()];
+  const [identifierRows, records] = await Promise.all([
+    ex
+      .selectFrom('subject_identifier')
+      .select(['kind', 'value', 'strong', 'verified', 'retired_at'])
+      .where('subject_id', 'in', family)
+      .orderBy('kind')
+      .orderBy('value')
+      .execute(),
     ex
       .selectFrom('record')
       .select([
@@ -116,9 +233,26 @@ export async function getSubjectOverview(ex: Executor, subjectId: string): Promi
       mergedInto: subject.merged_into,
       erasedAt: subject.erased_at ? new Date(subject.erased_at) : null,
     },
-    identifiers,
+    identifiers: dedupeIdentifiers(identifierRows),
     records,
   };
+}
+
+/** One line per identifier (a merge leaves a copy on each side). */
+function dedupeIdentifiers(rows: readonly { kind: string; value: string; strong: boolean; verified: boolean; retired_at: unknown }[]): IdentifierRow[] {
+  const out = new Map<string, IdentifierRow>();
+  for (const r of rows) {
+    const key = `${r.kind}\u0000${r.value}`;
+    const prev = out.get(key);
+    out.set(key, {
+      kind: r.kind,
+      value: r.value,
+      strong: r.strong,
+      verified: r.verified || (prev?.verified ?? false),
+      retired: r.retired_at !== null && (prev?.retired ?? true),
+    });
+  }
+  return [...out.values()];
 }
 
 /** The subject's sealed values (still sealed), and the read in the audit trail: nobody sees them unrecorded. */
@@ -166,10 +300,16 @@ export async function searchPeople(
           .execute();
   const byId =
     search.subjectId === null ? [] : await ex.selectFrom('subject').select(['id', 'kind', 'merged_into']).where('id', '=', search.subjectId).execute();
-  const matches: PersonMatch[] = [
-    ...byIdentifier.map((r) => ({ id: r.id, kind: r.kind, mergedInto: r.merged_into, matchedBy: r.idKind })),
-    ...byId.map((r) => ({ id: r.id, kind: r.kind, mergedInto: r.merged_into, matchedBy: 'id' })),
-  ];
+  // An identifier stays with the record it came in on; a merged record's leads to the person who holds it now.
+  const matches: PersonMatch[] = [];
+  const seen = new Set<string>();
+  for (const r of byIdentifier) {
+    const id = r.merged_into ? await resolveMerged(ex, r.merged_into) : r.id;
+    if (seen.has(`${id}:${r.idKind}`)) continue;
+    seen.add(`${id}:${r.idKind}`);
+    matches.push({ id, kind: r.kind, mergedInto: null, matchedBy: r.idKind });
+  }
+  matches.push(...byId.map((r) => ({ id: r.id, kind: r.kind, mergedInto: r.merged_into, matchedBy: 'id' })));
   const tried = [...new Set([...ids.map((i) => i.kind), ...(search.subjectId === null ? [] : ['id'])])].sort();
   await auditor.append(ex, {
     actor,
@@ -202,26 +342,138 @@ export async function sealedValuesToMove(trx: Transaction<Tables>, subjectId: st
 }
 
 /**
- * Moves everything `from` holds to `into` (sealed values re-sealed by the caller under `into`'s key), marks `from`
- * as merged, and records the merge on both. Returns the moved record ids.
+ * Moves every record `from` holds to `into` (sealed values re-sealed by the caller under `into`'s key), marks `from`
+ * as merged, keeps which records moved (so the merge can be undone until confirmed), and records it on both. The
+ * identifiers stay where they are: whoever looks one up follows `merged_into`. Returns the moved record ids.
  */
 export async function mergeSubjectRows(
   trx: Transaction<Tables>,
   auditor: Auditor,
-  merge: { from: string; into: string; resealed: readonly { id: string; sealed: Uint8Array }[]; actor: string },
+  merge: { id: string; from: string; into: string; resealed: readonly { id: string; sealed: Uint8Array }[]; actor: string; now: Date },
 ): Promise<string[]> {
   for (const r of merge.resealed)
     await trx.updateTable('record').set({ value_sealed: r.sealed }).where('id', '=', r.id).where('subject_id', '=', merge.from).execute();
   const moved = (await trx.updateTable('record').set({ subject_id: merge.into }).where('subject_id', '=', merge.from).returning('id').execute()).map(
     (r) => r.id,
   );
-  await trx.updateTable('subject_identifier').set({ subject_id: merge.into }).where('subject_id', '=', merge.from).execute();
   await trx.updateTable('subject').set({ merged_into: merge.into }).where('id', '=', merge.from).execute();
+  await trx
+    .insertInto('subject_merge')
+    .values({
+      id: merge.id,
+      from_subject: merge.from,
+      into_subject: merge.into,
+      record_ids: sql<string[]>`${moved}::uuid[]`,
+      merged_at: merge.now,
+      merged_by: merge.actor,
+    })
+    .execute();
   await auditor.appendMany(trx, [
-    { actor: merge.actor, action: 'subject.merge', subjectId: merge.into, recordIds: moved, detail: { mergedFrom: merge.from } },
-    { actor: merge.actor, action: 'subject.merge', subjectId: merge.from, recordIds: moved, detail: { mergedInto: merge.into } },
+    { actor: merge.actor, action: 'subject.merge', subjectId: merge.into, recordIds: moved, detail: { mergedFrom: merge.from, merge: merge.id } },
+    { actor: merge.actor, action: 'subject.merge', subjectId: merge.from, recordIds: moved, detail: { mergedInto: merge.into, merge: merge.id } },
   ]);
   return moved;
+}
+
+export interface MergeRow {
+  readonly id: string;
+  readonly from: string;
+  readonly into: string;
+  readonly recordIds: string[];
+  readonly state: 'pending' | 'confirmed' | 'undone';
+  readonly mergedAt: Date;
+  readonly mergedBy: string;
+}
+
+const toMerge = (r: Selectable<SubjectMergeTable>): MergeRow => ({
+  id: r.id,
+  from: r.from_subject,
+  into: r.into_subject,
+  recordIds: r.record_ids,
+  state: r.state,
+  mergedAt: new Date(r.merged_at),
+  mergedBy: r.merged_by,
+});
+
+/** One merge, locked for a decision. */
+export async function lockMerge(trx: Transaction<Tables>, mergeId: string): Promise<MergeRow | undefined> {
+  const row = await trx.selectFrom('subject_merge').selectAll().where('id', '=', mergeId).forUpdate().executeTakeFirst();
+  return row ? toMerge(row) : undefined;
+}
+
+/** The merges that involve this person, newest first. */
+export async function mergesOf(ex: Executor, subjectId: string): Promise<MergeRow[]> {
+  const rows = await ex
+    .selectFrom('subject_merge')
+    .selectAll()
+    .where((eb) => eb.or([eb('into_subject', '=', subjectId), eb('from_subject', '=', subjectId)]))
+    .orderBy('merged_at', 'desc')
+    .execute();
+  return rows.map(toMerge);
+}
+
+/** Whether a later merge, still in force, took in `subjectId` (so an earlier one into it cannot be undone first). */
+export async function mergedSince(ex: Executor, subjectId: string): Promise<boolean> {
+  const row = await ex.selectFrom('subject').select('merged_into').where('id', '=', subjectId).executeTakeFirst();
+  return Boolean(row?.merged_into);
+}
+
+/** The sealed values of the merged records still with `into`, for the caller to re-seal under `from`'s key. */
+export async function sealedValuesToReturn(trx: Transaction<Tables>, merge: MergeRow): Promise<{ id: string; sealed: Uint8Array }[]> {
+  if (merge.recordIds.length === 0) return [];
+  const rows = await trx
+    .selectFrom('record')
+    .select(['id', 'value_sealed'])
+    .where('id', 'in', merge.recordIds)
+    .where('subject_id', '=', merge.into)
+    .where('value_sealed', 'is not', null)
+    .execute();
+  return rows.map((r) => ({ id: r.id, sealed: r.value_sealed! }));
+}
+
+/** Undoes a pending merge: the records it moved (still with `into`) go back, `from` stands alone again. */
+export async function unmergeSubjectRows(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  undo: { merge: MergeRow; resealed: readonly { id: string; sealed: Uint8Array }[]; actor: string; now: Date },
+): Promise<string[]> {
+  const { merge } = undo;
+  for (const r of undo.resealed)
+    await trx.updateTable('record').set({ value_sealed: r.sealed }).where('id', '=', r.id).where('subject_id', '=', merge.into).execute();
+  const back =
+    merge.recordIds.length === 0
+      ? []
+      : (
+          await trx
+            .updateTable('record')
+            .set({ subject_id: merge.from })
+            .where('id', 'in', merge.recordIds)
+            .where('subject_id', '=', merge.into)
+            .returning('id')
+            .execute()
+        ).map((r) => r.id);
+  await trx.updateTable('subject').set({ merged_into: null }).where('id', '=', merge.from).execute();
+  await trx.updateTable('subject_merge').set({ state: 'undone', decided_at: undo.now, decided_by: undo.actor }).where('id', '=', merge.id).execute();
+  await auditor.appendMany(trx, [
+    { actor: undo.actor, action: 'subject.unmerge', subjectId: merge.into, recordIds: back, detail: { merge: merge.id, separated: merge.from } },
+    { actor: undo.actor, action: 'subject.unmerge', subjectId: merge.from, recordIds: back, detail: { merge: merge.id, separatedFrom: merge.into } },
+  ]);
+  return back;
+}
+
+/** Confirms a pending merge: from now on it cannot be undone. */
+export async function confirmMergeRow(trx: Transaction<Tables>, auditor: Auditor, confirm: { merge: MergeRow; actor: string; now: Date }): Promise<void> {
+  await trx
+    .updateTable('subject_merge')
+    .set({ state: 'confirmed', decided_at: confirm.now, decided_by: confirm.actor })
+    .where('id', '=', confirm.merge.id)
+    .execute();
+  await auditor.append(trx, {
+    actor: confirm.actor,
+    action: 'subject.merge-confirm',
+    subjectId: confirm.merge.into,
+    detail: { merge: confirm.merge.id, mergedFrom: confirm.merge.from },
+  });
 }
 
 /** Locks one subject for an erasure. */
@@ -229,8 +481,22 @@ export async function lockSubject(trx: Transaction<Tables>, subjectId: string): 
   return trx.selectFrom('subject').select(['id', 'merged_into']).where('id', '=', subjectId).forUpdate().executeTakeFirst();
 }
 
-/** After the subject's data key is destroyed: its sealed records are marked erased, and the shred recorded. */
-export async function markSealedRecordsErased(trx: Transaction<Tables>, auditor: Auditor, subjectId: string, actor: string): Promise<number> {
+/** The subject's records not yet erased, with what a retention check needs. */
+export async function liveRecordsOf(ex: Executor, subjectId: string): Promise<RecordRow[]> {
+  return (await getSubjectOverview(ex, subjectId))?.records.filter((r) => r.state !== 'erased') ?? [];
+}
+
+/**
+ * After the subject's data key is destroyed: its sealed records are marked erased, it and everyone merged into it
+ * are marked erased and their identifiers retired (so nobody is ever found by them again: a new submission with the
+ * same email is a new person, and no answer reveals the erasure), and the shred recorded with why retention allowed it.
+ */
+export async function markSealedRecordsErased(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  shred: { subjectId: string; actor: string; now: Date; overrideRetention?: { reason: string; records: number } },
+): Promise<number> {
+  const { subjectId } = shred;
   const records = await trx
     .updateTable('record')
     .set({ state: 'erased' })
@@ -238,28 +504,65 @@ export async function markSealedRecordsErased(trx: Transaction<Tables>, auditor:
     .where('value_sealed', 'is not', null)
     .returning('id')
     .execute();
-  await auditor.append(trx, { actor, action: 'subject.key-shred', subjectId, recordIds: records.map((r) => r.id), detail: { sealed: records.length } });
+  const family = [...(await mergedFamilies(trx, [subjectId])).keys()];
+  await trx.updateTable('subject').set({ erased_at: shred.now }).where('id', 'in', family).where('erased_at', 'is', null).execute();
+  const retired = await trx
+    .updateTable('subject_identifier')
+    .set({ retired_at: shred.now })
+    .where('subject_id', 'in', family)
+    .where('retired_at', 'is', null)
+    .returning('kind')
+    .execute();
+  const override = shred.overrideRetention ? { id: randomUUID(), ...shred.overrideRetention } : null;
+  if (override) {
+    await trx
+      .insertInto('retention_override')
+      .values({ id: override.id, subject_id: subjectId, reason: override.reason, records: override.records, actor: shred.actor, at: shred.now })
+      .execute();
+  }
+  await auditor.append(trx, {
+    actor: shred.actor,
+    action: 'subject.key-shred',
+    subjectId,
+    recordIds: records.map((r) => r.id),
+    detail: {
+      sealed: records.length,
+      identifiersRetired: retired.length,
+      ...(override ? { retentionOverride: override.id, keptRecords: override.records } : {}),
+    },
+  });
   return records.length;
 }
 
 // What subjects/collect's batch statement writes into these tables, as data-modifying CTEs. Its audit events
 // (subject.create, record.create) are in the same statement.
 
-export interface NewIdentifier {
-  readonly kind: string;
-  readonly value: string;
+export interface NewIdentifier extends SubmittedIdentifier {
   readonly subjectId: string;
+  /** Staff vouched for it: a strong one then has this one owner (a unique index refuses a second). */
+  readonly verified: boolean;
 }
 
-/** Claims identifiers; whoever claims one first owns it. Returns 1 per claim won (a lost one means a retry). */
+/**
+ * Stores a subject's identifiers; one it holds already is only marked verified when staff now vouch for it. A
+ * verified strong identifier another transaction just gave someone else fails with `subject_identifier_owner`:
+ * the caller retries, and finds that owner.
+ */
 export function claimIdentifiersSql(claims: readonly NewIdentifier[], now: Date): RawBuilder<unknown> {
   return sql`
-    INSERT INTO subject_identifier (kind, value, subject_id, created_at)
-    SELECT u.kind, u.value, u.subject_id, ${now}::timestamptz
-    FROM unnest(${claims.map((c) => c.kind)}::text[], ${claims.map((c) => c.value)}::text[], ${claims.map((c) => c.subjectId)}::uuid[])
-         AS u(kind, value, subject_id)
-    ON CONFLICT (kind, value) DO NOTHING
+    INSERT INTO subject_identifier (kind, value, scope, strong, verified, subject_id, created_at)
+    SELECT u.kind, u.value, u.scope, u.strong, u.verified, u.subject_id, ${now}::timestamptz
+    FROM unnest(${claims.map((c) => c.kind)}::text[], ${claims.map((c) => c.value)}::text[], ${claims.map((c) => c.scope)}::text[],
+                ${claims.map((c) => c.strong)}::boolean[], ${claims.map((c) => c.verified)}::boolean[], ${claims.map((c) => c.subjectId)}::uuid[])
+         AS u(kind, value, scope, strong, verified, subject_id)
+    ON CONFLICT (subject_id, kind, scope, value) DO UPDATE SET verified = subject_identifier.verified OR EXCLUDED.verified
     RETURNING 1`;
+}
+
+/** A verified strong identifier claimed by two transactions at once: the loser retries. */
+export function isIdentifierOwnerConflict(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  return e?.code === '23505' && (e.constraint === 'subject_identifier_owner' || String(e.message).includes('subject_identifier_owner'));
 }
 
 export function insertSubjectsSql(subjects: readonly { id: string; kind: string }[], now: Date): RawBuilder<unknown> {
@@ -340,4 +643,9 @@ export async function reconcileRecordTable(ex: Executor): Promise<RecordReconcil
            (SELECT count(*) FROM unaccounted)::text AS unaccounted, (SELECT min(id::text) FROM unaccounted) AS unaccounted_example`.execute(ex);
   const r = rows[0]!;
   return { missing: Number(r.missing), missingExample: r.missing_example, unaccounted: Number(r.unaccounted), unaccountedExample: r.unaccounted_example };
+}
+
+/** Why a shred overrode retention, as given (the audit event names the row). */
+export async function retentionOverride(ex: Executor, id: string): Promise<{ reason: string; records: number; actor: string } | undefined> {
+  return ex.selectFrom('retention_override').select(['reason', 'records', 'actor']).where('id', '=', id).executeTakeFirst();
 }

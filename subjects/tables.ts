@@ -14,7 +14,40 @@ interface SubjectIdentifierTable {
   kind: string;
   value: string;
   subject_id: string;
+  /** '*' across the register; '<field>=<value>' within an issuer; '' when nobody knows who issued it. */
+  scope: ColumnType<string, string | undefined, string>;
+  strong: ColumnType<boolean, boolean | undefined, boolean>;
+  verified: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
+  retired_at: Timestamp | null;
+}
+
+type ReviewState = 'open' | 'merged' | 'rejected';
+
+interface IdentityReviewTable {
+  id: string;
+  subject_id: string;
+  candidate_id: string;
+  signals: string[];
+  state: ColumnType<ReviewState, ReviewState | undefined, ReviewState>;
+  opened_at: Timestamp;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  merge_id: string | null;
+}
+
+type MergeState = 'pending' | 'confirmed' | 'undone';
+
+export interface SubjectMergeTable {
+  id: string;
+  from_subject: string;
+  into_subject: string;
+  record_ids: string[];
+  state: ColumnType<MergeState, MergeState | undefined, MergeState>;
+  merged_at: Timestamp;
+  merged_by: string;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
 }
 
 type RecordState = 'active' | 'restricted' | 'erased';
@@ -39,8 +72,20 @@ export interface RecordTable {
   register_fingerprint: string;
 }
 
+interface RetentionOverrideTable {
+  id: string;
+  subject_id: string;
+  reason: string;
+  records: number;
+  actor: string;
+  at: Timestamp;
+}
+
 export interface SubjectTables {
   subject: SubjectTable;
   subject_identifier: SubjectIdentifierTable;
   record: RecordTable;
+  identity_review: IdentityReviewTable;
+  subject_merge: SubjectMergeTable;
+  retention_override: RetentionOverrideTable;
 }

@@ -72,7 +72,7 @@ test('every command that opens the folder while the server runs is refused and p
     ['user', 'add', '--email', 'late@example.test', '--role', 'dpo'],
     ['user', 'disable', '--email', 'owner@localhost'],
     ['keys', 'rotate', '--retire-old'],
-    ['keys', 'shred', '--subject', '00000000-0000-4000-8000-000000000000'],
+    ['keys', 'shred', '--subject', '00000000-0000-4000-8000-000000000000', '--register', REGISTER],
     ['keys', 'status'],
     ['migrate'],
     ['audit', 'verify'],

@@ -13,7 +13,20 @@ import { newSession } from '../staff/sessions.ts';
 import { recordSignOut } from '../staff/sessions-store.ts';
 import * as users from '../staff/users-store.ts';
 import { writeBatchStatement } from '../subjects/collect/batch-store.ts';
-import { emptyRecordColumns, markSealedRecordsErased, mergeSubjectRows, readSealedValues, searchPeople } from '../subjects/subjects-store.ts';
+import { sql } from 'kysely';
+import { decideReviewItem } from '../subjects/identity-store.ts';
+import { mergeSubjects } from '../subjects/merge-subjects.ts';
+import {
+  confirmMergeRow,
+  emptyRecordColumns,
+  markSealedRecordsErased,
+  mergesOf,
+  mergeSubjectRows,
+  readSealedValues,
+  searchPeople,
+  unmergeSubjectRows,
+  type MergeRow,
+} from '../subjects/subjects-store.ts';
 import { purgeVisitorSessions, saveVisitorSession } from '../visitors/visitor-session-store.ts';
 import { insertTestSubjects } from './helpers/insert-test-subjects.ts';
 import { scanRequest } from './helpers/scan-request.ts';
@@ -44,6 +57,12 @@ async function collected(n: number): Promise<string> {
   const res = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('audited', n) });
   assert.equal(res.statusCode, 201, res.body);
   return res.json().subjectId as string;
+}
+
+async function pendingMerge(): Promise<MergeRow> {
+  const [from, into] = (await insertTestSubjects(t.db, 2)) as [string, string];
+  await mergeSubjects(t.ctx, { from, into, actor: 'system:test' });
+  return (await mergesOf(t.db.kysely, into))[0]!;
 }
 
 /** Store functions that change personal data or a staff account: each is made to run, and must append `action`. */
@@ -124,6 +143,7 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
           fingerprint: t.register.fingerprint,
           claims: [],
           newSubjects: [{ id, kind: 'patient' }],
+          reviewItems: [],
           newKeys: [],
           consents: [],
           records: emptyRecordColumns(),
@@ -143,14 +163,52 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     action: 'subject.merge',
     run: async () => {
       const [from, into] = (await insertTestSubjects(t.db, 2)) as [string, string];
-      return t.db.kysely.transaction().execute((trx) => mergeSubjectRows(trx, t.ctx.auditor, { from, into, resealed: [], actor: 'system:test' }));
+      return t.db.kysely
+        .transaction()
+        .execute((trx) => mergeSubjectRows(trx, t.ctx.auditor, { id: randomUUID(), from, into, resealed: [], actor: 'system:test', now: now() }));
+    },
+  },
+  'subjects/subjects-store.ts:unmergeSubjectRows': {
+    action: 'subject.unmerge',
+    run: async () => {
+      const merge = await pendingMerge();
+      return t.db.kysely.transaction().execute((trx) => unmergeSubjectRows(trx, t.ctx.auditor, { merge, resealed: [], actor: 'system:test', now: now() }));
+    },
+  },
+  'subjects/subjects-store.ts:confirmMergeRow': {
+    action: 'subject.merge-confirm',
+    run: async () => {
+      const merge = await pendingMerge();
+      return t.db.kysely.transaction().execute((trx) => confirmMergeRow(trx, t.ctx.auditor, { merge, actor: 'system:test', now: now() }));
+    },
+  },
+  'subjects/identity-store.ts:decideReviewItem': {
+    action: 'identity.review-decide',
+    run: async () => {
+      const [subjectId, candidateId] = (await insertTestSubjects(t.db, 2)) as [string, string];
+      return t.db.kysely.transaction().execute(async (trx) => {
+        const item = {
+          id: randomUUID(),
+          subjectId,
+          candidateId,
+          kind: 'patient',
+          signals: ['shares:phone'],
+          state: 'open' as const,
+          openedAt: now(),
+          mergeId: null,
+        };
+        await sql`INSERT INTO identity_review (id, subject_id, candidate_id, signals, opened_at) VALUES (${item.id}, ${subjectId}, ${candidateId}, '{shares:phone}', now())`.execute(
+          trx,
+        );
+        return decideReviewItem(trx, t.ctx.auditor, { item, state: 'rejected', mergeId: null, actor: 'system:test', now: now() });
+      });
     },
   },
   'subjects/subjects-store.ts:markSealedRecordsErased': {
     action: 'subject.key-shred',
     run: async () => {
       const subjectId = await collected(2);
-      return t.db.kysely.transaction().execute((trx) => markSealedRecordsErased(trx, t.ctx.auditor, subjectId, 'system:test'));
+      return t.db.kysely.transaction().execute((trx) => markSealedRecordsErased(trx, t.ctx.auditor, { subjectId, actor: 'system:test', now: now() }));
     },
   },
   'visitors/visitor-session-store.ts:saveVisitorSession': {

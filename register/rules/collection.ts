@@ -1,9 +1,19 @@
 // Collection points: every field maps to a category that one of the point's purposes uses.
+import { CONTACT_KINDS, identifierRule } from '../identifiers.ts';
 import { SOURCE_SUBJECT } from '../vocabulary.ts';
 import type { RuleContext } from './context.ts';
 
 export function checkCollection(ctx: RuleContext): void {
   const { r, error, warn, ref, keys, used } = ctx;
+  for (const [kind, rule] of Object.entries(r.identifiers)) {
+    if (!rule) continue;
+    if (CONTACT_KINDS.has(kind) && rule.strength !== 'contact')
+      error(
+        ['identifiers', kind, 'strength'],
+        `${kind === 'email' ? 'an email address' : 'a phone number'} is a contact point families and colleagues share: it must be "contact", never an identity`,
+      );
+    if (rule.strength === 'contact' && rule.scope !== 'register') error(['identifiers', kind, 'scope'], 'only a strong identifier has a scope');
+  }
   for (const [ck, c] of Object.entries(r.collection)) {
     const at = ['collection', ck];
     ref([...at, 'subject'], c.subject, keys.subjects, 'subject kind', used.subjects);
@@ -33,8 +43,24 @@ export function checkCollection(ctx: RuleContext): void {
       if (f['birth-date'] && f.type !== 'date') error([...fp, 'type'], 'a birth-date field must have type date');
       if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');
       if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
+      if (f['full-name'] && f.type !== 'text') error([...fp, 'type'], 'a full-name field must have type text');
+      const issuer = f['issued-by'];
+      if (issuer !== undefined) {
+        if (!f.identifier || identifierRule(r, f.identifier).scope !== 'issuer') {
+          error([...fp, 'issued-by'], `"issued-by" only applies to an identifier scoped by its issuer (declare it under identifiers: with "scope: issuer")`);
+        } else if (!Object.hasOwn(c.fields, issuer) || issuer === fk) {
+          error([...fp, 'issued-by'], `"${issuer}" is not another field of this form`);
+        }
+      } else if (f.identifier && identifierRule(r, f.identifier).scope === 'issuer') {
+        warn(
+          [...fp, 'identifier'],
+          `a ${f.identifier} is unique only within whoever issued it: name the field that says who with "issued-by", or it is never used to find the person`,
+        );
+      }
     }
     if (Object.keys(c.fields).length === 0) error([...at, 'fields'], 'a collection point must declare at least one field');
+    if (Object.values(c.fields).filter((f) => f['full-name']).length > 1)
+      error([...at, 'fields'], 'at most one field of a collection point can be the full-name');
     if (Object.values(c.fields).filter((f) => f['birth-date']).length > 1)
       error([...at, 'fields'], 'at most one field of a collection point can be the birth-date');
     const untilAge = validPurposes.filter((p) => r.purposes[p]!.retention['until-age']);

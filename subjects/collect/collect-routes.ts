@@ -26,6 +26,7 @@ async function refuseProtoKey(req: { body: unknown }): Promise<void> {
 /** Channels people use themselves; points on other channels (post, phone...) are recorded by staff only. */
 export const PUBLIC_CHANNELS: ReadonlySet<string> = new Set(['web', 'app', 'api']);
 const Created = z.object({ subjectId: z.uuid(), recordIds: z.array(z.uuid()) });
+const StaffCreated = Created.extend({ createdSubject: z.boolean(), reviewItems: z.number().int() });
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 
 export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register' | 'clock'>; collector: Collector }> = async (base, { ctx, collector }) => {
@@ -73,6 +74,8 @@ export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register
     channel: z.enum(CHANNELS),
     receivedAt: z.iso.date().or(z.iso.datetime()),
     fields: z.record(z.string(), z.unknown()),
+    /** The person it is about, when staff know (a Custodian id); otherwise strong identifiers they vouch for decide. */
+    subject: z.uuid().optional(),
   });
   app.post(
     '/api/v1/staff/collect/:point',
@@ -80,11 +83,12 @@ export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register
       preValidation: requireStaff(rolesWith('records.write')),
       schema: {
         summary: 'Record a submission that arrived by post, phone or email (staff)',
-        description: 'Same rules as the public collection point; the records carry the channel and the date received.',
+        description:
+          'Same rules as the public collection point; the records carry the channel and the date received. It is added to `subject` when given, else to the one person who holds a strong identifier it carries (a patient number within its practice, a customer number); otherwise it is a new person. A shared phone or email never decides: a new person who shares one with someone similar gets a "possibly the same person" item in the console.',
         tags: ['collection', 'staff'],
         params: z.object({ point: z.string().max(100) }),
         body: StaffBody,
-        response: { 201: Created, 400: ErrorBody },
+        response: { 201: StaffCreated, 400: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -96,9 +100,12 @@ export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register
         actor: staffActor(req.staff?.userId ?? 'unknown'),
         channel: req.body.channel,
         receivedAt,
+        ...(req.body.subject ? { subjectId: req.body.subject } : {}),
       };
       const result = await collector.submit(input, { batch: false });
-      return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
+      return reply
+        .code(201)
+        .send({ subjectId: result.subjectId, recordIds: result.recordIds, createdSubject: result.createdSubject, reviewItems: result.reviewItems });
     },
   );
 

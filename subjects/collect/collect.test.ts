@@ -77,15 +77,17 @@ test('a scan request is stored as one record per value, tagged from the register
   assert.equal(events[0]!.actor, 'public:scan-request');
 });
 
-test('the same person is found again by any identifier, however it is typed', async () => {
-  const first = (await post('scan-request', { ...scanRequest, 'patient.email': 'same@example.com', 'patient.phone': '+44 20 7946 0999' })).json();
-  const again = await post('scan-request', { ...scanRequest, 'patient.email': 'SAME@example.COM ', 'patient.phone': '020 7946 0999' }, true);
-  assert.equal(again.statusCode, 201, again.body);
-  assert.equal(again.json().subjectId, first.subjectId);
-  const ids = await t.db.kysely.selectFrom('subject_identifier').select(['kind', 'value']).where('subject_id', '=', first.subjectId).orderBy('kind').execute();
+test('identifiers are stored normalised, however they were typed', async () => {
+  const first = (await post('scan-request', { ...scanRequest, 'patient.email': 'SAME@example.COM ', 'patient.phone': '020 7946 0999' }, true)).json();
+  const ids = await t.db.kysely
+    .selectFrom('subject_identifier')
+    .select(['kind', 'value', 'scope', 'strong', 'verified'])
+    .where('subject_id', '=', first.subjectId)
+    .orderBy('kind')
+    .execute();
   assert.deepEqual(ids, [
-    { kind: 'email', value: 'same@example.com' },
-    { kind: 'phone', value: '+442079460999' },
+    { kind: 'email', value: 'same@example.com', scope: '*', strong: false, verified: false },
+    { kind: 'phone', value: '+442079460999', scope: '*', strong: false, verified: false },
   ]);
 });
 
@@ -133,9 +135,23 @@ test('a consent given before two records of one person were merged still counts 
   const other = await post('enquiry-form', { name: 'Lee Park', email: 'lee.work@example.com', message: 'Opening hours?' });
   assert.equal(given.statusCode, 201, given.body);
   assert.equal(other.statusCode, 201, other.body);
+  const staff = await t.signedIn('staff');
+  // Staff record a call from the person they know as the second record.
   const purposesOfLatest = async () => {
-    const again = await post('enquiry-form', { name: 'Lee Park', email: 'lee.work@example.com', message: 'And on Sundays?' });
+    const again = await staff.request({
+      method: 'POST',
+      url: '/api/v1/staff/collect/enquiry-form',
+      json: {
+        channel: 'phone',
+        receivedAt: '2026-11-21',
+        subject: other.json().subjectId,
+        fields: { name: 'Lee Park', email: 'lee.work@example.com', message: 'And on Sundays?' },
+      },
+      html: false,
+      headers: { 'x-csrf-token': await staff.csrf() },
+    });
     assert.equal(again.statusCode, 201, again.body);
+    assert.equal(again.json().subjectId, other.json().subjectId);
     const named = await t.db.kysely
       .selectFrom('record')
       .select('purposes')

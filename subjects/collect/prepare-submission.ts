@@ -1,12 +1,15 @@
 // The request half of collection: a submission checked against its collection point, once, into everything the
 // database half needs. Exactly the declared fields, with their types and required flags; JSON and form-encoded
-// bodies alike (form strings are coerced here); identifier fields normalised once, so the same person is found
-// however they typed it. What comes out is plain data: it crosses to the writer thread as it is.
+// bodies alike (form strings are coerced here); identifier fields normalised once, with how far each names a person
+// (register/identifiers.ts) and, for one unique only within its issuer, which issuer. What comes out is plain data:
+// it crosses to the writer thread as it is.
 import { CustodianError } from '../../core/errors.ts';
+import { isUuid } from '../../core/ids.ts';
+import { identifierRule, type IdentifierKind } from '../../register/identifiers.ts';
 import type { Register } from '../../register/load-register.ts';
-import type { CHANNELS, Field, IDENTIFIER_KINDS } from '../../register/schema.ts';
-import { defaultPhoneRegion, normaliseIdentifier } from '../normalise-identifier.ts';
-import type { IdentifierInput } from '../subjects-store.ts';
+import type { CHANNELS, Field } from '../../register/schema.ts';
+import { defaultPhoneRegion, normaliseIdentifier, normaliseName } from '../normalise-identifier.ts';
+import type { SubmittedIdentifier } from '../subjects-store.ts';
 
 type Channel = (typeof CHANNELS)[number];
 
@@ -34,12 +37,24 @@ export interface CollectInput {
   /** Staff-recorded submissions say how the data arrived and when. */
   readonly channel?: Channel;
   readonly receivedAt?: Date;
+  /** Staff only: the person (Custodian id) this submission is about, chosen by them. */
+  readonly subjectId?: string;
 }
 
 export interface CollectResult {
   readonly subjectId: string;
   readonly recordIds: string[];
   readonly createdSubject: boolean;
+  /** "Possibly the same person" items this submission opened for staff. */
+  readonly reviewItems: number;
+}
+
+/** What tells people apart when they share a contact point: compared, never used to find anyone. */
+interface Traits {
+  /** Normalised (case, accents, word order): "José  de la Cruz" and "DE LA CRUZ Jose" compare equal. */
+  readonly name: string | null;
+  /** YYYY-MM-DD. */
+  readonly birthDate: string | null;
 }
 
 /** A submission that passed validation: everything the database step needs, nothing it must re-check. */
@@ -50,7 +65,12 @@ export interface PreparedSubmission {
   readonly values: CleanValues;
   /** Consents the person gave by ticking the form's consent checkboxes. */
   readonly consents: readonly ConsentGiven[];
-  readonly identifiers: readonly IdentifierInput[];
+  readonly identifiers: readonly SubmittedIdentifier[];
+  readonly traits: Traits;
+  /** Staff vouch for what they record: their strong identifiers find the person and are verified. */
+  readonly vouched: boolean;
+  /** The person staff chose, if they did. */
+  readonly attachTo: string | null;
   readonly actor: string;
   readonly channel: Channel;
   readonly receivedAt: Date | null;
@@ -66,7 +86,7 @@ export function prepareSubmission(register: Register, input: CollectInput): Prep
   const problems: FieldProblem[] = [];
   const values = new Map<string, FieldValue>();
   const consents: ConsentGiven[] = [];
-  const identifiers: IdentifierInput[] = [];
+  const identifiers: { field: string; kind: IdentifierKind; value: string }[] = [];
   const region = defaultPhoneRegion(register.controller);
 
   for (const [name, raw] of flatten(body as Record<string, unknown>)) {
@@ -88,25 +108,56 @@ export function prepareSubmission(register: Register, input: CollectInput): Prep
     values.set(name, result.value);
     if (!field.identifier) continue;
     // Email and phone fields were normalised as identifiers by their type already; other kinds are normalised here.
-    const kind = field.identifier as (typeof IDENTIFIER_KINDS)[number];
+    const kind = field.identifier;
     const id = kind === field.type ? { ok: true as const, value: String(result.value) } : normaliseIdentifier(kind, String(result.value), region);
-    if (id.ok) identifiers.push({ kind, value: id.value });
+    if (id.ok) identifiers.push({ field: name, kind, value: id.value });
     else problems.push({ field: name, problem: id.problem });
   }
   for (const [name, field] of Object.entries(point.fields)) {
     if (field.required && !values.has(name) && !problems.some((p) => p.field === name)) problems.push({ field: name, problem: 'is required' });
   }
+  const vouched = input.actor.startsWith('staff:');
+  if (input.subjectId !== undefined && (!vouched || !isUuid(input.subjectId))) problems.push({ field: '(subject)', problem: 'is not a Custodian id' });
   if (problems.length > 0) refuse(problems);
+  const named = (flag: 'full-name' | 'birth-date') => {
+    const name = Object.keys(point.fields).find((n) => point.fields[n]![flag]);
+    const value = name === undefined ? undefined : values.get(name);
+    return value === undefined ? null : String(value);
+  };
+  const fullName = named('full-name');
   return {
     point: input.point,
     subjectKind: point.subject,
     values,
     consents,
-    identifiers,
+    identifiers: identifiers.map((i) => {
+      const rule = identifierRule(register, i.kind);
+      const issuer = point.fields[i.field]!['issued-by'];
+      const issuedBy = issuer === undefined ? undefined : values.get(issuer);
+      const scope =
+        rule.strength === 'contact' || rule.scope === 'register'
+          ? '*'
+          : issuedBy === undefined
+            ? ''
+            : `${issuer}=${issuerValue(point.fields[issuer!]!, issuedBy)}`;
+      return { kind: i.kind, value: i.value, scope, strong: rule.strength === 'strong' };
+    }),
+    traits: { name: fullName === null ? null : normaliseName(fullName) || null, birthDate: named('birth-date') },
+    vouched,
+    attachTo: input.subjectId?.toLowerCase() ?? null,
     actor: input.actor,
     channel: input.channel ?? point.channel,
     receivedAt: input.receivedAt ?? null,
   };
+}
+
+/** Who issued an identifier, as comparable text: emails and phones as normalised; in a number, case and spacing carry no meaning. */
+function issuerValue(field: Field, value: FieldValue): string {
+  return field.type === 'email' || field.type === 'phone'
+    ? String(value)
+    : String(value)
+        .toUpperCase()
+        .replace(/[\s-]+/g, '');
 }
 
 function refuse(problems: FieldProblem[]): never {

@@ -1,11 +1,16 @@
 // The database half of collection: validated submissions written in one transaction, in the same few round trips
-// however many submissions the batch holds. Subjects are found by identifier (within the batch too: two
-// submissions for one new person make one subject), records are tagged from the register, sealed values are
-// encrypted under each person's data key, and every change has its audit event in the same statement.
+// however many submissions the batch holds. Records are tagged from the register, sealed values are encrypted under
+// each person's data key, and every change has its audit event in the same statement.
 //
-// Round trips: BEGIN; who owns these identifiers; (returning people only: their locks, families, consents and keys);
-// lock the audit heads; one statement that writes identifiers, subjects, keys, consents, records and audit events
-// (batch-store.ts); COMMIT. Everything between is computed here, so the audit heads stay locked as briefly as possible.
+// Who a submission is about: two people are never one. A public submission is always a new person; staff attach
+// what they record to the person they chose, or to the one owner of a strong identifier they vouch for (a patient
+// number within its practice). A new person who shares an identifier with someone known, and is not told apart by
+// name or birth date, gets a "possibly the same person" item for staff (same-person.ts); nothing is joined.
+//
+// Round trips: BEGIN; who holds these identifiers (and, only when someone does, their names and birth dates);
+// (staff only: owners of vouched identifiers, the chosen person; returning people: locks, families, consents, keys);
+// lock the audit heads; one statement that writes identifiers, subjects, keys, consents, records, review items and
+// audit events (batch-store.ts); COMMIT. Everything between is computed here, so the heads stay locked briefly.
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../../app/app-context.ts';
@@ -15,7 +20,20 @@ import { CustodianError } from '../../core/errors.ts';
 import { sealValue } from '../../crypto/seal.ts';
 import type { Tables } from '../../db/tables.ts';
 import { isSealedCategory } from '../../register/categories.ts';
-import { emptyRecordColumns, findIdentifierOwners, lockKnownSubjects, mergedFamilies, type NewIdentifier } from '../subjects-store.ts';
+import type { NewReviewItem } from '../identity-store.ts';
+import { reviewSignals, SHARED_LINE_LIMIT, traitFields, traitsOf } from '../same-person.ts';
+import {
+  chosenSubjects,
+  emptyRecordColumns,
+  findHolders,
+  findVerifiedOwners,
+  isIdentifierOwnerConflict,
+  lockKnownSubjects,
+  mergedFamilies,
+  plainValuesOf,
+  type NewIdentifier,
+  type SubmittedIdentifier,
+} from '../subjects-store.ts';
 import { writeBatchStatement } from './batch-store.ts';
 import type { CollectResult, PreparedSubmission } from './prepare-submission.ts';
 
@@ -31,7 +49,7 @@ export interface BatchWriter {
   close(): Promise<void>;
 }
 
-/** Another transaction claimed one of the batch's new identifiers (or merged a known subject) first; retry. */
+/** Another transaction merged a known subject since it was looked up; retry. */
 class IdentifierRace extends Error {
   constructor() {
     super('an identifier was claimed concurrently');
@@ -72,14 +90,15 @@ async function writeWithRetry(deps: WriterDeps, batch: readonly PreparedSubmissi
     try {
       return await deps.db.kysely.transaction().execute((trx) => writeBatch(trx, deps, batch, now));
     } catch (e) {
-      // The other transaction has committed by the time ON CONFLICT reports it: a retry finds its subject.
-      if (e instanceof IdentifierRace && attempt < 3) continue;
+      // The other transaction has committed by the time the unique index reports it: a retry finds its subject.
+      if ((e instanceof IdentifierRace || isIdentifierOwnerConflict(e)) && attempt < 3) continue;
       throw e;
     }
   }
 }
 
-const idKey = (kind: string, value: string) => `${kind}\u0000${value}`;
+const idKey = (i: { kind: string; scope: string; value: string }) => `${i.kind}\u0000${i.scope}\u0000${i.value}`;
+const defined = <T>(x: T | undefined): x is T => x !== undefined;
 
 /** A PostgreSQL array literal of text, every element quoted: arrays of arrays cannot travel through unnest. */
 function textArrayLiteral(values: readonly string[]): string {
@@ -90,17 +109,29 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   const { register } = deps;
   const audit: AuditInput[] = [];
 
-  // 1. Who are they? Known identifiers (followed through merges), then the batch's own new people.
-  const owners = await findIdentifierOwners(
+  // 1. Who are they? Staff's chosen people and the owners of the strong identifiers they vouch for; the rest are new.
+  const owners = await findVerifiedOwners(
     trx,
-    batch.flatMap((s) => s.identifiers),
+    batch.filter((s) => s.vouched).flatMap((s) => s.identifiers),
   );
-  const known = new Map(owners.map((o) => [idKey(o.kind, o.value), o.subjectId]));
+  const ownerOf = new Map(owners.map((o) => [idKey(o), o.subjectId]));
+  const chosen = await chosenSubjects(trx, [...new Set(batch.flatMap((s) => (s.attachTo ? [s.attachTo] : [])))]);
   const subjects: { subjectId: string; created: boolean }[] = [];
   const newSubjects: { id: string; kind: string }[] = [];
-  const claims: NewIdentifier[] = [];
+  const claims = new Map<string, NewIdentifier>();
   for (const s of batch) {
-    let subjectId = s.identifiers.map((i) => known.get(idKey(i.kind, i.value))).find((id) => id !== undefined);
+    let subjectId: string | undefined;
+    if (s.attachTo) {
+      const c = chosen.get(s.attachTo);
+      if (!c) throw new CustodianError('not_found', 'nobody with that Custodian id');
+      if (c.kind !== s.subjectKind) throw new CustodianError('conflict', `this form is about a ${s.subjectKind}; that person is a ${c.kind}`);
+      if (c.erased) throw new CustodianError('conflict', 'that person was erased: record this as a new person');
+      subjectId = c.holder;
+    } else if (s.vouched) {
+      // Two owners: the submission names two people. It is neither of them; the review items say why.
+      const found = new Set(s.identifiers.map((i) => ownerOf.get(idKey(i))).filter(defined));
+      if (found.size === 1) subjectId = [...found][0];
+    }
     const created = subjectId === undefined;
     if (subjectId === undefined) {
       subjectId = randomUUID();
@@ -108,12 +139,23 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
       audit.push({ actor: s.actor, action: 'subject.create', subjectId, detail: { kind: s.subjectKind, point: s.point } });
     }
     for (const i of s.identifiers) {
-      const k = idKey(i.kind, i.value);
-      if (known.has(k)) continue;
-      known.set(k, subjectId);
-      claims.push({ kind: i.kind, value: i.value, subjectId });
+      const verified = s.vouched && i.strong && i.scope !== '';
+      if (verified && !ownerOf.has(idKey(i))) ownerOf.set(idKey(i), subjectId);
+      const key = `${subjectId}\u0000${idKey(i)}`;
+      const prev = claims.get(key);
+      claims.set(key, { ...i, subjectId, verified: verified || (prev?.verified ?? false) });
     }
     subjects.push({ subjectId, created });
+  }
+  const reviewItems = await reviewItemsFor(trx, register, batch, subjects);
+  for (const item of reviewItems) {
+    const s = batch[subjects.findIndex((x) => x.subjectId === item.subjectId)]!;
+    audit.push({
+      actor: s.actor,
+      action: 'identity.review-open',
+      subjectId: item.subjectId,
+      detail: { item: item.id, candidate: item.candidateId, signals: item.signals.join(',') },
+    });
   }
   const createdIds = new Set(newSubjects.map((n) => n.id));
   const returning = [...new Set(subjects.filter((x) => !x.created).map((x) => x.subjectId))];
@@ -217,22 +259,77 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
         detail: { point: s.point, channel: s.channel, purposes: purposes.join(','), sealed: values.filter((v) => v.sealed).length },
       });
     }
-    return { subjectId, recordIds, createdSubject: subjects[i]!.created };
+    return { subjectId, recordIds, createdSubject: subjects[i]!.created, reviewItems: reviewItems.filter((r) => r.subjectId === subjectId).length };
   });
 
   // 6. Lock the audit heads and chain the events; then one statement writes everything. Whoever claims an
   // identifier first owns it (the subject reference is checked at commit): a lost claim means another transaction
   // just created that person, and a retry joins them.
-  const won = await writeBatchStatement(trx, deps.auditor, {
+  await writeBatchStatement(trx, deps.auditor, {
     now,
     fingerprint: register.fingerprint,
-    claims,
+    claims: [...claims.values()],
     newSubjects,
+    reviewItems,
     newKeys: made.rows,
     consents: consentRows,
     records,
     audit,
   });
-  if (won < claims.length) throw new IdentifierRace();
   return results;
+}
+
+/**
+ * "Possibly the same person" items for the batch's new people: everyone (known, or earlier in the batch) of the same
+ * kind who holds one of their identifiers in its scope, unless name or birth date tells them apart. One indexed
+ * query; a second only when somebody holds one.
+ */
+async function reviewItemsFor(
+  trx: Transaction<Tables>,
+  register: WriterDeps['register'],
+  batch: readonly PreparedSubmission[],
+  subjects: readonly { subjectId: string; created: boolean }[],
+): Promise<NewReviewItem[]> {
+  const asked: (SubmittedIdentifier & { subjectKind: string; submission: number })[] = batch.flatMap((s, n) =>
+    subjects[n]!.created ? s.identifiers.map((i) => ({ ...i, subjectKind: s.subjectKind, submission: n })) : [],
+  );
+  if (asked.length === 0) return [];
+  const { holders } = await findHolders(trx, asked, SHARED_LINE_LIMIT);
+  // Who shares what with whom: known holders, then earlier new people of the batch.
+  const shared = new Map<string, { submission: number; candidate: string; ids: SubmittedIdentifier[] }>();
+  const share = (submission: number, candidate: string, id: SubmittedIdentifier) => {
+    const key = `${submission}\u0000${candidate}`;
+    const entry = shared.get(key) ?? { submission, candidate, ids: [] };
+    entry.ids.push(id);
+    shared.set(key, entry);
+  };
+  for (const h of holders) share(asked[h.identifier]!.submission, h.subjectId, asked[h.identifier]!);
+  const firstNew = new Map<string, number>();
+  for (const a of asked) {
+    if (a.scope === '') continue;
+    const key = `${a.subjectKind}\u0000${idKey(a)}`;
+    const earlier = firstNew.get(key);
+    if (earlier === undefined) firstNew.set(key, a.submission);
+    else if (earlier !== a.submission) share(a.submission, subjects[earlier]!.subjectId, a);
+  }
+  if (shared.size === 0) return [];
+  const fields = traitFields(register);
+  const knownIds = [...new Set(holders.map((h) => h.subjectId))];
+  const known = traitsOf(fields, await plainValuesOf(trx, knownIds, fields));
+  const inBatch = new Map(
+    subjects.map((x, n) => [
+      x.subjectId,
+      {
+        names: new Set(batch[n]!.traits.name ? [batch[n]!.traits.name] : []),
+        birthDates: new Set(batch[n]!.traits.birthDate ? [batch[n]!.traits.birthDate] : []),
+      },
+    ]),
+  );
+  const items: NewReviewItem[] = [];
+  for (const { submission, candidate, ids } of shared.values()) {
+    const theirs = known.get(candidate) ?? inBatch.get(candidate) ?? { names: new Set<string>(), birthDates: new Set<string>() };
+    const signals = reviewSignals(ids, batch[submission]!.traits, theirs);
+    if (signals) items.push({ id: randomUUID(), subjectId: subjects[submission]!.subjectId, candidateId: candidate, signals });
+  }
+  return items;
 }

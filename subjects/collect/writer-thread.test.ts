@@ -52,7 +52,9 @@ test('a failure comes back as the same coded error, and does not fail the rest o
   const [done] = await writer.write([prepared(3)], t.clock.now());
   const erased = done!.ok ? done!.result.subjectId : assert.fail('not written');
   await t.db.kysely.transaction().execute((trx) => t.ctx.subjectKeys.shred(trx, erased, t.clock.now()));
-  const outcomes = await writer.write([prepared(4), prepared(3), prepared(5)], t.clock.now());
+  // Staff adding to that person: their key is gone, so nothing more can be sealed for them.
+  const toErased = prepareSubmission(t.register, { point: 'scan-request', body: scanRequest('writer', 3), actor: 'staff:someone', subjectId: erased });
+  const outcomes = await writer.write([prepared(4), toErased, prepared(5)], t.clock.now());
   assert.deepEqual(
     outcomes.map((o) => o.ok),
     [true, false, true],
