@@ -5,13 +5,16 @@
 // Target: >= 1,000 submissions/s over HTTP with encryption and audit on.
 // The load generator runs in a worker thread (its own core, as clients elsewhere would), over keep-alive sockets.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Fastify from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { createAppContext } from '../app/app-context.ts';
+import { FileWitness } from '../audit/witness.ts';
 import { systemClock } from '../core/clock.ts';
 import { keyringOf } from '../crypto/keyring.ts';
 import { masterKey } from '../crypto/master-key.ts';
@@ -27,8 +30,10 @@ const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/post
 const TOTAL = Number(process.env.COLLECT_BENCH_N ?? 5_000);
 const CONCURRENCY = Number(process.env.COLLECT_BENCH_CONCURRENCY ?? 32);
 const POOL = Number(process.env.COLLECT_BENCH_POOL ?? CONCURRENCY);
-/** Comma-separated subset of insert, http-bare, direct, http (for profiling one of them); all by default. */
-const ONLY = new Set((process.env.COLLECT_BENCH_ONLY ?? 'insert,http-bare,direct,http').split(','));
+/** Comma-separated subset of insert, http-bare, direct, http, http-checkpoints (for profiling one); all by default. */
+const ONLY = new Set((process.env.COLLECT_BENCH_ONLY ?? 'insert,http-bare,direct,http,http-checkpoints').split(','));
+/** How often the checkpointed run signs and witnesses a checkpoint (the server does it once a minute). */
+const CHECKPOINT_EVERY_MS = 1_000;
 const WARMUP = Math.min(500, Math.ceil(TOTAL / 10));
 const TARGET = 1_000;
 const POINT_PATH = '/api/v1/collect/scan-request';
@@ -178,7 +183,7 @@ async function main(): Promise<void> {
     ops: number;
     seconds: number;
     cpuSeconds: number;
-    kind: 'insert' | 'http-bare' | 'direct' | 'http';
+    kind: 'insert' | 'http-bare' | 'direct' | 'http' | 'http-checkpoints';
   }
   const rows: Row[] = [];
   const apps: { close(): Promise<unknown> }[] = [];
@@ -251,6 +256,37 @@ async function main(): Promise<void> {
       await http(appBase, `POST ${POINT_PATH} (HTTP, sealed + audited)`, 'http');
     }
 
+    // (e) The same, with the trail's completeness checkpoint signed and appended to a witness file every second
+    // (60 times as often as the server does): what checkpoints cost the collect path, at most.
+    if (ONLY.has('http-checkpoints')) {
+      const witnessDir = await mkdtemp(join(tmpdir(), 'custodian-bench-witness-'));
+      const witnessed = createAppContext({
+        db,
+        register,
+        clock,
+        keyring,
+        log: silentLogger,
+        witness: new FileWitness(join(witnessDir, 'audit-witness.jsonl')),
+      });
+      const app = await buildApp(witnessed);
+      apps.push(app);
+      let made = 0;
+      const timer = setInterval(() => {
+        witnessed.auditor.checkpoint(db.kysely).then(
+          (c) => void (made += c ? 1 : 0),
+          (e: unknown) => say(`checkpoint failed: ${String(e)}`),
+        );
+      }, CHECKPOINT_EVERY_MS);
+      try {
+        const appBase = await app.listen({ port: 0, host: '127.0.0.1' });
+        await http(appBase, `POST ${POINT_PATH} (HTTP, sealed + audited, a checkpoint every ${CHECKPOINT_EVERY_MS / 1000} s)`, 'http-checkpoints');
+      } finally {
+        clearInterval(timer);
+        await rm(witnessDir, { recursive: true, force: true });
+      }
+      say(`checkpoints signed and witnessed during the run: ${made}`);
+    }
+
     const counted = await sql<{ subjects: string; records: string; events: string }>`
       SELECT (SELECT count(*) FROM subject) AS subjects, (SELECT count(*) FROM record) AS records, (SELECT count(*) FROM audit_event) AS events`.execute(
       db.kysely,
@@ -277,10 +313,17 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const ops = rate(r);
     const vsInsert = r.kind === 'insert' ? 'baseline' : ratio(ops, baseline);
-    const vsHttp = r.kind === 'http-bare' ? 'baseline' : r.kind === 'http' ? ratio(ops, bareHttp) : '';
+    const vsHttp = r.kind === 'http-bare' ? 'baseline' : r.kind === 'http' || r.kind === 'http-checkpoints' ? ratio(ops, bareHttp) : '';
     lines.push(cols([r.what, String(r.ops), r.seconds.toFixed(2), fmt(ops), vsInsert, vsHttp, ((r.cpuSeconds * 1000) / r.ops).toFixed(2)]));
   }
   const collectHttp = rate(rows.find((r) => r.kind === 'http'));
+  const checkpointed = rate(rows.find((r) => r.kind === 'http-checkpoints'));
+  if (Number.isFinite(checkpointed) && Number.isFinite(collectHttp)) {
+    const cost = 1 - checkpointed / collectHttp;
+    lines.push(
+      `target: checkpoints cost the collect path <= 5% of its throughput: ${cost <= 0.05 ? 'pass' : 'MISS'} (${(cost * 100).toFixed(1)}% with one every ${CHECKPOINT_EVERY_MS / 1000} s)`,
+    );
+  }
   lines.push(
     `target: >= ${fmt(TARGET)} submissions/s over HTTP with encryption and audit on: ${collectHttp >= TARGET ? 'pass' : 'MISS'} (${fmt(collectHttp)}/s)`,
   );

@@ -8,7 +8,7 @@ import { openValue } from '../crypto/seal.ts';
 import type { Browser } from '../test/helpers/staff-client.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { keptSealedRecords, shredSubject } from './erase-subject.ts';
-import { confirmMerge, undoMerge } from './merge-subjects.ts';
+import { confirmMerge, mergeSubjects, undoMerge } from './merge-subjects.ts';
 import { decideSamePerson } from './review-items.ts';
 import { reviewSignals } from './same-person.ts';
 import { liveRecordsOf, retentionOverride } from './subjects-store.ts';
@@ -225,6 +225,19 @@ describe('deciding an item', () => {
     const actions = new Set(trail.map((e) => e.action));
     for (const action of ['subject.merge', 'subject.unmerge', 'subject.merge-confirm', 'identity.review-decide'] as const)
       assert.ok(actions.has(action), action);
+  });
+
+  test('someone merged twice is still found by their first phone, and compared by the records they hold now', async () => {
+    const who = { 'patient.name': 'Nia Evans', 'patient.dob': '1959-09-09' };
+    const x1 = await submit(scan({ ...who, 'patient.phone': '+44 20 7946 0901' }));
+    const x2 = await submit(scan(who));
+    const x3 = await submit(scan(who));
+    await mergeSubjects(t.ctx, { from: x1.subjectId, into: x2.subjectId, actor: 'staff:test' });
+    await mergeSubjects(t.ctx, { from: x2.subjectId, into: x3.subjectId, actor: 'staff:test' });
+    const again = await submit(scan({ ...who, 'patient.phone': '020 7946 0901' }));
+    const items = await itemsBetween(again.subjectId, x3.subjectId);
+    assert.equal(items.length, 1, 'the item points at the person holding the phone now');
+    assert.deepEqual(items[0]!.signals, ['shares:phone', 'same-name', 'same-birth-date']);
   });
 
   test('different people: the item closes and nothing moves', async () => {

@@ -35,8 +35,17 @@ export function reviewSignals(
   return signals;
 }
 
+type TraitField = { readonly point: string; readonly field: string; readonly trait: 'name' | 'birthDate' };
+const traitFieldsOf = new WeakMap<Register, readonly TraitField[]>();
+
 /** The register's full-name and birth-date fields, by collection point: where a known person's traits are read. */
-export function traitFields(register: Register): { point: string; field: string; trait: 'name' | 'birthDate' }[] {
+export function traitFields(register: Register): readonly TraitField[] {
+  let fields = traitFieldsOf.get(register);
+  if (!fields) traitFieldsOf.set(register, (fields = listTraitFields(register)));
+  return fields;
+}
+
+function listTraitFields(register: Register): TraitField[] {
   return Object.entries(register.collection).flatMap(([point, c]) =>
     Object.entries(c.fields).flatMap(([field, f]) => [
       ...(f['full-name'] ? [{ point, field, trait: 'name' as const }] : []),
@@ -47,7 +56,7 @@ export function traitFields(register: Register): { point: string; field: string;
 
 /** Folds the plain values read for known people into their traits. */
 export function traitsOf(
-  fields: readonly { point: string; field: string; trait: 'name' | 'birthDate' }[],
+  fields: readonly TraitField[],
   values: readonly { subjectId: string; point: string; field: string; value: string }[],
 ): Map<string, { names: Set<string>; birthDates: Set<string> }> {
   const traitOf = new Map(fields.map((f) => [`${f.point}\u0000${f.field}`, f.trait]));

@@ -71,20 +71,35 @@ export interface Holder {
   readonly subjectId: string;
 }
 
+/** A value one of the holders has in clear for one of the asked (collection point, field) pairs. */
+export interface PlainValue {
+  readonly subjectId: string;
+  readonly point: string;
+  readonly field: string;
+  readonly value: string;
+}
+
 /**
  * Who else holds each of these identifiers: live people of the given kind (not erased), through live identifier
- * rows in the same scope. An identifier held by more than `limit` people is a shared line (a practice's
- * switchboard) and says nothing about anyone: it comes back in `widelyShared` instead. One indexed query, no scan.
+ * rows in the same scope, and what they hold in clear for the `fields` asked (their names and birth dates; sealed
+ * values stay unknown). An identifier held by more than `limit` people is a shared line (a practice's switchboard)
+ * and says nothing about anyone: it comes back in `widelyShared` instead. One statement of indexed look-ups.
  */
 export async function findHolders(
   ex: Executor,
   asked: readonly (SubmittedIdentifier & { readonly subjectKind: string })[],
   limit: number,
-): Promise<{ holders: Holder[]; widelyShared: Set<number> }> {
+  fields: readonly { point: string; field: string }[],
+): Promise<{ holders: Holder[]; widelyShared: Set<number>; values: PlainValue[] }> {
   const known = asked.map((i, n) => ({ ...i, n })).filter((i) => i.scope !== '');
-  if (known.length === 0) return { holders: [], widelyShared: new Set() };
-  const { rows } = await sql<{ n: number; subject_id: string; merged_into: string | null }>`
-    SELECT q.n::int AS n, h.subject_id::text AS subject_id, h.merged_into::text AS merged_into
+  if (known.length === 0) return { holders: [], widelyShared: new Set(), values: [] };
+  const { rows } = await sql<{ n: number; subject_id: string; merged_into: string | null; plain: [string, string, string][] }>`
+    SELECT q.n::int AS n, h.subject_id::text AS subject_id, h.merged_into::text AS merged_into,
+           (SELECT coalesce(json_agg(json_build_array(r.collection_point, r.field, r.value_text)), '[]'::json)
+            FROM record r
+            WHERE r.subject_id = coalesce(h.merged_into, h.subject_id) AND r.state = 'active' AND r.value_text IS NOT NULL
+              AND (r.collection_point, r.field) IN (SELECT t.p, t.f FROM unnest(${fields.map((f) => f.point)}::text[], ${fields.map((f) => f.field)}::text[]) AS t(p, f))
+           ) AS plain
     FROM unnest(${known.map((i) => i.kind)}::text[], ${known.map((i) => i.value)}::text[], ${known.map((i) => i.scope)}::text[],
                 ${known.map((i) => i.subjectKind)}::text[], ${known.map((i) => i.n)}::int[]) AS q(kind, value, scope, subject_kind, n)
     CROSS JOIN LATERAL (
@@ -97,6 +112,8 @@ export async function findHolders(
   for (const r of rows) counts.set(r.n, (counts.get(r.n) ?? 0) + 1);
   const widelyShared = new Set([...counts].filter(([, c]) => c > limit).map(([n]) => n));
   const holders: Holder[] = [];
+  const values = new Map<string, PlainValue>();
+  const deeper: string[] = [];
   const seen = new Set<string>();
   for (const r of rows) {
     if (widelyShared.has(r.n)) continue;
@@ -104,16 +121,16 @@ export async function findHolders(
     if (seen.has(`${r.n}:${subjectId}`)) continue;
     seen.add(`${r.n}:${subjectId}`);
     holders.push({ identifier: r.n, subjectId });
+    // Values were read from one merge up; someone merged twice is read again where the records are now.
+    if (r.merged_into && r.merged_into !== subjectId) deeper.push(subjectId);
+    else for (const [point, field, value] of r.plain) values.set(`${subjectId}\u0000${point}\u0000${field}\u0000${value}`, { subjectId, point, field, value });
   }
-  return { holders, widelyShared };
+  for (const v of await plainValuesOf(ex, [...new Set(deeper)], fields)) values.set(`${v.subjectId}\u0000${v.point}\u0000${v.field}\u0000${v.value}`, v);
+  return { holders, widelyShared, values: [...values.values()] };
 }
 
 /** The values of these (collection point, field) pairs the people hold in clear (sealed ones stay unknown). */
-export async function plainValuesOf(
-  ex: Executor,
-  subjectIds: readonly string[],
-  fields: readonly { point: string; field: string }[],
-): Promise<{ subjectId: string; point: string; field: string; value: string }[]> {
+async function plainValuesOf(ex: Executor, subjectIds: readonly string[], fields: readonly { point: string; field: string }[]): Promise<PlainValue[]> {
   if (subjectIds.length === 0 || fields.length === 0) return [];
   const rows = await ex
     .selectFrom('record')

@@ -30,7 +30,6 @@ import {
   isIdentifierOwnerConflict,
   lockKnownSubjects,
   mergedFamilies,
-  plainValuesOf,
   type NewIdentifier,
   type SubmittedIdentifier,
 } from '../subjects-store.ts';
@@ -294,7 +293,8 @@ async function reviewItemsFor(
     subjects[n]!.created ? s.identifiers.map((i) => ({ ...i, subjectKind: s.subjectKind, submission: n })) : [],
   );
   if (asked.length === 0) return [];
-  const { holders } = await findHolders(trx, asked, SHARED_LINE_LIMIT);
+  const fields = traitFields(register);
+  const { holders, values } = await findHolders(trx, asked, SHARED_LINE_LIMIT, fields);
   // Who shares what with whom: known holders, then earlier new people of the batch.
   const shared = new Map<string, { submission: number; candidate: string; ids: SubmittedIdentifier[] }>();
   const share = (submission: number, candidate: string, id: SubmittedIdentifier) => {
@@ -313,9 +313,7 @@ async function reviewItemsFor(
     else if (earlier !== a.submission) share(a.submission, subjects[earlier]!.subjectId, a);
   }
   if (shared.size === 0) return [];
-  const fields = traitFields(register);
-  const knownIds = [...new Set(holders.map((h) => h.subjectId))];
-  const known = traitsOf(fields, await plainValuesOf(trx, knownIds, fields));
+  const known = traitsOf(fields, values);
   const inBatch = new Map(
     subjects.map((x, n) => [
       x.subjectId,
