@@ -68,18 +68,13 @@ const toItem = (r: ReviewRow): ReviewItem => ({
   mergeId: r.merge_id,
 });
 
+/** Items with the kind of their newer subject, in the shape the callers narrow. */
+const items = (ex: Executor) => ex.selectFrom('identity_review').innerJoin('subject', 'subject.id', 'identity_review.subject_id').select(columns);
+
 /** Open items, oldest first, and how many are open in all. */
 export async function openReviewItems(ex: Executor, limit: number): Promise<{ items: ReviewItem[]; total: number }> {
   const [rows, count] = await Promise.all([
-    ex
-      .selectFrom('identity_review')
-      .innerJoin('subject', 'subject.id', 'identity_review.subject_id')
-      .select(columns)
-      .where('identity_review.state', '=', 'open')
-      .orderBy('identity_review.opened_at')
-      .orderBy('identity_review.id')
-      .limit(limit)
-      .execute(),
+    items(ex).where('identity_review.state', '=', 'open').orderBy('identity_review.opened_at').orderBy('identity_review.id').limit(limit).execute(),
     ex
       .selectFrom('identity_review')
       .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -91,10 +86,7 @@ export async function openReviewItems(ex: Executor, limit: number): Promise<{ it
 
 /** Open items that involve this person, on either side. */
 export async function openReviewItemsOf(ex: Executor, subjectId: string): Promise<ReviewItem[]> {
-  const rows = await ex
-    .selectFrom('identity_review')
-    .innerJoin('subject', 'subject.id', 'identity_review.subject_id')
-    .select(columns)
+  const rows = await items(ex)
     .where('identity_review.state', '=', 'open')
     .where((eb) => eb.or([eb('identity_review.subject_id', '=', subjectId), eb('identity_review.candidate_id', '=', subjectId)]))
     .orderBy('identity_review.opened_at')
@@ -104,22 +96,14 @@ export async function openReviewItemsOf(ex: Executor, subjectId: string): Promis
 
 /** One item, any state. */
 export async function findReviewItem(ex: Executor, id: string): Promise<ReviewItem | undefined> {
-  const row = await ex
-    .selectFrom('identity_review')
-    .innerJoin('subject', 'subject.id', 'identity_review.subject_id')
-    .select(columns)
-    .where('identity_review.id', '=', id)
-    .executeTakeFirst();
+  const row = await items(ex).where('identity_review.id', '=', id).executeTakeFirst();
   return row ? toItem(row) : undefined;
 }
 
-/** One item, locked for a decision. */
-export async function lockReviewItem(trx: Transaction<Tables>, id: string): Promise<ReviewItem | undefined> {
-  const row = await trx
-    .selectFrom('identity_review')
-    .innerJoin('subject', 'subject.id', 'identity_review.subject_id')
-    .select(columns)
-    .where('identity_review.id', '=', id)
+/** One item, by its id or by the merge that decided it, locked for a decision. */
+export async function lockReviewItem(trx: Transaction<Tables>, by: { id: string } | { mergeId: string }): Promise<ReviewItem | undefined> {
+  const row = await items(trx)
+    .where('id' in by ? 'identity_review.id' : 'identity_review.merge_id', '=', 'id' in by ? by.id : by.mergeId)
     .forUpdate('identity_review')
     .executeTakeFirst();
   return row ? toItem(row) : undefined;
@@ -148,16 +132,4 @@ export async function decideReviewItem(
       ...(decision.mergeId ? { merge: decision.mergeId } : {}),
     },
   });
-}
-
-/** An undone merge puts its item back as two people: staff decided so by undoing it. */
-export async function reviewItemOfMerge(trx: Transaction<Tables>, mergeId: string): Promise<ReviewItem | undefined> {
-  const row = await trx
-    .selectFrom('identity_review')
-    .innerJoin('subject', 'subject.id', 'identity_review.subject_id')
-    .select(columns)
-    .where('identity_review.merge_id', '=', mergeId)
-    .forUpdate('identity_review')
-    .executeTakeFirst();
-  return row ? toItem(row) : undefined;
 }

@@ -9,7 +9,7 @@ import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { openValue, sealValue } from '../crypto/seal.ts';
 import type { Tables } from '../db/tables.ts';
-import { decideReviewItem, reviewItemOfMerge } from './identity-store.ts';
+import { decideReviewItem, lockReviewItem } from './identity-store.ts';
 import {
   confirmMergeRow,
   lockMerge,
@@ -69,7 +69,7 @@ export async function undoMerge(deps: MergeDeps, input: { mergeId: string; actor
     const now = deps.clock.now();
     const resealed = await reseal(trx, deps, await sealedValuesToReturn(trx, row), row.into, row.from, now);
     const back = await unmergeSubjectRows(trx, deps.auditor, { merge: row, resealed, actor: input.actor, now });
-    const item = await reviewItemOfMerge(trx, row.id);
+    const item = await lockReviewItem(trx, { mergeId: row.id });
     if (item) await decideReviewItem(trx, deps.auditor, { item, state: 'rejected', mergeId: row.id, actor: input.actor, now });
     return { movedBack: back.length, merge: row };
   });

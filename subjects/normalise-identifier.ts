@@ -1,4 +1,4 @@
-// Identifiers are stored normalised so the same person is found however they typed it.
+// Identifiers are stored normalised, so however someone typed one it compares equal (to find a person, or to see that two share it).
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { IDENTIFIER_KINDS } from '../register/schema.ts';
 

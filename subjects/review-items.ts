@@ -18,7 +18,7 @@ export async function decideSamePerson(
 ): Promise<{ mergeId: string | null; into: string }> {
   if (!isUuid(input.itemId)) throw new CustodianError('bad_request', 'an item id must be a uuid');
   return deps.db.kysely.transaction().execute(async (trx) => {
-    const item = await lockReviewItem(trx, input.itemId.toLowerCase());
+    const item = await lockReviewItem(trx, { id: input.itemId.toLowerCase() });
     if (!item) throw new CustodianError('not_found', 'no such item');
     if (item.state !== 'open')
       throw new CustodianError('conflict', `this item was already decided (${item.state === 'merged' ? 'same person' : 'different people'})`);

@@ -1,6 +1,7 @@
 // What the public side answers when something is off: a hosted form refuses a `__proto__` field as the API does;
 // pages that may show what someone typed are never cached; a server fault tells an anonymous caller its code and
 // nothing about keys or the audit trail; a database that cannot be reached is a coded 503, never a 500.
+import { AUDIT_SHARDS } from '../audit/partition.ts';
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -41,11 +42,17 @@ test('form pages, which may show what was typed, are never kept by a cache', asy
 test('a server fault answers an anonymous caller with its code only: no partition, no key id', async () => {
   const s = await testApp();
   try {
-    const first = await s.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('fault', 1) });
-    assert.equal(first.statusCode, 201);
+    // A public submission is always a new person, in any shard: fill every shard of the month with a head first.
+    for (let i = 1; i <= 400; i++) {
+      const first = await s.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('fault', i) });
+      assert.equal(first.statusCode, 201);
+      const heads = await sql<{ n: string }>`SELECT count(*) AS n FROM audit_head`.execute(s.db.kysely);
+      if (Number(heads.rows[0]!.n) >= AUDIT_SHARDS) break;
+    }
     const { rows } = await sql<{ partition: string }>`SELECT partition FROM audit_head`.execute(s.db.kysely);
+    assert.equal(rows.length, AUDIT_SHARDS);
     await sql`UPDATE audit_head SET checkpoint = sha256(checkpoint)`.execute(s.db.kysely);
-    const again = await s.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('fault', 1) });
+    const again = await s.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('fault', 999) });
     assert.equal(again.statusCode, 500);
     assert.deepEqual(again.json(), {
       error: {
