@@ -71,6 +71,8 @@ test('as the service role the audit trail can only be read and added to', { skip
     'DELETE FROM audit_head',
     'DELETE FROM audit_checkpoint',
     "UPDATE consent_event SET state = 'withdrawn'",
+    "UPDATE retention_override SET reason = 'another'",
+    'DELETE FROM retention_override',
     'ALTER TABLE audit_event DISABLE TRIGGER USER',
     'ALTER TABLE audit_head DISABLE TRIGGER ALL',
     'DROP TABLE audit_event',

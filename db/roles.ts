@@ -1,7 +1,8 @@
 // Least-privilege database roles on PostgreSQL. Migrations run as an owner role, which owns every table; the service
 // runs as a role that owns nothing, so it can neither alter a table, disable its triggers nor grant itself more. It
-// may only read and add to the audit trail (events, checkpoints) and the consent ledger, move audit heads forward (the
-// trigger refuses moving them back), and read and write the other tables as the application does.
+// may only read and add to the audit trail (events, checkpoints), the consent ledger and the reasons for retention
+// overrides, move audit heads forward (the trigger refuses moving them back), and read and write the other tables as
+// the application does.
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from './connect.ts';
 
@@ -13,7 +14,7 @@ function id(name: string, what: string): string {
 }
 
 /** The tables the service only reads and adds to; and the audit heads, which it may also move forward. */
-const APPEND_ONLY = ['audit_event', 'audit_checkpoint', 'consent_event'];
+const APPEND_ONLY = ['audit_event', 'audit_checkpoint', 'consent_event', 'retention_override'];
 const HEADS = 'audit_head';
 
 /**

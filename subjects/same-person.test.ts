@@ -4,6 +4,7 @@
 // Staff attach what they record only to the person they chose or to the owner of a strong identifier in its scope.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { openValue } from '../crypto/seal.ts';
 import type { Browser } from '../test/helpers/staff-client.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
@@ -310,6 +311,7 @@ describe('erasure is neither an oracle nor a shredder of kept records', () => {
     const shred = (await t.audits()).find((e) => e.action === 'subject.key-shred' && e.subjectId === p.subjectId);
     const why = await retentionOverride(t.db.kysely, String(shred?.detail?.retentionOverride));
     assert.deepEqual(why, { reason: 'Court order 2026/114', records: 2, actor: 'system:test' }, 'the reason is kept, named by the audit event');
+    await assert.rejects(sql`UPDATE retention_override SET reason = 'nothing to see'`.execute(t.db.kysely), /append-only/);
 
     // The same email and phone afterwards: a new person, accepted, no 410, no item pointing at the erased one.
     const again = await t.app.inject({

@@ -79,7 +79,12 @@ test('the errors a driver throws when the database is gone are recognised, on bo
   assert.equal(toCustodianError(Object.assign(new Error('x'), { code: '23505' })).code, 'internal', 'other SQL errors stay internal');
 });
 
-test('with the database gone, every public route answers a coded 503', async () => {
+// On PostgreSQL a test database is a schema dropped on close, and the collection writer thread keeps its own pool:
+// "gone" would read as "no such table". The driver errors of a PostgreSQL server that is really gone are held to
+// the same mapping in the test above.
+const embedded = process.env.DATABASE_URL ? 'needs the embedded database, which closing really takes away' : false;
+
+test('with the database gone, every public route answers a coded 503', { skip: embedded }, async () => {
   const s = await testApp();
   await s.db.close();
   try {

@@ -49,7 +49,7 @@ CREATE INDEX subject_merge_into ON subject_merge (into_subject);
 CREATE INDEX subject_merge_from ON subject_merge (from_subject);
 
 -- Sealed records a retention rule still kept, shredded anyway: the reason given (free text, so not in the audit
--- trail, whose event names this row).
+-- trail, whose event names this row). Append-only, like the trail that names it.
 CREATE TABLE retention_override (
   id         uuid PRIMARY KEY,
   subject_id uuid NOT NULL REFERENCES subject(id),
@@ -58,3 +58,5 @@ CREATE TABLE retention_override (
   actor      text NOT NULL,
   at         timestamptz NOT NULL
 );
+CREATE TRIGGER retention_override_append_only BEFORE UPDATE OR DELETE ON retention_override
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
