@@ -14,9 +14,10 @@ import type { Db } from '../db/connect.ts';
 import { openTestDb } from '../test/helpers/test-db.ts';
 import { testKeyring } from '../test/helpers/test-keyring.ts';
 import { Auditor } from './auditor.ts';
+import { auditPartition } from './partition.ts';
 import { openCheckpoint, publicKeyFromText } from './signed-checkpoint.ts';
 import { verifyTrail } from './verify-trail.ts';
-import { FileWitness, parseLines } from './witness.ts';
+import { FileWitness, HttpWitness, parseLines } from './witness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'custodian-witness-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +37,13 @@ beforeEach(async () => {
 });
 afterEach(async () => db.close());
 
-const subjects = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+/** Four people in four different shards, so that each partition holds exactly their events. */
+const subjects: string[] = [];
+while (subjects.length < 4) {
+  const id = randomUUID();
+  const shard = auditPartition(clock.now(), id, 'staff:1');
+  if (!subjects.some((s) => auditPartition(clock.now(), s, 'staff:1') === shard)) subjects.push(id);
+}
 async function activity(n = 3): Promise<void> {
   for (const subjectId of subjects) {
     await auditor.appendMany(
@@ -178,4 +185,38 @@ test('a witness edited by hand is reported, and nothing is signed on it', async 
   assert.equal(verdict.ok, false);
   assert.match(verdict.shortfalls.join('\n'), /does not verify: its text or signature was changed/);
   await assert.rejects(anotherProcess().checkpoint(db.kysely), isBroken);
+});
+
+test('an https witness (here a local server) receives every checkpoint, signed; one it refuses is an error, and the file still has it', async () => {
+  const { createServer } = await import('node:http');
+  const received: { body: string; sig: string }[] = [];
+  let status = 204;
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(text) as { body: string; sig: string });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const witness = new HttpWitness(`http://127.0.0.1:${port}/checkpoints`, new FileWitness(witnessFile));
+    const sent = new Auditor({ clock, fingerprint: null, masterKeys: keyring, witness });
+    await activity();
+    const made = await sent.checkpoint(db.kysely, { always: true });
+    assert.equal(received.length, 1);
+    const [published] = sent.publishedKeys();
+    const opened = openCheckpoint(received[0]!, new Map([[published!.id, publicKeyFromText(published!.publicKey)]]));
+    assert.ok(typeof opened === 'object' && opened.seq === made!.checkpoint.seq, 'what the witness got verifies with the public key alone');
+
+    status = 500;
+    await activity(1);
+    await assert.rejects(sent.checkpoint(db.kysely), /refused a checkpoint \(500\)/);
+    assert.equal(parseLines(readFileSync(witnessFile, 'utf8')).entries.length, 2, 'the file witness kept it all the same');
+    assert.throws(() => new HttpWitness('http://witness.example/c', new FileWitness(witnessFile)), /must be https/);
+  } finally {
+    server.close();
+  }
 });

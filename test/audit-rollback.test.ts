@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { auditPartition } from '../audit/partition.ts';
 import { Auditor } from '../audit/auditor.ts';
 import { openCheckpoint, publicKeyFromText } from '../audit/signed-checkpoint.ts';
 import { FileWitness, parseLines } from '../audit/witness.ts';
@@ -31,7 +32,13 @@ const custodian = (args: string[]) => {
   const r = spawnSync(process.execPath, ['cli/main.ts', ...args], { cwd: root, env, encoding: 'utf8', timeout: 90_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
-const subjects = [randomUUID(), randomUUID(), randomUUID()];
+/** Three people in three different shards, so that each partition holds exactly their events. */
+const subjects: string[] = [];
+while (subjects.length < 3) {
+  const id = randomUUID();
+  const shard = (s: string) => auditPartition(new Date(), s, 'staff:1').slice(8);
+  if (!subjects.some((s) => shard(s) === shard(id))) subjects.push(id);
+}
 
 /** What the service would do between two verifications: events appended, here directly. */
 async function activity(n: number): Promise<void> {
