@@ -14,7 +14,7 @@ import { isUuid } from '../core/ids.ts';
 import type { Register } from '../register/load-register.ts';
 import { keepUntil } from '../retention/keep-until.ts';
 import { birthDateOf } from './birth-date.ts';
-import { liveRecordsOf, lockSubject, markSealedRecordsErased, type RecordRow } from './subjects-store.ts';
+import { liveRecordsOf, lockSubject, recordSubjectShred, type RecordRow } from './subjects-store.ts';
 
 export interface ShredResult {
   /** False when the key was already destroyed: nothing changed and nothing was audited. */
@@ -54,7 +54,7 @@ export async function shredSubject(deps: EraseDeps, input: { subjectId: string; 
     }
     if (!(await deps.subjectKeys.shred(trx, subjectId, now))) return { shredded: false, records: 0 };
     const override = reason && kept.count > 0 ? { reason, records: kept.count } : undefined;
-    return { shredded: true, records: await markSealedRecordsErased(trx, deps.auditor, { subjectId, actor: input.actor, now, overrideRetention: override }) };
+    return { shredded: true, records: await recordSubjectShred(trx, deps.auditor, { subjectId, actor: input.actor, now, overrideRetention: override }) };
   });
 }
 

@@ -60,11 +60,10 @@ export async function mergeSubjects(deps: MergeDeps, input: { from: string; into
  * merge holds `into` (undo that one first).
  */
 export async function undoMerge(deps: MergeDeps, input: { mergeId: string; actor: string }): Promise<{ movedBack: number; merge: MergeRow }> {
-  const merge = await decidable(deps, input.mergeId);
+  const mergeId = mergeIdOf(input.mergeId);
   return deps.db.kysely.transaction().execute(async (trx) => {
-    await lockSubjects(trx, [merge.from, merge.into]);
-    const row = await lockMerge(trx, merge.id);
-    if (row?.state !== 'pending') throw new CustodianError('conflict', `this merge is ${row?.state ?? 'gone'}: only a pending merge can be undone`);
+    const row = await pendingMerge(trx, mergeId, 'undone');
+    await lockSubjects(trx, [row.from, row.into]);
     if (await mergedSince(trx, row.into)) throw new CustodianError('conflict', 'the person was merged again since: undo that merge first');
     const now = deps.clock.now();
     const resealed = await reseal(trx, deps, await sealedValuesToReturn(trx, row), row.into, row.from, now);
@@ -77,20 +76,25 @@ export async function undoMerge(deps: MergeDeps, input: { mergeId: string; actor
 
 /** Confirms a pending merge: it can no longer be undone. */
 export async function confirmMerge(deps: MergeDeps, input: { mergeId: string; actor: string }): Promise<MergeRow> {
-  const merge = await decidable(deps, input.mergeId);
+  const mergeId = mergeIdOf(input.mergeId);
   return deps.db.kysely.transaction().execute(async (trx) => {
-    const row = await lockMerge(trx, merge.id);
-    if (row?.state !== 'pending') throw new CustodianError('conflict', `this merge is ${row?.state ?? 'gone'}: only a pending merge can be confirmed`);
+    const row = await pendingMerge(trx, mergeId, 'confirmed');
     await confirmMergeRow(trx, deps.auditor, { merge: row, actor: input.actor, now: deps.clock.now() });
     return row;
   });
 }
 
-async function decidable(deps: MergeDeps, mergeId: string): Promise<MergeRow> {
+function mergeIdOf(mergeId: string): string {
   if (!isUuid(mergeId)) throw new CustodianError('bad_request', 'a merge id must be a uuid');
-  const merge = await deps.db.kysely.transaction().execute((trx) => lockMerge(trx, mergeId.toLowerCase()));
-  if (!merge) throw new CustodianError('not_found', 'no such merge');
-  return merge;
+  return mergeId.toLowerCase();
+}
+
+/** The merge, locked for a decision; refused unless it is still pending. */
+async function pendingMerge(trx: Transaction<Tables>, mergeId: string, to: 'undone' | 'confirmed'): Promise<MergeRow> {
+  const row = await lockMerge(trx, mergeId);
+  if (!row) throw new CustodianError('not_found', 'no such merge');
+  if (row.state !== 'pending') throw new CustodianError('conflict', `this merge is ${row.state}: only a pending merge can be ${to}`);
+  return row;
 }
 
 /** Sealed values re-sealed from one person's key to another's (made if they have none). */

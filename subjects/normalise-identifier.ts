@@ -32,11 +32,15 @@ export function normaliseIdentifier(kind: IdentifierKind, raw: string, region?: 
     case 'visitor-id':
       return /^[A-Za-z0-9_-]{16,128}$/.test(value) ? { ok: true, value } : { ok: false, problem: 'is not a visitor id' };
     default: {
-      // Patient, practice and customer numbers: case and spacing carry no meaning.
-      const compact = value.toUpperCase().replace(/[\s-]+/g, '');
+      const compact = compactReference(value);
       return /^[A-Z0-9/._]{1,64}$/.test(compact) ? { ok: true, value: compact } : { ok: false, problem: `is not a valid ${kind.replace('-', ' ')}` };
     }
   }
+}
+
+/** Patient, practice and customer numbers, and who issued them: case, spaces and hyphens carry no meaning. */
+export function compactReference(value: string): string {
+  return value.toUpperCase().replace(/[\s-]+/g, '');
 }
 
 /**

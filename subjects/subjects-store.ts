@@ -14,6 +14,11 @@ export interface IdentifierInput {
   readonly value: string;
 }
 
+/** The subject that now holds a row's data: itself, or where merges took it. */
+function holderOf(ex: Executor, row: { subject: string; mergedInto: string | null }): Promise<string> {
+  return row.mergedInto ? resolveMerged(ex, row.mergedInto) : Promise.resolve(row.subject);
+}
+
 /** Follows merges to the subject that now holds the data. */
 async function resolveMerged(ex: Executor, id: string): Promise<string> {
   let current = id;
@@ -59,7 +64,7 @@ export async function findVerifiedOwners(
     .execute();
   const out: { kind: string; scope: string; value: string; subjectId: string }[] = [];
   for (const r of rows)
-    out.push({ kind: r.kind, scope: r.scope, value: r.value, subjectId: r.merged_into ? await resolveMerged(ex, r.merged_into) : r.subject_id });
+    out.push({ kind: r.kind, scope: r.scope, value: r.value, subjectId: await holderOf(ex, { subject: r.subject_id, mergedInto: r.merged_into }) });
   return out;
 }
 
@@ -117,7 +122,7 @@ export async function findHolders(
   const seen = new Set<string>();
   for (const r of rows) {
     if (widelyShared.has(r.n)) continue;
-    const subjectId = r.merged_into ? await resolveMerged(ex, r.merged_into) : r.subject_id;
+    const subjectId = await holderOf(ex, { subject: r.subject_id, mergedInto: r.merged_into });
     if (seen.has(`${r.n}:${subjectId}`)) continue;
     seen.add(`${r.n}:${subjectId}`);
     holders.push({ identifier: r.n, subjectId });
@@ -152,7 +157,7 @@ export async function chosenSubjects(ex: Executor, ids: readonly string[]): Prom
     .select(['id', 'kind', 'merged_into', 'erased_at'])
     .where('id', 'in', [...ids])
     .execute();
-  for (const r of rows) out.set(r.id, { kind: r.kind, erased: r.erased_at !== null, holder: r.merged_into ? await resolveMerged(ex, r.merged_into) : r.id });
+  for (const r of rows) out.set(r.id, { kind: r.kind, erased: r.erased_at !== null, holder: await holderOf(ex, { subject: r.id, mergedInto: r.merged_into }) });
   return out;
 }
 
@@ -321,7 +326,7 @@ export async function searchPeople(
   const matches: PersonMatch[] = [];
   const seen = new Set<string>();
   for (const r of byIdentifier) {
-    const id = r.merged_into ? await resolveMerged(ex, r.merged_into) : r.id;
+    const id = await holderOf(ex, { subject: r.id, mergedInto: r.merged_into });
     if (seen.has(`${id}:${r.idKind}`)) continue;
     seen.add(`${id}:${r.idKind}`);
     matches.push({ id, kind: r.kind, mergedInto: null, matchedBy: r.idKind });
@@ -508,7 +513,7 @@ export async function liveRecordsOf(ex: Executor, subjectId: string): Promise<Re
  * are marked erased and their identifiers retired (so nobody is ever found by them again: a new submission with the
  * same email is a new person, and no answer reveals the erasure), and the shred recorded with why retention allowed it.
  */
-export async function markSealedRecordsErased(
+export async function recordSubjectShred(
   trx: Transaction<Tables>,
   auditor: Auditor,
   shred: { subjectId: string; actor: string; now: Date; overrideRetention?: { reason: string; records: number } },

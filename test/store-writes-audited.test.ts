@@ -19,7 +19,7 @@ import { mergeSubjects } from '../subjects/merge-subjects.ts';
 import {
   confirmMergeRow,
   emptyRecordColumns,
-  markSealedRecordsErased,
+  recordSubjectShred,
   mergesOf,
   mergeSubjectRows,
   readSealedValues,
@@ -204,11 +204,11 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
       });
     },
   },
-  'subjects/subjects-store.ts:markSealedRecordsErased': {
+  'subjects/subjects-store.ts:recordSubjectShred': {
     action: 'subject.key-shred',
     run: async () => {
       const subjectId = await collected(2);
-      return t.db.kysely.transaction().execute((trx) => markSealedRecordsErased(trx, t.ctx.auditor, { subjectId, actor: 'system:test', now: now() }));
+      return t.db.kysely.transaction().execute((trx) => recordSubjectShred(trx, t.ctx.auditor, { subjectId, actor: 'system:test', now: now() }));
     },
   },
   'visitors/visitor-session-store.ts:saveVisitorSession': {
@@ -242,8 +242,7 @@ const NOT_AUDITED: Record<string, string> = {
   'access-log/access-log-store.ts:insertAccessLines':
     'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
   'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',
-  'crypto/subject-keys-store.ts:shredKeyRow':
-    'called only by subjects/erase-subject.ts, whose markSealedRecordsErased records the shred in the same transaction',
+  'crypto/subject-keys-store.ts:shredKeyRow': 'called only by subjects/erase-subject.ts, whose recordSubjectShred records the shred in the same transaction',
   'crypto/subject-keys-store.ts:storeRewrapped': 're-wrapping changes no data key and no value; the rotation is audited once (recordKeyRotation)',
   'staff/sessions-store.ts:insertSession': 'called only by recordSignIn and recordPasswordChange, which audit the change that opens the session',
   'staff/sessions-store.ts:touchSession': 'restarts the idle timer of a live session; no account changes',

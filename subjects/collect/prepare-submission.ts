@@ -8,7 +8,7 @@ import { isUuid } from '../../core/ids.ts';
 import { identifierRule, type IdentifierKind } from '../../register/identifiers.ts';
 import type { Register } from '../../register/load-register.ts';
 import type { CHANNELS, Field } from '../../register/schema.ts';
-import { defaultPhoneRegion, normaliseIdentifier, normaliseName } from '../normalise-identifier.ts';
+import { compactReference, defaultPhoneRegion, normaliseIdentifier, normaliseName } from '../normalise-identifier.ts';
 import type { SubmittedIdentifier } from '../subjects-store.ts';
 
 type Channel = (typeof CHANNELS)[number];
@@ -153,11 +153,7 @@ export function prepareSubmission(register: Register, input: CollectInput): Prep
 
 /** Who issued an identifier, as comparable text: emails and phones as normalised; in a number, case and spacing carry no meaning. */
 function issuerValue(field: Field, value: FieldValue): string {
-  return field.type === 'email' || field.type === 'phone'
-    ? String(value)
-    : String(value)
-        .toUpperCase()
-        .replace(/[\s-]+/g, '');
+  return field.type === 'email' || field.type === 'phone' ? String(value) : compactReference(String(value));
 }
 
 function refuse(problems: FieldProblem[]): never {

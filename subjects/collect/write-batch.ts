@@ -49,10 +49,10 @@ export interface BatchWriter {
 }
 
 /** Another transaction merged a known subject since it was looked up; retry. */
-class IdentifierRace extends Error {
+class MergedMeanwhile extends Error {
   constructor() {
-    super('an identifier was claimed concurrently');
-    this.name = 'IdentifierRace';
+    super('a known subject was merged concurrently');
+    this.name = 'MergedMeanwhile';
   }
 }
 
@@ -83,14 +83,14 @@ export async function writeBatchOutcomes(deps: WriterDeps, batch: readonly Prepa
   }
 }
 
-/** Writes prepared submissions in one transaction, retrying when another process claimed an identifier first. */
+/** Writes prepared submissions in one transaction, retrying when another transaction merged someone or claimed a verified identifier first. */
 async function writeWithRetry(deps: WriterDeps, batch: readonly PreparedSubmission[], now: Date): Promise<CollectResult[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.db.kysely.transaction().execute((trx) => writeBatch(trx, deps, batch, now));
     } catch (e) {
       // The other transaction has committed by the time the unique index reports it: a retry finds its subject.
-      if ((e instanceof IdentifierRace || isIdentifierOwnerConflict(e)) && attempt < 3) continue;
+      if ((e instanceof MergedMeanwhile || isIdentifierOwnerConflict(e)) && attempt < 3) continue;
       throw e;
     }
   }
@@ -147,10 +147,10 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     subjects.push({ subjectId, created });
   }
   const reviewItems = await reviewItemsFor(trx, register, batch, subjects);
+  const actorOf = new Map(subjects.map((x, i) => [x.subjectId, batch[i]!.actor]));
   for (const item of reviewItems) {
-    const s = batch[subjects.findIndex((x) => x.subjectId === item.subjectId)]!;
     audit.push({
-      actor: s.actor,
+      actor: actorOf.get(item.subjectId)!,
       action: 'identity.review-open',
       subjectId: item.subjectId,
       detail: { item: item.id, candidate: item.candidateId, signals: item.signals.join(',') },
@@ -161,7 +161,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
 
   // 2. Returning people: hold them against a concurrent merge (before the audit heads, in the order a merge takes
   // its locks), then read their consents, their own and those of people merged into them.
-  if (returning.length > 0 && !(await lockKnownSubjects(trx, returning))) throw new IdentifierRace();
+  if (returning.length > 0 && !(await lockKnownSubjects(trx, returning))) throw new MergedMeanwhile();
   const consentPurposes = (point: string) => register.collection[point]!.purposes.filter((p) => register.purposes[p]!.basis === 'consent');
   const returningWithConsent = returning.filter((id) => batch.some((s, i) => subjects[i]!.subjectId === id && consentPurposes(s.point).length > 0));
   const consented =
@@ -176,7 +176,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
       subjectId: subjects[i]!.subjectId,
       purpose: c.purpose,
       channel: c.channel,
-      method: s.actor.startsWith('staff:') ? ('staff' as const) : ('form' as const),
+      method: s.vouched ? ('staff' as const) : ('form' as const),
       point: s.point,
       actor: s.actor,
     })),
