@@ -133,6 +133,11 @@ const Controller = z.strictObject({
   /** Overrides the supervisory authority named in notices (e.g. a German state authority). */
   authority: Authority.optional(),
   roles: z.array(z.enum(ROLES)).min(1).default(['controller']),
+  /**
+   * The controller is itself a health professional (UK DPA 2018 Sch. 3 Part 2 para. 2): health data goes into an
+   * access answer without first asking an appropriate health professional's opinion. Off by default: the gate applies.
+   */
+  'health-professional': z.boolean().default(false),
 });
 
 const Notice = z.strictObject({
@@ -290,6 +295,13 @@ const Rights = z.strictObject({
   identity: z.enum(['reasonable-doubt', 'always']).default('reasonable-doubt'),
   /** Fee for further copies of an access response. */
   'further-copy-fee': z.string().optional(),
+  /**
+   * Whose public holidays move a rights-request deadline that falls on one (a date-holidays region: GB-ENG, GB-SCT,
+   * GB-NIR, DE, DE-BY...). Defaults to England and Wales for UK registers and the controller's country for EU ones.
+   */
+  holidays: z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'use a region code such as GB-ENG, GB-SCT, DE or DE-BY').optional(),
+  /** The time zone of the controller's calendar: a request received at 23:30 UTC may be received "tomorrow". */
+  'time-zone': z.string().optional(),
 });
 
 const ProcessorActivity = z.strictObject({
