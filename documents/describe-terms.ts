@@ -64,3 +64,14 @@ export function upperFirst(text: string): string {
 export function isTransferAbroad(jurisdiction: 'uk' | 'eu', country: string): boolean {
   return jurisdiction === 'uk' ? country !== 'GB' : country === 'GB' || !UK_EEA.has(country);
 }
+
+/** The controller's registrations as a list, whether the register gives one or several. */
+export function registrationsOf(controller: RegisterData['controller']): readonly { authority: string; number: string }[] {
+  const r = controller.registration;
+  return r === undefined ? [] : Array.isArray(r) ? r : [r];
+}
+
+/** "a, b or c" / "a, b oder c". */
+export function joinAlternatives(items: readonly string[], lang: Language): string {
+  return new Intl.ListFormat(lang === 'en' ? 'en-GB' : 'de-DE', { type: 'disjunction' }).format(items);
+}

@@ -56,11 +56,26 @@ export function tel(phone: string): Inline {
   return link(phone, `tel:${phone.replace(/[^+\d]/g, '')}`);
 }
 
-/** Free text from the register split into paragraphs at blank lines. */
+/** Free text from the register split into paragraphs at blank lines, its web addresses made links. */
 export function paragraphs(text: string): Block[] {
   return text
     .split(/\n\s*\n/)
     .map((t) => t.trim())
     .filter(Boolean)
-    .map((t) => p(t));
+    .map((t) => p(...linkified(t)));
+}
+
+/** A web address ends before trailing punctuation ("see https://example.com."). */
+const WEB_ADDRESS = /https?:\/\/[^\s<>"]*[^\s<>".,;:!?)'’]/g;
+
+function linkified(text: string): Inline[] {
+  const out: Inline[] = [];
+  let at = 0;
+  for (const m of text.matchAll(WEB_ADDRESS)) {
+    if (m.index > at) out.push(text.slice(at, m.index));
+    out.push(link(m[0], m[0]));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
 }

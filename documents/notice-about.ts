@@ -1,9 +1,9 @@
 // The first three sections of the notice: who we are, what we collect (Arts. 13-14), why and on what basis.
 import { SOURCE_SUBJECT } from '../register/vocabulary.ts';
 import { paragraphs, p, type Block, type Inline, type Rich, type Section } from './document-model.ts';
-import { basisArticle, conditionArticle, countryName, upperFirst } from './describe-terms.ts';
+import { basisArticle, conditionArticle, countryName, registrationsOf, upperFirst } from './describe-terms.ts';
 import { describeDuration } from './describe-duration.ts';
-import { contactLines, purposeEntries, rightsContactInline, titlesOf, type NoticeContext } from './notice-context.ts';
+import { contactLines, controllerCategories, purposeEntries, rightsContactInline, titlesOf, type NoticeContext } from './notice-context.ts';
 import { phraseRetention } from './phrase-retention.ts';
 
 export function whoWeAre(ctx: NoticeContext): Section {
@@ -19,8 +19,13 @@ export function whoWeAre(ctx: NoticeContext): Section {
       ],
     },
   ];
-  if (controller.registration) blocks.push(p(s.registration(controller.registration.authority, controller.registration.number)));
+  for (const reg of registrationsOf(controller)) blocks.push(p(s.registration(reg.authority, reg.number)));
+  if (controller.responsible.length > 0) {
+    const people = controller.responsible.map((x) => (x.role ? `${x.name} (${ctx.t(x.role)})` : x.name));
+    blocks.push(p(`${s.responsible}: ${ctx.list(people)}`));
+  }
   if (controller.roles.includes('processor')) blocks.push(p(s.processor));
+  if (ctx.r.notice.statements.includes('gdpr-principles')) blocks.push(p(s.principles), { kind: 'list', items: s.principleList.map((x): Rich => [x]) });
   for (const [who, heading, text] of [
     [controller.dpo, s.dpo, s.dpoText],
     [controller.representative, s.representative, s.representativeText],
@@ -37,6 +42,29 @@ export function whoWeAre(ctx: NoticeContext): Section {
 function humanise(name: string): string {
   const words = name.replace(/[._-]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function fieldLabel(ctx: NoticeContext, point: NoticeContext['r']['collection'][string], name: string): string {
+  const label = point.fields[name]?.label;
+  return label ? ctx.t(label) : humanise(name);
+}
+
+/**
+ * Whom a category is about: the subject kind of each field that collects it (the field's own `about`, else its
+ * point's subject), and the category's declared `about`. Only a category nothing says this of falls back to the
+ * subject kinds of the purposes using it.
+ */
+function aboutWhom(ctx: NoticeContext, key: string): string[] {
+  const subjects = new Set<string>(ctx.r.data[key]?.about ?? []);
+  for (const point of Object.values(ctx.r.collection))
+    for (const field of Object.values(point.fields)) if (field.data === key) subjects.add(field.about ?? point.subject);
+  if (subjects.size === 0)
+    for (const [, purpose] of purposeEntries(ctx))
+      if (purpose.data.includes(key))
+        purpose.subjects.forEach((x) => {
+          subjects.add(x);
+        });
+  return [...subjects];
 }
 
 function sourceTitle(ctx: NoticeContext, key: string): string {
@@ -69,11 +97,11 @@ export function whatWeCollect(ctx: NoticeContext): Section {
         caption: title,
         head: s.head,
         rowHeaders: true,
-        rows: Object.entries(point.fields).map(([name, field]) => [
-          [field.label ? ctx.t(field.label) : humanise(name)],
-          [r.data[field.data] ? ctx.t(r.data[field.data]!.title) : field.data],
-          [field.required ? s.required : s.optional],
-        ]),
+        rows: Object.entries(point.fields).map(([name, field]) => {
+          const others = point['one-of'].filter((group) => group.includes(name)).flatMap((group) => group.filter((x) => x !== name));
+          const required = field.required ? s.required : others.length ? s.oneOf(ctx.list(others.map((x) => fieldLabel(ctx, point, x)))) : s.optional;
+          return [[fieldLabel(ctx, point, name)], [r.data[field.data] ? ctx.t(r.data[field.data]!.title) : field.data], [required]];
+        }),
       },
     );
   }
@@ -104,17 +132,12 @@ export function whatWeCollect(ctx: NoticeContext): Section {
     });
   }
 
-  const categoryRows = Object.entries(r.data).map(([key, category]): Rich[] => {
-    const subjects = new Set<string>();
-    for (const [, purpose] of purposeEntries(ctx))
-      if (purpose.data.includes(key))
-        purpose.subjects.forEach((x) => {
-          subjects.add(x);
-        });
+  const categoryRows = controllerCategories(ctx).map((key): Rich[] => {
+    const category = r.data[key]!;
     const title = ctx.t(category.title);
     return [
       [category.description ? `${title}: ${ctx.t(category.description)}` : title],
-      [ctx.items(titlesOf(ctx, r.subjects, [...subjects]))],
+      [ctx.items(titlesOf(ctx, r.subjects, aboutWhom(ctx, key)))],
       [category.special ? `${ctx.s.yes}: ${ctx.s.special[category.special]}` : ctx.s.no],
     ];
   });
@@ -172,8 +195,14 @@ function optionalText(ctx: NoticeContext, purpose: NoticeContext['r']['purposes'
   switch (purpose.basis) {
     case 'consent': {
       if (purpose.withdraw) return [s.optionalConsent, ctx.t(purpose.withdraw)];
+      // Only the ways that exist: a privacy centre once the installation has one, an unsubscribe link for email.
+      const ways = [
+        ...(ctx.promises('privacy-centre') ? [s.withdrawCentre] : []),
+        ...(purpose.channels?.email || purpose.channels?.sms ? [s.withdrawUnsubscribe] : []),
+        s.withdrawContact,
+      ];
       const contacts = rightsContactInline(ctx);
-      const how: Inline[] = contacts.length ? [s.withdrawDefault, ' (', ...contacts, ').'] : [`${s.withdrawDefault}.`];
+      const how: Inline[] = contacts.length ? [ctx.list(ways), ' (', ...contacts, ').'] : [`${ctx.list(ways)}.`];
       return [s.optionalConsent, ...how];
     }
     case 'contract':

@@ -1,4 +1,5 @@
 // What every part of the notice needs: the register, the reader's language and its phrases, and a few lookups.
+import type { Capabilities, Capability } from '../register/capabilities.ts';
 import type { Language, RegisterData, Text } from '../register/schema.ts';
 import { link, mailto, tel, type Inline, type Rich } from './document-model.ts';
 import { joinList } from './describe-terms.ts';
@@ -15,10 +16,20 @@ export interface NoticeContext {
   readonly list: (items: readonly string[]) => string;
   /** Titles one after another ("a; b; c"): titles often contain commas and "and" themselves. */
   readonly items: (items: readonly string[]) => string;
+  /** Whether the notice may make this promise: the register declares it and this installation can keep it. */
+  readonly promises: (promise: Capability) => boolean;
 }
 
-export function noticeContext(r: RegisterData, lang: Language): NoticeContext {
-  return { r, lang, s: stringsFor(lang), t: (text) => pickText(text, lang), list: (items) => joinList(items, lang), items: (items) => items.join('; ') };
+export function noticeContext(r: RegisterData, lang: Language, capabilities: Capabilities): NoticeContext {
+  return {
+    r,
+    lang,
+    s: stringsFor(lang),
+    t: (text) => pickText(text, lang),
+    list: (items) => joinList(items, lang),
+    items: (items) => items.join('; '),
+    promises: (promise) => r.notice.promises.includes(promise) && capabilities[promise],
+  };
 }
 
 type Purpose = RegisterData['purposes'][string];
@@ -67,4 +78,15 @@ export function rightsContactInline(ctx: NoticeContext): Inline[] {
   if (email) out.push(mailto(email));
   if (ctx.r.rights.url) out.push(...(out.length ? [', '] : []), link(ctx.r.rights.url, ctx.r.rights.url));
   return out;
+}
+
+/**
+ * The categories the business holds as controller: used by a purpose or collected at a point. A category that
+ * only a processing activity (Art. 30(2)) uses is its clients' data, not the business's own, and stays out.
+ */
+export function controllerCategories(ctx: NoticeContext): string[] {
+  const used = new Set<string>();
+  for (const purpose of Object.values(ctx.r.purposes)) for (const d of purpose.data) used.add(d);
+  for (const point of Object.values(ctx.r.collection)) for (const f of Object.values(point.fields)) used.add(f.data);
+  return Object.keys(ctx.r.data).filter((k) => used.has(k));
 }

@@ -3,35 +3,43 @@ import { pickText } from '../register/text.ts';
 import { link, note, p, paragraphs, tel, type Block, type Rich, type Section } from './document-model.ts';
 import { EU_AUTHORITIES_LIST, ICO, UK_COMPLAINTS_FIRST_FROM } from './authorities.ts';
 import { formatDate, shortFingerprint } from './describe-terms.ts';
+import { SOURCE_SUBJECT } from '../register/vocabulary.ts';
 import { contactLines, purposeEntries, rightsContactLines, type NoticeContext } from './notice-context.ts';
+
+type Purpose = NoticeContext['r']['purposes'][string];
 
 export function rightsSection(ctx: NoticeContext): Section {
   const s = ctx.s.rights;
   const { r } = ctx;
+  const jurisdiction = r.controller.jurisdiction;
   const purposes = purposeEntries(ctx);
-  const titles = (keep: (x: (typeof purposes)[number][1]) => boolean) => ctx.items(purposes.filter(([, x]) => keep(x)).map(([, x]) => ctx.t(x.title)));
+  const titles = (keep: (x: Purpose, key: string) => boolean) => ctx.items(purposes.filter(([k, x]) => keep(x, k)).map(([, x]) => ctx.t(x.title)));
+  const usesHealth = (x: Purpose) => x.data.some((d) => r.data[d]?.special === 'health');
 
   const objectable = titles((x) => x.basis === 'legitimate-interests' || x.basis === 'public-task');
   const marketing = purposes.some(([, x]) => x.channels && Object.keys(x.channels).length > 0);
-  const portable = titles((x) => x.basis === 'consent' || x.basis === 'contract');
+  const portable = titles((x, k) => (x.basis === 'consent' || x.basis === 'contract') && providedByYou(ctx, k));
   const consented = titles((x) => x.basis === 'consent');
   const automated = titles((x) => x.automated !== undefined);
-  // Statutory retention or health-care records limit erasure; say so only where it can happen.
-  const mustKeep = purposes.some(
-    ([, x]) => x.basis === 'legal-obligation' || x.retention.law || x.condition === 'health-care' || x.condition === 'public-health',
-  );
+  // Art. 17(3)(b): name the purposes that keep data because the law says so, and health records only if held.
+  const keptByLaw = purposes.filter(([, x]) => x.basis === 'legal-obligation');
+  // DPA 2018 Sch. 3 Part 2: the serious-harm rule applies to health data, in the UK.
+  const healthHeld = jurisdiction === 'uk' && purposes.some(([, x]) => usesHealth(x));
 
-  const right = (pair: readonly [string, string], ...more: string[]) => ({ term: pair[0], detail: [[pair[1], ...more].join(' ')] });
-  const objection = [objectable ? s.objectionApplies(objectable) : marketing ? '' : s.objectionNone, marketing ? s.objectionMarketing : ''].filter(Boolean);
+  const right = (pair: readonly [string, string], ...more: string[]) => ({ term: pair[0], detail: [[pair[1], ...more].filter(Boolean).join(' ')] });
+  const objection = [objectable ? s.objectionApplies(objectable) : marketing ? '' : s.objectionNone, marketing ? s.objectionMarketing : ''];
+  const erasure = keptByLaw.length
+    ? [s.erasureLaw(ctx.items(keptByLaw.map(([, x]) => ctx.t(x.title)))), keptByLaw.some(([, x]) => usesHealth(x)) ? s.erasureHealth : '']
+    : [];
 
   const blocks: Block[] = [
     p(s.intro),
     {
       kind: 'dl',
       items: [
-        right(s.access),
-        right(s.rectification),
-        right(s.erasure, mustKeep ? s.erasureLimits : s.erasureClaims),
+        right(s.access, s.accessLimits[jurisdiction], healthHeld ? s.accessHealth[r.controller['health-professional'] ? 'professional' : 'other'] : ''),
+        right(s.rectification, s.rectificationLimits[jurisdiction]),
+        right(s.erasure, ...erasure, s.erasureClaims),
         right(s.restriction),
         right(s.objection, ...objection),
         right(s.portability, portable ? s.portabilityApplies(portable) : s.portabilityNone),
@@ -45,35 +53,48 @@ export function rightsSection(ctx: NoticeContext): Section {
     { kind: 'address', lines: rightsContactLines(ctx) },
     p(s.identity[r.rights.identity]),
     p(s.fee(r.rights['further-copy-fee'])),
-    p(`${s.time[r.controller.jurisdiction]} ${s.extension}`),
+    p(`${s.time[jurisdiction]} ${s.extension}`),
     p(s.electronic),
   ];
   return { id: 'your-rights', heading: ctx.s.heading['your-rights'], blocks };
 }
 
+/**
+ * Art. 20 covers only what the person gave us themselves, by automated means: a purpose qualifies when a
+ * collection point takes data for it from the person it is about (not from a referrer, a cookie or a log).
+ */
+function providedByYou(ctx: NoticeContext, purpose: string): boolean {
+  return Object.values(ctx.r.collection).some((point) => point.source === SOURCE_SUBJECT && point.purposes.includes(purpose));
+}
+
 export function complaintsSection(ctx: NoticeContext): Section {
   const s = ctx.s.complaints;
   const { controller, notice } = ctx.r;
+  const jurisdiction = controller.jurisdiction;
   const blocks: Block[] = [];
-  if (controller.jurisdiction === 'uk') {
-    blocks.push(p(notice.effective >= UK_COMPLAINTS_FIRST_FROM ? s.usFirst : s.usBefore(formatDate(UK_COMPLAINTS_FIRST_FROM, ctx.lang))));
+  // UK DPA 2018 s.164A: what the notice says depends on whether its date is before or after the duty begins.
+  if (jurisdiction === 'uk' && ctx.promises('complaint-handling')) {
+    blocks.push(p(notice.effective >= UK_COMPLAINTS_FIRST_FROM ? s.handled : s.handledFrom(formatDate(UK_COMPLAINTS_FIRST_FROM, ctx.lang))));
   } else {
-    blocks.push(p(s.euUs));
+    blocks.push(p(s.tellUs));
   }
   blocks.push({ kind: 'address', lines: rightsContactLines(ctx) });
 
   const authority = controller.authority;
+  if (jurisdiction === 'eu') blocks.push(p(s.eu));
   if (authority) {
     const lines: Rich[] = [[ctx.t(authority.name)], ...contactLines(ctx, { address: authority.address, phone: authority.phone, url: authority.url })];
-    blocks.push(p(s.authority), { kind: 'address', lines });
-  } else if (controller.jurisdiction === 'uk') {
+    blocks.push(p(s.authority[jurisdiction]), { kind: 'address', lines });
+  } else if (jurisdiction === 'uk') {
     blocks.push(p(s.ico), {
       kind: 'address',
       lines: [[`${ICO.name} (ICO)`], [ICO.address], [`${ctx.s.contact.website}: `, link(ICO.url, ICO.url)], [`${ctx.s.contact.phone}: `, tel(ICO.phone)]],
     });
-  } else {
-    blocks.push(p(s.generic), p(link(s.authoritiesList, EU_AUTHORITIES_LIST)));
   }
+  if (jurisdiction === 'uk' && controller['eu-complaints']) blocks.push(p(s.euFromUk));
+  const euRoute = jurisdiction === 'eu' ? !authority : controller['eu-complaints'];
+  const list = controller['authorities-list'] ?? (euRoute ? EU_AUTHORITIES_LIST : undefined);
+  if (list) blocks.push(p(link(s.authoritiesList, list)));
   return { id: 'complaints', heading: ctx.s.heading.complaints, blocks };
 }
 
@@ -87,6 +108,7 @@ const FIXED_IDS = new Set([
   'recipients',
   'transfers',
   'retention',
+  'security',
   'cookies',
   'marketing',
   'automated-decisions',
@@ -118,6 +140,10 @@ export function changesSection(ctx: NoticeContext, fingerprint: string): Section
   return {
     id: 'changes',
     heading: ctx.s.heading.changes,
-    blocks: [p(s.version(notice.version, formatDate(notice.effective, ctx.lang))), p(s.tell), note(s.fingerprint(shortFingerprint(fingerprint)))],
+    blocks: [
+      p(s.version(notice.version, formatDate(notice.effective, ctx.lang))),
+      p(ctx.promises('change-notices') ? s.tell : s.publish),
+      note(s.fingerprint(shortFingerprint(fingerprint))),
+    ],
   };
 }

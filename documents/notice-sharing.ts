@@ -4,7 +4,7 @@ import { FIRST_PARTY, STRICTLY_NECESSARY } from '../register/vocabulary.ts';
 import { p, type Block, type Rich, type Section } from './document-model.ts';
 import { countryName, isTransferAbroad, upperFirst } from './describe-terms.ts';
 import { describeDuration } from './describe-duration.ts';
-import { purposeEntries, titlesOf, type NoticeContext } from './notice-context.ts';
+import { controllerCategories, purposeEntries, titlesOf, type NoticeContext } from './notice-context.ts';
 import { phraseRetention } from './phrase-retention.ts';
 
 /** Recipients the notice's readers are concerned with, each with the purposes (and cookies) it serves. */
@@ -20,6 +20,13 @@ function recipientsInUse(ctx: NoticeContext): { key: string; purposes: string[] 
   });
 }
 
+/** The categories a recipient receives: what the register says it receives, or every category of its purposes. */
+function receivedBy(ctx: NoticeContext, key: string, purposes: readonly string[]): string[] {
+  const declared = ctx.r.recipients[key]?.receives;
+  if (declared) return [...declared];
+  return [...new Set(purposes.flatMap((k) => ctx.r.purposes[k]?.data ?? []))];
+}
+
 export function recipientsSection(ctx: NoticeContext): Section {
   const s = ctx.s.recipients;
   const used = recipientsInUse(ctx);
@@ -30,10 +37,14 @@ export function recipientsSection(ctx: NoticeContext): Section {
       [ctx.s.role[rec.role]],
       [rec.names.join(', ')],
       [countryName(rec.country, ctx.lang)],
+      [ctx.items(titlesOf(ctx, ctx.r.data, receivedBy(ctx, key, purposes)))],
       [ctx.items(titlesOf(ctx, ctx.r.purposes, purposes))],
     ];
   });
   const blocks: Block[] = rows.length ? [p(s.intro), { kind: 'table', caption: s.caption, head: s.head, rowHeaders: true, rows }] : [p(s.none)];
+  const statements = ctx.r.notice.statements;
+  if (statements.includes('no-sale')) blocks.push(p(s.noSale));
+  if (statements.includes('no-marketing-sharing')) blocks.push(p(s.noMarketingSharing));
   return { id: 'recipients', heading: ctx.s.heading.recipients, blocks };
 }
 
@@ -49,9 +60,9 @@ export function transfersSection(ctx: NoticeContext): Section {
     return [[[ctx.t(rec.title)], [countryName(rec.country, ctx.lang)], [`${upperFirst(ctx.s.safeguard[safeguard])}.${note}`], [copy]]];
   });
   const blocks: Block[] = rows.length
-    ? [p(s.intro[jurisdiction]), { kind: 'table', caption: s.caption, head: s.head, rowHeaders: true, rows }]
+    ? [p(s.intro[jurisdiction]), { kind: 'table', caption: s.caption[jurisdiction], head: s.head, rowHeaders: true, rows }]
     : [p(s.none[jurisdiction])];
-  return { id: 'transfers', heading: ctx.s.heading.transfers, blocks };
+  return { id: 'transfers', heading: s.heading[jurisdiction], blocks };
 }
 
 export function retentionSection(ctx: NoticeContext): Section {
@@ -66,6 +77,15 @@ export function retentionSection(ctx: NoticeContext): Section {
     heading: ctx.s.heading.retention,
     blocks: [p(s.intro), { kind: 'table', caption: s.caption, head: s.head, rowHeaders: true, rows }],
   };
+}
+
+export function securitySection(ctx: NoticeContext): Section {
+  const s = ctx.s.security;
+  const blocks: Block[] = [p(s.intro), { kind: 'list', items: ctx.r.security.map((m): Rich => [ctx.t(m)]) }];
+  // What Custodian itself does with the categories it seals (subjects/collect seals them; audit/ records reads).
+  const sealed = controllerCategories(ctx).filter((k) => ctx.r.data[k]!.special || ctx.r.data[k]!.encrypt);
+  if (sealed.length > 0) blocks.push(p(s.sealed(ctx.items(titlesOf(ctx, ctx.r.data, sealed)))));
+  return { id: 'security', heading: ctx.s.heading.security, blocks };
 }
 
 export function cookiesSection(ctx: NoticeContext): Section {
@@ -86,7 +106,12 @@ export function cookiesSection(ctx: NoticeContext): Section {
   });
   const blocks: Block[] = [p(s.intro)];
   if (cookies.some((c) => c.exemption)) blocks.push(p(s.exemptIntro));
-  blocks.push({ kind: 'table', caption: s.caption, head: s.head, rowHeaders: true, rows }, p(s.choices));
+  blocks.push({ kind: 'table', caption: s.caption, head: s.head, rowHeaders: true, rows });
+  // Promises about choices appear only where consent is asked and the running system keeps them.
+  const needConsent = cookies.some((c) => c.purpose !== STRICTLY_NECESSARY && !c.exemption);
+  if (needConsent && ctx.promises('cookie-settings')) blocks.push(p(s.settings));
+  if (needConsent && ctx.promises('global-privacy-control')) blocks.push(p(s.gpc));
+  blocks.push(p(s.browser));
   return { id: 'cookies', heading: ctx.s.heading.cookies, blocks };
 }
 
@@ -101,7 +126,8 @@ export function marketingSection(ctx: NoticeContext): Section | undefined {
     );
     blocks.push({ kind: 'h3', text: ctx.t(purpose.title), id: `marketing-${key}` }, { kind: 'list', items });
   }
-  blocks.push(p(s.marketing.stop));
+  const suppressed = marketing.every(([, x]) => x.retention.then === 'suppress');
+  blocks.push(p(suppressed ? `${s.marketing.stop} ${s.marketing.note}` : s.marketing.stop));
   return { id: 'marketing', heading: s.heading.marketing, blocks };
 }
 

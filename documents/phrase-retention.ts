@@ -4,6 +4,7 @@ import type { Language, RegisterData, Retention } from '../register/schema.ts';
 import { BUILT_IN_EVENTS } from '../register/vocabulary.ts';
 import { isDuration, isZeroDuration } from '../core/duration.ts';
 import { describeDuration } from './describe-duration.ts';
+import { joinAlternatives } from './describe-terms.ts';
 import { pickText } from '../register/text.ts';
 import { stringsFor } from './strings.ts';
 
@@ -21,7 +22,9 @@ export function phraseKeep(register: Pick<RegisterData, 'events'>, retention: Re
   const duration = describeDuration(retention.keep, lang);
   const event = retention.after ? eventPhrase(register, retention.after, lang) : undefined;
   const base = event === undefined ? s.for(duration) : isZeroDuration(retention.keep) ? s.until(event) : s.after(duration, event);
-  return retention['until-age'] ? base + s.untilAge(retention['until-age']) : base;
+  const withAge = retention['until-age'] ? base + s.untilAge(retention['until-age']) : base;
+  const sooner = (retention.or ?? []).map((k) => s.open[k]);
+  return sooner.length ? s.or(withAge, joinAlternatives(sooner, lang)) : withAge;
 }
 
 export function phraseRetention(register: Pick<RegisterData, 'events'>, retention: Retention, lang: Language): string {

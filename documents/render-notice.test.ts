@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ALL_CAPABILITIES, NO_CAPABILITIES } from '../register/capabilities.ts';
 import { fixtureVariant, loadFixture } from './fixtures/load-fixture.ts';
 import { renderNotice } from './render-notice.ts';
 
@@ -33,6 +34,7 @@ test('the HTML notice is one accessible, self-contained page with its sections i
     'recipients',
     'transfers',
     'retention',
+    'security',
     'cookies',
     'marketing',
     'automated-decisions',
@@ -116,7 +118,40 @@ test('cookie table: purpose, provider, duration in words, consent and the UK exe
   assert.ok(s.includes('sid Strictly necessary us until you close your browser No'));
   assert.ok(s.includes('hi_stats Count visits to our pages us 1 year No: exempt (statistics); you can object'));
   assert.ok(s.includes('_ga, _ga_* Understand how our website is used Google Analytics 13 months Yes'));
-  assert.ok(s.includes('Global Privacy Control'));
+  assert.ok(s.includes("You can also block or delete cookies in your browser's settings."));
+});
+
+test('a promise appears only when the register makes it and the installation can keep it', () => {
+  const promised = fixtureVariant('full-uk.yaml', (d) => {
+    d.notice.promises = ['cookie-settings', 'global-privacy-control', 'change-notices', 'privacy-centre', 'complaint-handling'];
+  });
+  const sentences = [
+    'the "Cookie settings" link at the foot of every page',
+    'Global Privacy Control',
+    'we tell you before it takes effect',
+    'in our privacy centre',
+    'We acknowledge your complaint within 30 days',
+  ];
+  const able = text(renderNotice(promised, { format: 'html', lang: 'en', capabilities: ALL_CAPABILITIES }));
+  for (const sentence of sentences) assert.ok(able.includes(sentence), `kept promise: ${sentence}`);
+  // The same register on an installation without the machinery, or an able installation without the promise.
+  for (const page of [
+    renderNotice(promised, { format: 'html', lang: 'en', capabilities: NO_CAPABILITIES }),
+    renderNotice(uk, { format: 'html', lang: 'en', capabilities: ALL_CAPABILITIES }),
+  ]) {
+    const all = text(page);
+    for (const sentence of sentences) assert.ok(!all.includes(sentence), `no promise: ${sentence}`);
+    assert.ok(all.includes('Each version shows the date it took effect'));
+    assert.ok(all.includes('If you are unhappy with how we use your information, please tell us'));
+  }
+  // A promise dated by law is phrased from the notice date: future tense before 19 June 2026.
+  const early = fixtureVariant('full-uk.yaml', (d) => {
+    d.notice.promises = ['complaint-handling'];
+    d.notice.effective = '2026-01-15';
+  });
+  const before = section(renderNotice(early, { format: 'html', lang: 'en', capabilities: ALL_CAPABILITIES }), 'complaints');
+  assert.ok(before.includes('From 19 June 2026, we will acknowledge complaints within 30 days'));
+  assert.ok(!before.includes('We acknowledge your complaint'));
 });
 
 test('marketing channels and automated decisions are explained when the register has them', () => {
@@ -141,12 +176,21 @@ test('rights apply according to the bases used, with how to exercise them', () =
     'Complaints',
   ])
     assert.ok(s.includes(right), right);
-  const portability = /This applies to information we use on the basis of your consent or a contract: ([^.]+)\./.exec(s)?.[1] ?? '';
-  assert.ok(portability.includes('Tell you about new services') && portability.includes('Arrange the scan'));
-  assert.ok(!portability.includes('Count visits') && !portability.includes('Keep our accounts'), 'no portability for legitimate interests or legal obligation');
+  // Access and rectification in general, with the UK exemptions and, as health data is held, the serious-harm rule.
+  assert.ok(s.includes('This right applies in general, with some exceptions set out in the Data Protection Act 2018 (Schedules 2 to 4)'));
+  assert.ok(s.includes('we first ask an appropriate health professional') && s.includes('serious harm'));
+  assert.ok(!s.includes('always applies'));
+  // Portability: only what the person gave through a form, on consent or contract; not cookies, sessions or law.
+  const portability = /This applies to what you gave us for: ([^.]+)\./.exec(s)?.[1] ?? '';
+  assert.ok(portability.includes('Arrange the scan') && portability.includes('Check the credit'), portability);
+  for (const not of ['Tell you about new services', 'Understand how our website', 'Keep you signed in', 'Keep our accounts', 'Count visits'])
+    assert.ok(!portability.includes(not), `no portability for ${not}`);
+  assert.ok(s.includes('by automated means'));
   assert.ok(s.includes('This applies to: Count visits to our pages. We will stop unless'));
   assert.ok(s.includes('You can object to direct marketing at any time; we will always stop.'));
-  assert.ok(s.includes('health records during their retention period'));
+  // Erasure: the purpose kept by law is named; health records only when that purpose holds health data.
+  assert.ok(s.includes('We cannot delete information the law requires us to keep, for as long as it requires: Keep our accounts.'));
+  assert.ok(!s.includes('health records'), 'the accounts hold no health data');
   for (const how of [
     'rights@harbour.example',
     'https://harbour.example/privacy-centre',
@@ -154,20 +198,31 @@ test('rights apply according to the bases used, with how to exercise them', () =
     '0117 496 0002',
     'reasonable doubts',
     'The first copy of your information is free; further copies cost £10',
-    'within one month',
+    'one month to answer',
     'two further months',
   ]) {
     assert.ok(s.includes(how), how);
   }
+  const healthByLaw = fixtureVariant('full-uk.yaml', (d) => {
+    d.purposes.accounts.data = ['contact', 'clinical'];
+    d.purposes.accounts.condition = 'public-health';
+    d.controller['health-professional'] = true;
+  });
+  const h = section(renderNotice(healthByLaw, { format: 'html', lang: 'en' }), 'your-rights');
+  assert.ok(h.includes('This includes health records during their retention period.'));
+  assert.ok(h.includes('in the opinion of our health professionals'));
   const eus = section(renderNotice(eu, { format: 'html', lang: 'en' }), 'your-rights');
+  assert.ok(eus.includes('This right applies in general, with some exceptions: for example, we do not give you a copy'));
+  assert.ok(!eus.includes('serious harm') && !eus.includes('Data Protection Act'));
   assert.ok(eus.includes('We do not use your information on the basis of legitimate interests or a public task'));
   assert.ok(eus.includes('We do not currently rely on your consent.'));
   assert.ok(eus.includes('We ask for proof of identity before we act on a request'));
 });
 
-test('complaints: UK complaints-first duty and the ICO; EU authority, or the generic route', () => {
+test('complaints: the ICO at any time; EU routes of residence, work and infringement, with the register authority and list', () => {
   const s = section(html, 'complaints');
-  assert.ok(s.includes('Please tell us first') && s.includes('within 30 days'));
+  assert.ok(s.includes("You can complain to the Information Commissioner's Office (ICO), the UK supervisory authority, at any time"));
+  assert.ok(!s.includes('not satisfied'));
   for (const ico of [
     "Information Commissioner's Office",
     'Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF',
@@ -175,24 +230,30 @@ test('complaints: UK complaints-first duty and the ICO; EU authority, or the gen
     '0303 123 1113',
   ])
     assert.ok(s.includes(ico), ico);
-  const before = fixtureVariant('full-uk.yaml', (d) => {
-    d.notice.effective = '2026-01-15';
+  assert.ok(!s.includes('member state'), 'a UK notice names EU routes only when it addresses people in the EU');
+  const euToo = fixtureVariant('full-uk.yaml', (d) => {
+    d.controller['eu-complaints'] = true;
   });
+  const both = section(renderNotice(euToo, { format: 'html', lang: 'en' }), 'complaints');
   assert.ok(
-    section(renderNotice(before, { format: 'html', lang: 'en' }), 'complaints').includes('From 19 June 2026, we acknowledge complaints within 30 days'),
+    both.includes('If you live or work in the European Union, you can also complain to a supervisory authority in the member state where you live or work'),
   );
+  assert.ok(both.includes('List of supervisory authorities'));
 
   const euComplaints = section(renderNotice(eu, { format: 'html', lang: 'en' }), 'complaints');
-  assert.ok(euComplaints.includes('The Data Protection Commissioner of Mecklenburg-Western Pomerania'));
+  assert.ok(euComplaints.includes('in particular in the EU member state where you live or work, or where you think the law was broken'));
+  assert.ok(euComplaints.includes('The supervisory authority responsible for us is: The Data Protection Commissioner of Mecklenburg-Western Pomerania'));
   assert.ok(!euComplaints.includes('Information Commissioner'));
+  const listed = fixtureVariant('eu.yaml', (d) => {
+    d.controller['authorities-list'] = 'https://www.bfdi.bund.de/DE/Infothek/Anschriften_Links/anschriften_links-node.html';
+  });
+  assert.match(renderNotice(listed, { format: 'html', lang: 'en' }), /href="https:\/\/www\.bfdi\.bund\.de\/DE\/Infothek/);
   const generic = fixtureVariant('eu.yaml', (d) => {
     delete d.controller.authority;
   });
-  assert.ok(
-    section(renderNotice(generic, { format: 'html', lang: 'en' }), 'complaints').includes(
-      'a supervisory authority, in particular in the EU member state where you live',
-    ),
-  );
+  const g = section(renderNotice(generic, { format: 'html', lang: 'en' }), 'complaints');
+  assert.ok(g.includes('a supervisory authority at any time, in particular in the EU member state where you live'));
+  assert.ok(g.includes('List of supervisory authorities'));
 });
 
 test('the notice ends with its version, effective date and register fingerprint', () => {
@@ -210,7 +271,7 @@ test('German: every fixed phrase translated, register text in German where given
   for (const phrase of [
     'Wer wir sind',
     'Ihre Rechte',
-    '8 Jahre nach Abschluss Ihrer Untersuchung, oder bis zu Ihrem 25. Geburtstag',
+    '8 Jahre nach Abschluss Ihrer Untersuchung oder bis zu Ihrem 25. Geburtstag',
     'Art. 6 Abs. 1 lit. b UK-DSGVO',
     'Vereinigte Staaten',
     'bis Sie Ihren Browser schließen',

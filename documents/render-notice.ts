@@ -1,4 +1,5 @@
 // The privacy notice (Arts. 13-14), generated from the register in HTML or Markdown, English or German.
+import { INSTALLED, type Capabilities } from '../register/capabilities.ts';
 import type { Register } from '../register/load-register.ts';
 import type { Language } from '../register/schema.ts';
 import { paragraphs, type Doc, type Section } from './document-model.ts';
@@ -6,18 +7,28 @@ import { formatDate } from './describe-terms.ts';
 import { whatWeCollect, whoWeAre, whyAndBasis } from './notice-about.ts';
 import { noticeContext } from './notice-context.ts';
 import { changesSection, complaintsSection, extraSections, rightsSection } from './notice-rights.ts';
-import { automatedSection, cookiesSection, marketingSection, recipientsSection, retentionSection, transfersSection } from './notice-sharing.ts';
+import {
+  automatedSection,
+  cookiesSection,
+  marketingSection,
+  recipientsSection,
+  retentionSection,
+  securitySection,
+  transfersSection,
+} from './notice-sharing.ts';
 import { renderHtmlDocument } from './render-html.ts';
 import { renderMarkdownDocument } from './render-markdown.ts';
 
 export interface NoticeOptions {
   readonly format: 'html' | 'md';
   readonly lang: Language;
+  /** What the running system can do; this installation's by default (tests pass others). */
+  readonly capabilities?: Capabilities;
 }
 
 /** The notice as a document model, for callers that render it themselves. */
-function buildNotice(register: Register, lang: Language): Doc {
-  const ctx = noticeContext(register, lang);
+function buildNotice(register: Register, lang: Language, capabilities: Capabilities): Doc {
+  const ctx = noticeContext(register, lang, capabilities);
   const { controller, notice } = register;
   const optional = (section: Section | undefined) => (section ? [section] : []);
   return {
@@ -34,6 +45,7 @@ function buildNotice(register: Register, lang: Language): Doc {
       recipientsSection(ctx),
       transfersSection(ctx),
       retentionSection(ctx),
+      securitySection(ctx),
       cookiesSection(ctx),
       ...optional(marketingSection(ctx)),
       ...optional(automatedSection(ctx)),
@@ -46,6 +58,6 @@ function buildNotice(register: Register, lang: Language): Doc {
 }
 
 export function renderNotice(register: Register, options: NoticeOptions): string {
-  const doc = buildNotice(register, options.lang);
+  const doc = buildNotice(register, options.lang, options.capabilities ?? INSTALLED);
   return options.format === 'md' ? renderMarkdownDocument(doc) : renderHtmlDocument(doc);
 }

@@ -4,7 +4,7 @@ import type { Register } from '../register/load-register.ts';
 import type { RegisterData, Text } from '../register/schema.ts';
 import { DPV } from '../register/vocabulary.ts';
 import { link, p, type Block, type Rich, type Section } from './document-model.ts';
-import { basisArticle, conditionArticle, countryName, formatDate, isTransferAbroad, shortFingerprint, upperFirst } from './describe-terms.ts';
+import { basisArticle, conditionArticle, countryName, formatDate, isTransferAbroad, registrationsOf, shortFingerprint, upperFirst } from './describe-terms.ts';
 import { pickText } from '../register/text.ts';
 import { phraseRetention } from './phrase-retention.ts';
 import { renderHtmlDocument } from './render-html.ts';
@@ -206,7 +206,9 @@ function buildRopa(register: Register): Ropa {
     controller: {
       name: controller.name,
       contact: controllerContact,
-      registration: controller.registration ? `${controller.registration.authority} ${controller.registration.number}` : '',
+      registration: registrationsOf(controller)
+        .map((x) => `${x.authority} ${x.number}`)
+        .join('; '),
       dpo: contact(controller.dpo),
       representative: contact(controller.representative),
       jurisdiction: controller.jurisdiction,

@@ -19,7 +19,7 @@ export const de: Strings = {
     // Event phrases are dative ("dem Ende …", "der Erhebung"): contract "zu dem" and "zu der".
     until: (event) => (event.startsWith('dem ') ? `bis zum ${event.slice(4)}` : event.startsWith('der ') ? `bis zur ${event.slice(4)}` : `bis zu ${event}`),
     for: (duration) => `für ${duration}`,
-    untilAge: (age) => `, oder bis zu Ihrem ${age}. Geburtstag, falls das später ist`,
+    untilAge: (age) => ` oder bis zu Ihrem ${age}. Geburtstag, falls dieser später ist`,
     open: {
       'until-objection': 'bis Sie widersprechen',
       'until-withdrawn': 'bis Sie Ihre Einwilligung widerrufen',
@@ -36,6 +36,7 @@ export const de: Strings = {
       review: 'überprüft und gelöscht, wenn sie nicht mehr benötigt werden',
     },
     later: (action, duration) => ` und ${duration} später ${action}`,
+    or: (first, others) => `${first} oder ${others}, je nachdem, was zuerst eintritt`,
   },
   keepUntil: {
     noRule: 'keine Regel: der Zweck steht nicht mehr im Verzeichnis',
@@ -132,7 +133,7 @@ export const de: Strings = {
     web: 'Auf unserer Website',
     app: 'In unserer App',
     email: 'Per E-Mail',
-    phone: 'Per Telefon',
+    phone: 'Telefonisch',
     post: 'Per Post',
     'in-person': 'Persönlich',
     'call-centre': 'Über unser Callcenter',
@@ -147,9 +148,9 @@ export const de: Strings = {
     post: 'Post',
   },
   marketingRule: {
-    'opt-in': 'nur, wenn Sie zugestimmt haben (Opt-in)',
+    'opt-in': 'nur mit Ihrer Einwilligung (Opt-in)',
     'soft-opt-in':
-      'als Bestandskunde zu ähnlichen eigenen Leistungen, sofern Sie bei der Erhebung nicht widersprochen haben; Sie können in jeder Nachricht widersprechen',
+      'als Bestandskunde zu ähnlichen eigenen Leistungen, sofern Sie bei der Erhebung Ihrer Adresse nicht widersprochen haben; Sie können in jeder Nachricht widersprechen',
     'opt-out': 'sofern Sie nicht widersprochen haben (Opt-out)',
   },
   contact: { email: 'E-Mail', phone: 'Telefon', website: 'Website', post: 'Post', form: 'Online' },
@@ -166,8 +167,8 @@ export const de: Strings = {
     'what-we-collect': 'Welche Daten wir erheben',
     'why-and-basis': 'Wofür wir sie verwenden und auf welcher Rechtsgrundlage',
     recipients: 'Wer Ihre Daten erhält',
-    transfers: 'Übermittlungen ins Ausland',
     retention: 'Wie lange wir sie aufbewahren',
+    security: 'Wie wir Ihre Daten schützen',
     cookies: 'Cookies',
     marketing: 'Werbung',
     'automated-decisions': 'Automatisierte Entscheidungen',
@@ -176,9 +177,20 @@ export const de: Strings = {
     changes: 'Änderungen dieser Erklärung',
   },
   who: {
-    controller: (name) => `${name} ist für Ihre personenbezogenen Daten verantwortlich („Verantwortlicher“). So erreichen Sie uns:`,
+    controller: (name) => `Verantwortlich für die Verarbeitung Ihrer personenbezogenen Daten ist ${name}. So erreichen Sie uns:`,
     registration: (authority, number) =>
       `Registriert ${authority === 'ICO' ? 'beim Information Commissioner’s Office (ICO)' : `bei ${authority}`} unter der Nummer ${number}.`,
+    responsible: 'Verantwortlich für diese Erklärung',
+    principles: 'Wir halten uns an die Grundsätze des Datenschutzrechts. Personenbezogene Daten werden bei uns',
+    principleList: [
+      'rechtmäßig, nach Treu und Glauben und für Sie nachvollziehbar verarbeitet;',
+      'nur für festgelegte, eindeutige und legitime Zwecke erhoben und nicht in damit unvereinbarer Weise weiterverarbeitet;',
+      'nur im erforderlichen Umfang verarbeitet, angemessen und sachlich relevant;',
+      'sachlich richtig und, wo nötig, auf dem neuesten Stand gehalten;',
+      'nicht länger als nötig aufbewahrt;',
+      'sicher verarbeitet;',
+      'und wir sind für all das verantwortlich und können es nachweisen.',
+    ],
     processor:
       'Wir verarbeiten Daten auch im Auftrag anderer Organisationen, nach deren Weisung. Für diese Daten sind jene Organisationen verantwortlich, und es gelten deren Datenschutzerklärungen.',
     dpo: 'Unser Datenschutzbeauftragter',
@@ -197,6 +209,7 @@ export const de: Strings = {
     head: ['Angabe', 'Kategorie', 'Pflichtangabe?'],
     required: 'Pflichtangabe',
     optional: 'Freiwillig',
+    oneOf: (others) => `Pflichtangabe, sofern Sie nicht ${others} angeben`,
     sourcesHeading: 'Daten aus anderen Quellen',
     sourcesIntro: 'Wir erhalten Daten über Sie auch von anderen:',
     sourcesCaption: 'Andere Quellen',
@@ -218,10 +231,12 @@ export const de: Strings = {
     recipients: 'Weitergegeben an',
     optional: 'Müssen Sie die Daten angeben?',
     optionalConsent: 'Nein. Wir tun dies nur mit Ihrer Einwilligung, die Sie jederzeit widerrufen können: ',
-    optionalContract: 'Sie sind für den Vertrag erforderlich: Ohne sie können wir die Leistung nicht erbringen.',
+    optionalContract: 'Die Angaben sind für den Vertrag erforderlich: Ohne sie können wir die Leistung nicht erbringen.',
     optionalLaw: 'Ja, das Gesetz verlangt es.',
     optionalObject: 'Nein, aber wir dürfen sie verwenden, solange Sie nicht widersprechen (siehe „Ihre Rechte“).',
-    withdrawDefault: 'in unserem Datenschutz-Center, über den Abmeldelink in jeder unserer Nachrichten oder indem Sie uns kontaktieren',
+    withdrawCentre: 'in unserem Datenschutz-Center',
+    withdrawUnsubscribe: 'über den Abmeldelink in jeder unserer Nachrichten',
+    withdrawContact: 'indem Sie uns kontaktieren',
     consentLasts: 'Wie lange Ihre Einwilligung gilt',
     consentLastsText: (duration) => `${duration}; danach fragen wir Sie erneut.`,
     retention: 'Wie lange wir sie aufbewahren',
@@ -230,9 +245,12 @@ export const de: Strings = {
     intro: 'Wir geben Daten nur an die hier genannten Empfänger weiter, und nur für die angegebenen Zwecke.',
     none: 'Wir geben Ihre Daten an niemanden weiter.',
     caption: 'Empfänger Ihrer Daten',
-    head: ['Empfänger', 'Was sie damit tun', 'Organisationen', 'Wo', 'Wofür'],
+    head: ['Empfänger', 'Was der Empfänger damit tut', 'Organisationen', 'Wo', 'Welche Daten er erhält', 'Wofür'],
+    noSale: 'Wir verkaufen, vermieten oder handeln Ihre personenbezogenen Daten nicht.',
+    noMarketingSharing: 'Wir geben Ihre Daten nicht an andere für deren eigene Werbung weiter.',
   },
   transfers: {
+    heading: { uk: 'Übermittlungen außerhalb des Vereinigten Königreichs', eu: 'Übermittlungen außerhalb des Europäischen Wirtschaftsraums' },
     intro: {
       uk: 'Einige Empfänger befinden sich außerhalb des Vereinigten Königreichs. Wo für ein Land kein Angemessenheitsbeschluss besteht, schützt eine Garantie Ihre Daten.',
       eu: 'Einige Empfänger befinden sich außerhalb des Europäischen Wirtschaftsraums (EWR). Wo für ein Land kein Angemessenheitsbeschluss besteht, schützt eine Garantie Ihre Daten.',
@@ -241,7 +259,7 @@ export const de: Strings = {
       uk: 'Wir übermitteln Ihre Daten nicht außerhalb des Vereinigten Königreichs.',
       eu: 'Wir übermitteln Ihre Daten nicht außerhalb des Europäischen Wirtschaftsraums.',
     },
-    caption: 'Übermittlungen ins Ausland',
+    caption: { uk: 'Übermittlungen außerhalb des Vereinigten Königreichs', eu: 'Übermittlungen außerhalb des EWR' },
     head: ['Empfänger', 'Land', 'Garantie', 'So erhalten Sie eine Kopie'],
     copyDefault: 'Fragen Sie uns über die Kontaktdaten unter „Ihre Rechte“ nach einer Kopie.',
     copyPublic: {
@@ -255,6 +273,11 @@ export const de: Strings = {
     caption: 'Wie lange wir Daten aufbewahren',
     head: ['Zweck', 'Wie lange', 'Warum so lange'],
   },
+  security: {
+    intro: 'Wir schützen Ihre Daten mit diesen Maßnahmen:',
+    sealed: (categories) =>
+      `In dem System, das Ihre Daten speichert, werden die folgenden Daten mit einem eigenen Schlüssel je Person verschlüsselt, und jede Änderung und jeder Zugriff darauf wird in einem fälschungssicheren Protokoll festgehalten: ${categories}.`,
+  },
   cookies: {
     intro:
       'Cookies sind kleine Dateien, die auf Ihrem Gerät gespeichert werden. Unbedingt erforderliche Cookies setzen wir ohne Nachfrage, alle anderen nur mit Ihrer Einwilligung.',
@@ -267,12 +290,14 @@ export const de: Strings = {
     us: 'wir',
     session: 'bis Sie Ihren Browser schließen',
     exempt: { statistics: 'Nein: ausgenommen (Statistik); Sie können widersprechen', appearance: 'Nein: ausgenommen (Darstellung); Sie können widersprechen' },
-    choices:
-      'Sie können Ihre Cookie-Auswahl jederzeit über den Link „Cookie-Einstellungen“ am Ende jeder Seite ändern. Sendet Ihr Browser ein Global-Privacy-Control-Signal, werten wir es als Ablehnung aller einwilligungspflichtigen Cookies.',
+    settings: 'Sie können Ihre Cookie-Auswahl jederzeit über den Link „Cookie-Einstellungen“ am Ende jeder Seite ändern.',
+    gpc: 'Sendet Ihr Browser ein Global-Privacy-Control-Signal, werten wir es als Ablehnung aller einwilligungspflichtigen Cookies.',
+    browser: 'Sie können Cookies außerdem in den Einstellungen Ihres Browsers blockieren oder löschen.',
   },
   marketing: {
     intro: 'Wir senden Werbung nur wie hier beschrieben.',
-    stop: 'Sie können Werbung jederzeit kostenlos abbestellen: über den Abmeldelink in jeder Nachricht oder indem Sie uns kontaktieren. Wir behalten dann einen kurzen Vermerk, damit wir Sie nicht erneut kontaktieren.',
+    stop: 'Sie können Werbung jederzeit kostenlos abbestellen: über den Abmeldelink in jeder Nachricht oder indem Sie uns kontaktieren.',
+    note: 'Wir behalten dann einen kurzen Vermerk, damit wir Sie nicht erneut kontaktieren.',
   },
   automated: {
     intro: 'Folgende Entscheidungen treffen wir automatisiert, ohne Beteiligung eines Menschen, mit rechtlicher oder ähnlich erheblicher Wirkung für Sie:',
@@ -284,19 +309,31 @@ export const de: Strings = {
     intro: 'Sie haben die folgenden Rechte. Einige gelten nur in bestimmten Fällen, wie jeweils erklärt.',
     access: [
       'Auskunft',
-      'Sie können eine Kopie Ihrer Daten verlangen sowie Auskunft, wie wir sie verwenden, wer sie erhält, wie lange wir sie aufbewahren und woher sie stammen. Dieses Recht gilt immer.',
+      'Sie können erfahren, ob wir Daten über Sie verarbeiten, und, wenn ja, eine Kopie dieser Daten verlangen, mit Angaben dazu, wie wir sie verwenden, wer sie erhält, wie lange wir sie aufbewahren und woher sie stammen.',
     ] as Pair,
-    rectification: [
-      'Berichtigung',
-      'Sie können verlangen, dass wir falsche Daten berichtigen oder unvollständige Daten vervollständigen. Dieses Recht gilt immer.',
-    ] as Pair,
+    accessLimits: {
+      uk: 'Dieses Recht gilt grundsätzlich, mit einigen Ausnahmen nach dem britischen Data Protection Act 2018 (Anhänge 2 bis 4): So geben wir zum Beispiel keine Daten über andere Personen ohne deren Zustimmung heraus.',
+      eu: 'Dieses Recht gilt grundsätzlich, mit einigen Ausnahmen: So geben wir zum Beispiel keine Kopie heraus, soweit dadurch die Rechte und Freiheiten anderer beeinträchtigt würden.',
+    },
+    accessHealth: {
+      professional:
+        'Verarbeiten wir Gesundheitsdaten über Sie, geben wir den Teil nicht heraus, der nach Einschätzung unserer Gesundheitsfachkräfte Ihrer körperlichen oder seelischen Gesundheit oder der eines anderen Menschen voraussichtlich ernsthaft schaden würde.',
+      other:
+        'Verarbeiten wir Gesundheitsdaten über Sie, fragen wir zuerst eine geeignete Gesundheitsfachkraft und geben den Teil nicht heraus, der nach deren Einschätzung Ihrer körperlichen oder seelischen Gesundheit oder der eines anderen Menschen voraussichtlich ernsthaft schaden würde.',
+    },
+    rectification: ['Berichtigung', 'Sie können verlangen, dass wir falsche Daten berichtigen oder unvollständige Daten vervollständigen.'] as Pair,
+    rectificationLimits: {
+      uk: 'Dieses Recht gilt grundsätzlich, mit einigen Ausnahmen nach dem britischen Data Protection Act 2018.',
+      eu: 'Dieses Recht gilt grundsätzlich, mit den wenigen gesetzlich vorgesehenen Ausnahmen.',
+    },
     erasure: [
       'Löschung',
       'Sie können verlangen, dass wir Ihre Daten löschen, etwa wenn wir sie nicht mehr brauchen, wenn Sie Ihre Einwilligung widerrufen oder widersprechen oder wenn sie unrechtmäßig verwendet wurden.',
     ] as Pair,
-    erasureLimits:
-      'Daten, die wir gesetzlich aufbewahren müssen, etwa Gesundheitsunterlagen während ihrer Aufbewahrungsfrist, oder die wir für Rechtsansprüche brauchen, können wir nicht löschen. Wir sagen Ihnen dann, warum, und schränken ihre Verwendung stattdessen ein.',
-    erasureClaims: 'Daten, die wir für Rechtsansprüche brauchen, dürfen wir behalten; wir sagen Ihnen dann, warum.',
+    erasureLaw: (purposes) => `Daten, die wir gesetzlich aufbewahren müssen, können wir nicht löschen, solange das Gesetz es verlangt: ${purposes}.`,
+    erasureHealth: 'Dazu gehören Gesundheitsunterlagen während ihrer Aufbewahrungsfrist.',
+    erasureClaims:
+      'Außerdem dürfen wir Daten behalten, die wir zur Geltendmachung, Ausübung oder Verteidigung von Rechtsansprüchen brauchen. Können wir etwas nicht löschen, sagen wir Ihnen, warum.',
     restriction: [
       'Einschränkung',
       'Sie können verlangen, dass wir Ihre Daten nur noch speichern und nicht anders verwenden, etwa während wir ihre Richtigkeit prüfen oder über einen Widerspruch entscheiden. Bevor wir eine Einschränkung aufheben, informieren wir Sie.',
@@ -309,10 +346,10 @@ export const de: Strings = {
       'Wir verwenden Ihre Daten nicht auf Grundlage berechtigter Interessen oder einer öffentlichen Aufgabe; dieses Recht greift daher derzeit nicht.',
     portability: [
       'Datenübertragbarkeit',
-      'Sie können die Daten, die Sie uns gegeben haben, in einem strukturierten, gängigen und maschinenlesbaren Format erhalten oder verlangen, dass wir sie direkt an eine andere Organisation übermitteln, soweit technisch machbar.',
+      'Daten, die Sie uns selbst gegeben haben und die wir auf Grundlage Ihrer Einwilligung oder eines Vertrags mit Ihnen automatisiert verarbeiten, können Sie in einem strukturierten, gängigen und maschinenlesbaren Format erhalten oder direkt an eine andere Organisation übermitteln lassen, soweit das technisch machbar ist.',
     ] as Pair,
-    portabilityApplies: (purposes) => `Das gilt für Daten, die wir auf Grundlage Ihrer Einwilligung oder eines Vertrags verwenden: ${purposes}.`,
-    portabilityNone: 'Das gilt nur für Daten, die auf Grundlage einer Einwilligung oder eines Vertrags verwendet werden; darauf stützen wir uns nicht.',
+    portabilityApplies: (purposes) => `Das betrifft Ihre Angaben für: ${purposes}.`,
+    portabilityNone: 'Wir verarbeiten keine Daten, für die dieses Recht gilt.',
     withdraw: [
       'Widerruf der Einwilligung',
       'Wo wir uns auf Ihre Einwilligung stützen, können Sie sie jederzeit so einfach widerrufen, wie Sie sie erteilt haben. Das berührt nicht, was wir vor dem Widerruf getan haben.',
@@ -326,38 +363,44 @@ export const de: Strings = {
     automatedApplies: (purposes) =>
       `Solche Entscheidungen treffen wir für: ${purposes}. Sie können verlangen, dass ein Mensch die Entscheidung überprüft, Ihren Standpunkt darlegen und die Entscheidung anfechten.`,
     automatedNone: 'Solche Entscheidungen treffen wir nicht.',
-    complain: ['Beschwerde', 'Sie können sich bei uns oder bei der Aufsichtsbehörde beschweren (siehe „Beschwerden“).'] as Pair,
+    complain: ['Beschwerde', 'Sie können sich bei uns und jederzeit bei einer Aufsichtsbehörde beschweren (siehe „Beschwerden“).'] as Pair,
     howHeading: 'So nehmen Sie Ihre Rechte wahr',
     how: 'Kontaktieren Sie uns auf einem dieser Wege:',
     identity: {
       'reasonable-doubt': 'Einen Identitätsnachweis verlangen wir nur, wenn wir begründete Zweifel daran haben, wer Sie sind.',
-      always: 'Zum Schutz Ihrer Daten verlangen wir einen Identitätsnachweis, bevor wir eine Anfrage bearbeiten.',
+      always: 'Zum Schutz Ihrer Daten verlangen wir einen Identitätsnachweis, bevor wir einen Antrag bearbeiten.',
     },
     fee: (fee) =>
-      `Die Wahrnehmung Ihrer Rechte ist kostenlos. Die erste Kopie Ihrer Daten ist kostenlos; ${fee ? `weitere Kopien kosten ${fee}` : 'für weitere Kopien können wir ein angemessenes Entgelt auf Grundlage unserer Kosten verlangen'}. Bei offenkundig unbegründeten oder exzessiven Anträgen können wir ein angemessenes Entgelt verlangen oder den Antrag ablehnen und sagen Ihnen, warum.`,
+      `Die Wahrnehmung Ihrer Rechte ist kostenlos. Die erste Kopie Ihrer Daten ist kostenlos; ${fee ? `weitere Kopien kosten ${fee}` : 'für weitere Kopien können wir ein angemessenes Entgelt auf Grundlage unserer Kosten verlangen'}. Bei offenkundig unbegründeten oder exzessiven Anträgen können wir ein angemessenes Entgelt verlangen oder den Antrag ablehnen; wir sagen Ihnen dann, warum.`,
     time: {
-      uk: 'Wir antworten innerhalb eines Monats nach Eingang Ihres Antrags (oder nach Eingang von Angaben, die wir zur Bestätigung Ihrer Identität brauchen).',
-      eu: 'Wir antworten innerhalb eines Monats nach Eingang Ihres Antrags.',
+      uk: 'Das Gesetz gibt uns einen Monat für die Antwort, ab Eingang Ihres Antrags (oder der Angaben, die wir zur Bestätigung Ihrer Identität erbeten haben).',
+      eu: 'Das Gesetz gibt uns einen Monat für die Antwort, ab Eingang Ihres Antrags.',
     },
     extension:
-      'Ist Ihr Antrag komplex oder stellen Sie mehrere, können wir die Frist um bis zu zwei weitere Monate verlängern; das teilen wir Ihnen innerhalb des ersten Monats mit Begründung mit.',
+      'Ist Ihr Antrag komplex oder stellen Sie mehrere, können wir uns bis zu zwei weitere Monate Zeit nehmen; das teilen wir Ihnen innerhalb des ersten Monats mit Begründung mit.',
     electronic: 'Wenn Sie elektronisch anfragen, antworten wir elektronisch, sofern Sie nichts anderes wünschen.',
   },
   complaints: {
-    usFirst:
-      'Bitte wenden Sie sich zuerst an uns, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Wir bestätigen Ihre Beschwerde innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.',
-    usBefore: (date) =>
-      `Sie können sich bei uns beschweren, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Ab dem ${date} bestätigen wir Beschwerden innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.`,
-    authority: 'Sie haben außerdem das Recht, sich bei der Aufsichtsbehörde zu beschweren:',
-    ico: 'Sind Sie nicht zufrieden, können Sie sich beim Information Commissioner’s Office (ICO) beschweren, der britischen Aufsichtsbehörde:',
-    generic:
-      'Sie können sich außerdem bei einer Aufsichtsbehörde beschweren, insbesondere in dem EU-Mitgliedstaat, in dem Sie wohnen oder arbeiten oder in dem nach Ihrer Ansicht gegen das Recht verstoßen wurde.',
-    authoritiesList: 'Liste der Aufsichtsbehörden',
-    euUs: 'Sie können sich jederzeit bei uns beschweren.',
+    tellUs: 'Wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind, sagen Sie es uns bitte:',
+    handled:
+      'Bitte wenden Sie sich zuerst an uns, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Wir bestätigen den Eingang Ihrer Beschwerde innerhalb von 30 Tagen, prüfen sie unverzüglich und teilen Ihnen das Ergebnis mit.',
+    handledFrom: (date) =>
+      `Bitte wenden Sie sich zuerst an uns, wenn Sie mit dem Umgang mit Ihren Daten unzufrieden sind. Ab dem ${date} werden wir den Eingang von Beschwerden innerhalb von 30 Tagen bestätigen, sie unverzüglich prüfen und Ihnen das Ergebnis mitteilen.`,
+    ico: 'Sie können sich jederzeit beim Information Commissioner’s Office (ICO), der britischen Aufsichtsbehörde, beschweren:',
+    authority: {
+      uk: 'Sie können sich jederzeit bei der Aufsichtsbehörde beschweren:',
+      eu: 'Für uns zuständig ist diese Aufsichtsbehörde:',
+    },
+    eu: 'Sie können sich jederzeit bei einer Aufsichtsbehörde beschweren, insbesondere in dem EU-Mitgliedstaat, in dem Sie wohnen oder arbeiten oder in dem nach Ihrer Ansicht gegen das Recht verstoßen wurde.',
+    euFromUk:
+      'Wohnen oder arbeiten Sie in der Europäischen Union, können Sie sich auch bei einer Aufsichtsbehörde in dem Mitgliedstaat beschweren, in dem Sie wohnen oder arbeiten oder in dem nach Ihrer Ansicht gegen das Recht verstoßen wurde.',
+    authoritiesList: 'Liste der Aufsichtsbehörden mit ihren Kontaktdaten',
   },
   changes: {
-    version: (version, date) => `Dies ist ${version ? `Version ${version} ` : ''}unserer Datenschutzerklärung, gültig ab ${date}.`,
-    tell: 'Wir aktualisieren diese Erklärung, wenn sich der Umgang mit Daten ändert. Betrifft eine Änderung Sie, informieren wir Sie, bevor sie wirksam wird.',
+    version: (version, date) => `Dies ist ${version ? `Version ${version} unserer` : 'unsere'} Datenschutzerklärung, gültig ab dem ${date}.`,
+    tell: 'Wir aktualisieren diese Erklärung, wenn sich unser Umgang mit Daten ändert. Betrifft eine Änderung Sie, informieren wir Sie, bevor sie wirksam wird.',
+    publish:
+      'Wir aktualisieren diese Erklärung, wenn sich unser Umgang mit Daten ändert. Jede Fassung nennt das Datum, ab dem sie gilt; bitte sehen Sie gelegentlich nach.',
     fingerprint: (fp) => `Fingerabdruck des Registers: ${fp}`,
   },
 };

@@ -42,6 +42,8 @@ export const en = {
       review: 'reviewed, and deleted if no longer needed',
     },
     later: (action: string, duration: string) => ` and ${action} ${duration} later`,
+    /** "…, or until you withdraw your consent, whichever comes first". */
+    or: (first: string, others: string) => `${first}, or ${others}, whichever comes first`,
   },
   keepUntil: {
     noRule: 'no rule: the purpose is no longer in the register',
@@ -172,8 +174,8 @@ export const en = {
     'what-we-collect': 'What information we collect',
     'why-and-basis': 'Why we use it and on what legal basis',
     recipients: 'Who receives your information',
-    transfers: 'Transfers abroad',
     retention: 'How long we keep it',
+    security: 'How we protect your information',
     cookies: 'Cookies',
     marketing: 'Marketing',
     'automated-decisions': 'Automated decisions',
@@ -185,6 +187,17 @@ export const en = {
     controller: (name: string) => `${name} is responsible for your personal information (we are its "controller"). You can reach us here:`,
     registration: (authority: string, number: string) =>
       `Registered with ${authority === 'ICO' ? "the Information Commissioner's Office (ICO)" : authority} under number ${number}.`,
+    responsible: 'Responsible for this notice',
+    principles: 'We follow the principles of data protection law. Personal information is:',
+    principleList: [
+      'used lawfully, fairly and in a way that is clear to you;',
+      'collected only for specified, explicit and legitimate purposes, and not used in ways incompatible with them;',
+      'adequate, relevant and limited to what is necessary;',
+      'accurate and, where necessary, kept up to date;',
+      'kept no longer than necessary;',
+      'kept secure;',
+      'and we are responsible for, and can show, all of this.',
+    ],
     processor:
       'We also handle information for other organisations, on their instructions. For that information, they are the controller and their privacy notices apply.',
     dpo: 'Our data protection officer',
@@ -202,6 +215,7 @@ export const en = {
     head: ['Information', 'Category', 'Required?'],
     required: 'Required',
     optional: 'Optional',
+    oneOf: (others: string) => `Required, unless you give ${others}`,
     sourcesHeading: 'Information from other sources',
     sourcesIntro: 'We also receive information about you from others:',
     sourcesCaption: 'Other sources',
@@ -226,7 +240,9 @@ export const en = {
     optionalContract: 'It is needed for the contract: without it we cannot provide the service.',
     optionalLaw: 'Yes, the law requires it.',
     optionalObject: 'No, but we may use it unless you object (see "Your rights").',
-    withdrawDefault: 'in our privacy centre, with the unsubscribe link in any message we send, or by contacting us',
+    withdrawCentre: 'in our privacy centre',
+    withdrawUnsubscribe: 'with the unsubscribe link in any message we send',
+    withdrawContact: 'by contacting us',
     consentLasts: 'How long your consent lasts',
     consentLastsText: (duration: string) => `${duration}; after that we ask you again.`,
     retention: 'How long we keep it',
@@ -235,15 +251,18 @@ export const en = {
     intro: 'We share information only with the recipients listed here, and only for the purposes shown.',
     none: 'We do not share your information with anyone else.',
     caption: 'Recipients of your information',
-    head: ['Recipient', 'What they do with it', 'Organisations', 'Where', 'For'],
+    head: ['Recipient', 'What the recipient does with it', 'Organisations', 'Where', 'What it receives', 'For'],
+    noSale: 'We do not sell, rent or trade your personal information.',
+    noMarketingSharing: 'We do not share your information with others for their own marketing.',
   },
   transfers: {
+    heading: { uk: 'Transfers outside the UK', eu: 'Transfers outside the European Economic Area' },
     intro: {
       uk: 'Some recipients are outside the UK. Where a country has no adequacy decision, a safeguard protects your information.',
       eu: 'Some recipients are outside the European Economic Area (EEA). Where a country has no adequacy decision, a safeguard protects your information.',
     },
     none: { uk: 'We do not send your information outside the UK.', eu: 'We do not send your information outside the European Economic Area.' },
-    caption: 'Transfers abroad',
+    caption: { uk: 'Transfers outside the UK', eu: 'Transfers outside the EEA' },
     head: ['Recipient', 'Country', 'Safeguard', 'How to get a copy'],
     copyDefault: 'Ask us for a copy using the contact details under "Your rights".',
     copyPublic: { uk: 'Adequacy regulations are published by the UK government.', eu: 'Adequacy decisions are published by the European Commission.' },
@@ -253,6 +272,11 @@ export const en = {
       'We keep information only as long as we need it. When the period ends, we delete or anonymise it, unless we must keep it longer for a legal claim or an investigation.',
     caption: 'How long we keep information',
     head: ['Purpose', 'How long', 'Why this long'],
+  },
+  security: {
+    intro: 'We protect your information with these measures:',
+    sealed: (categories: string) =>
+      `In the system that holds your information, the following are encrypted with a key of their own for each person, and every change to them and every look at them is recorded in a tamper-evident log: ${categories}.`,
   },
   cookies: {
     intro: 'Cookies are small files stored on your device. We use strictly necessary cookies without asking; we use all others only with your consent.',
@@ -265,12 +289,14 @@ export const en = {
     us: 'us',
     session: 'until you close your browser',
     exempt: { statistics: 'No: exempt (statistics); you can object', appearance: 'No: exempt (appearance); you can object' },
-    choices:
-      'You can change your cookie choices at any time with the "Cookie settings" link at the foot of every page. If your browser sends a Global Privacy Control signal, we treat it as a refusal of all cookies that need consent.',
+    settings: 'You can change your cookie choices at any time with the "Cookie settings" link at the foot of every page.',
+    gpc: 'If your browser sends a Global Privacy Control signal, we treat it as a refusal of all cookies that need consent.',
+    browser: "You can also block or delete cookies in your browser's settings.",
   },
   marketing: {
     intro: 'We send marketing only as described here.',
-    stop: 'You can stop marketing at any time, free of charge: use the unsubscribe link in any message, or contact us. We then keep a short note so that we do not contact you again.',
+    stop: 'You can stop marketing at any time, free of charge: use the unsubscribe link in any message, or contact us.',
+    note: 'We then keep a short note so that we do not contact you again.',
   },
   automated: {
     intro: 'We make the following decisions by automated means, without a person involved, with legal or similarly significant effects for you:',
@@ -282,19 +308,30 @@ export const en = {
     intro: 'You have the following rights. Some apply only in certain situations, as explained.',
     access: [
       'Access',
-      'You can ask for a copy of your information and for details of how we use it, who receives it, how long we keep it and where it came from. This right always applies.',
+      'You can ask whether we hold information about you and, if we do, for a copy of it, with details of how we use it, who receives it, how long we keep it and where it came from.',
     ] as Pair,
-    rectification: [
-      'Rectification',
-      'You can ask us to correct information that is wrong, or to complete information that is incomplete. This right always applies.',
-    ] as Pair,
+    accessLimits: {
+      uk: 'This right applies in general, with some exceptions set out in the Data Protection Act 2018 (Schedules 2 to 4): for example, we do not give you information about someone else without their agreement.',
+      eu: 'This right applies in general, with some exceptions: for example, we do not give you a copy where it would affect the rights and freedoms of others.',
+    },
+    accessHealth: {
+      professional:
+        'If we hold health information about you, we do not give you the part of it that, in the opinion of our health professionals, would be likely to cause serious harm to your physical or mental health or to someone else’s.',
+      other:
+        'If we hold health information about you, we first ask an appropriate health professional, and we do not give you the part of it that, in their opinion, would be likely to cause serious harm to your physical or mental health or to someone else’s.',
+    },
+    rectification: ['Rectification', 'You can ask us to correct information that is wrong, or to complete information that is incomplete.'] as Pair,
+    rectificationLimits: {
+      uk: 'This right applies in general, with some exceptions set out in the Data Protection Act 2018.',
+      eu: 'This right applies in general, with the few exceptions the law provides.',
+    },
     erasure: [
       'Erasure',
       'You can ask us to delete your information, for example when we no longer need it, when you withdraw consent or object, or if it was used unlawfully.',
     ] as Pair,
-    erasureLimits:
-      'We cannot delete information we must keep by law, such as health records during their retention period, or information we need for legal claims. We then tell you why and restrict its use instead.',
-    erasureClaims: 'We may keep information we need for legal claims, and tell you why.',
+    erasureLaw: (purposes: string) => `We cannot delete information the law requires us to keep, for as long as it requires: ${purposes}.`,
+    erasureHealth: 'This includes health records during their retention period.',
+    erasureClaims: 'We may also keep information we need to establish, exercise or defend legal claims. When we cannot delete something, we tell you why.',
     restriction: [
       'Restriction',
       'You can ask us to stop using your information, except to store it, for example while we check its accuracy or consider an objection. We tell you before we lift a restriction.',
@@ -306,10 +343,10 @@ export const en = {
     objectionNone: 'We do not use your information on the basis of legitimate interests or a public task, so this right does not currently apply.',
     portability: [
       'Data portability',
-      'You can ask for the information you gave us in a structured, commonly used, machine-readable format, or ask us to send it directly to another organisation where that is technically possible.',
+      'Where we use information you gave us on the basis of your consent or of a contract with you, by automated means, you can ask for it in a structured, commonly used, machine-readable format, or ask us to send it directly to another organisation where that is technically possible.',
     ] as Pair,
-    portabilityApplies: (purposes: string) => `This applies to information we use on the basis of your consent or a contract: ${purposes}.`,
-    portabilityNone: 'This applies only to information used on the basis of consent or a contract, which we do not rely on.',
+    portabilityApplies: (purposes: string) => `This applies to what you gave us for: ${purposes}.`,
+    portabilityNone: 'We hold no information that this right applies to.',
     withdraw: [
       'Withdrawing consent',
       'Where we rely on your consent, you can withdraw it at any time, as easily as you gave it. This does not affect what we did before you withdrew it.',
@@ -323,7 +360,7 @@ export const en = {
     automatedApplies: (purposes: string) =>
       `We make such decisions for: ${purposes}. You can ask for a person to review the decision, give your point of view and contest it.`,
     automatedNone: 'We do not make such decisions.',
-    complain: ['Complaints', 'You can complain to us or to the supervisory authority (see "Complaints").'] as Pair,
+    complain: ['Complaints', 'You can complain to us, and to a supervisory authority at any time (see "Complaints").'] as Pair,
     howHeading: 'How to use your rights',
     how: 'Contact us in any of these ways:',
     identity: {
@@ -333,28 +370,32 @@ export const en = {
     fee: (fee: string | undefined) =>
       `Using your rights is free. The first copy of your information is free; ${fee ? `further copies cost ${fee}` : 'for further copies we may charge a reasonable fee based on our costs'}. If a request is manifestly unfounded or excessive, we may charge a reasonable fee or refuse it, and tell you why.`,
     time: {
-      uk: 'We respond within one month of receiving your request (or of receiving anything we need to confirm your identity).',
-      eu: 'We respond within one month of receiving your request.',
+      uk: 'The law gives us one month to answer, from when we receive your request (or anything we asked for to confirm your identity).',
+      eu: 'The law gives us one month to answer, from when we receive your request.',
     },
-    extension:
-      'If your request is complex or you make several, we may extend this by up to two further months; we tell you within the first month and explain why.',
+    extension: 'If your request is complex or you make several, we may take up to two further months; we tell you within the first month and explain why.',
     electronic: 'If you ask electronically, we answer electronically unless you ask otherwise.',
   },
   complaints: {
-    usFirst:
+    tellUs: 'If you are unhappy with how we use your information, please tell us:',
+    handled:
       'Please tell us first if you are unhappy with how we use your information. We acknowledge your complaint within 30 days, look into it without undue delay and tell you the outcome.',
-    usBefore: (date: string) =>
-      `You can complain to us if you are unhappy with how we use your information. From ${date}, we acknowledge complaints within 30 days, look into them without undue delay and tell you the outcome.`,
-    authority: 'You also have the right to complain to the supervisory authority:',
-    ico: "If you are not satisfied, you can complain to the Information Commissioner's Office (ICO), the UK supervisory authority:",
-    generic:
-      'You can also complain to a supervisory authority, in particular in the EU member state where you live or work, or where you think the law was broken.',
-    authoritiesList: 'List of supervisory authorities',
-    euUs: 'You can complain to us at any time.',
+    handledFrom: (date: string) =>
+      `Please tell us first if you are unhappy with how we use your information. From ${date}, we will acknowledge complaints within 30 days, look into them without undue delay and tell you the outcome.`,
+    ico: "You can complain to the Information Commissioner's Office (ICO), the UK supervisory authority, at any time:",
+    authority: {
+      uk: 'You can complain to the supervisory authority at any time:',
+      eu: 'The supervisory authority responsible for us is:',
+    },
+    eu: 'You can complain to a supervisory authority at any time, in particular in the EU member state where you live or work, or where you think the law was broken.',
+    euFromUk:
+      'If you live or work in the European Union, you can also complain to a supervisory authority in the member state where you live or work, or where you think the law was broken.',
+    authoritiesList: 'List of supervisory authorities and their contact details',
   },
   changes: {
     version: (version: string | undefined, date: string) => `This is ${version ? `version ${version} of ` : ''}our privacy notice, in effect from ${date}.`,
     tell: 'We update this notice when the way we use information changes. When a change matters to you, we tell you before it takes effect.',
+    publish: 'We update this notice when the way we use information changes. Each version shows the date it took effect, so please check it from time to time.',
     fingerprint: (fp: string) => `Register fingerprint: ${fp}`,
   },
 };

@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parse } from 'yaml';
+import { ALL_CAPABILITIES, NO_CAPABILITIES, type Capabilities } from './capabilities.ts';
+import { checkRules } from './check-rules.ts';
 import { parseRegister } from './load-register.ts';
 import { formatPath, type Problem } from './problems.ts';
+import { RegisterSchema } from './schema.ts';
 
 const base = readFileSync(new URL('../test/fixtures/minimal.yaml', import.meta.url), 'utf8');
 
@@ -283,3 +287,94 @@ test('the loaded register is frozen and fingerprinted independently of key order
   assert.ok(changed.ok);
   assert.notEqual(changed.register.fingerprint, a.register.fingerprint);
 });
+
+// Promises the installation cannot keep, and the register language of issue 11.
+expectProblem(
+  'a promise this installation cannot keep yet is a warning naming what is missing',
+  [['  effective: 2026-11-01', '  effective: 2026-11-01\n  promises: [change-notices]']],
+  'notice.promises[0]',
+  'promises: [change-notices]',
+  /cannot yet keep that people are told of a change before it takes effect/,
+  'warning',
+);
+
+test('a declared promise is held against the capabilities given: warned without them, silent with them', () => {
+  const text = base.replace(
+    '  effective: 2026-11-01',
+    '  effective: 2026-11-01\n  promises: [cookie-settings, global-privacy-control, privacy-centre, complaint-handling]',
+  );
+  const data = RegisterSchema.parse(parse(text));
+  const promised = (caps: Capabilities) => checkRules(data, caps).filter((p) => p.path[1] === 'promises');
+  assert.equal(promised(NO_CAPABILITIES).length, 4);
+  assert.deepEqual(promised(ALL_CAPABILITIES), []);
+});
+
+expectProblem(
+  'an Art. 49 derogation for a recipient a purpose sends data to routinely is a warning',
+  [['transfer: { safeguard: dpf } }', 'transfer: { safeguard: derogation } }']],
+  'recipients.analytics.transfer.safeguard',
+  'safeguard: derogation',
+  /covers only occasional transfers, but analytics sends data here routinely: use idta or uk-addendum/,
+  'warning',
+);
+
+test('an Art. 49 derogation marked occasional is accepted', () => {
+  const result = parseRegister(base.replace('transfer: { safeguard: dpf } }', 'transfer: { safeguard: derogation, occasional: true } }'));
+  assert.equal(result.ok, true);
+  assert.deepEqual(result.ok && result.warnings, []);
+});
+
+expectProblem(
+  'a recipient cannot receive a category none of its purposes shares',
+  [
+    [
+      '  radiologists: { title: Reporting radiologists, role: controller, country: GB }',
+      '  radiologists: { title: Reporting radiologists, role: controller, country: GB, receives: [contact, clinical, nothing] }',
+    ],
+    ['  clinical: { title: Clinical', '  nothing: { title: Nothing }\n  clinical: { title: Clinical'],
+    ['    data: [contact]\n    recipients: [analytics]', '    data: [contact, nothing]\n    recipients: [analytics]'],
+  ],
+  'recipients.radiologists.receives[2]',
+  'receives: [contact',
+  /"nothing" is not among the data of any purpose that shares with this recipient/,
+);
+
+expectProblem(
+  '"or" retention fits the basis: until-withdrawn only for consent',
+  [['retention: { keep: P8Y, after: scan-completed, then: erase }', 'retention: { keep: P8Y, after: scan-completed, then: erase, or: [until-withdrawn] }']],
+  'purposes.provide-scan.retention.or[0]',
+  'or: [until-withdrawn]',
+  /"until-withdrawn" only fits consent/,
+);
+
+expectProblem(
+  'a field says whom it is about with a declared subject kind',
+  [
+    [
+      '      patient.name: { data: contact, required: true }',
+      '      patient.name: { data: contact, required: true }\n      referrer: { data: contact, about: dentist }',
+    ],
+  ],
+  'collection.scan-request.fields.referrer.about',
+  'about: dentist',
+  /subject kind "dentist" is not declared/,
+);
+
+expectProblem(
+  'a one-of group names fields of the form',
+  [['    purposes: [provide-scan]\n', '    purposes: [provide-scan]\n    one-of: [[patient.name, patient.number]]\n']],
+  'collection.scan-request.one-of[0][1]',
+  'one-of:',
+  /"patient.number" is not a field of this form/,
+);
+
+expectProblem(
+  '"no-marketing-sharing" is refused when a marketing purpose gives data to a controller',
+  [
+    ['  effective: 2026-11-01', '  effective: 2026-11-01\n  statements: [no-marketing-sharing]'],
+    ['    recipients: [analytics]\n', '    recipients: [analytics, radiologists]\n    channels: { email: opt-in }\n'],
+  ],
+  'purposes.analytics.recipients[1]',
+  'recipients: [analytics, radiologists]',
+  /states "no-marketing-sharing", but this marketing purpose gives data to "radiologists"/,
+);

@@ -2,6 +2,7 @@
 // register to another (references, Art. 9 conditions, transfers, PECR) live in check-rules.ts.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../core/duration.ts';
+import { CAPABILITY_KEYS } from './capabilities.ts';
 
 export const LANGUAGES = ['en', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -118,13 +119,18 @@ const Authority = z.strictObject({
   phone: z.string().optional(),
 });
 
+const Registration = z.strictObject({ authority: z.string(), number: z.string() });
+
 const Controller = z.strictObject({
   name: z.string().min(1),
   address: Address,
   email: Email.optional(),
   phone: z.string().optional(),
   website: Url.optional(),
-  registration: z.strictObject({ authority: z.string(), number: z.string() }).optional(),
+  /** One registration, or several (an ICO number and a company number). */
+  registration: z.union([Registration, z.array(Registration).min(1)]).optional(),
+  /** People the notice names as responsible (a managing director, an owner), with their role where given. */
+  responsible: z.array(z.strictObject({ name: z.string().min(1), role: Text.optional() })).default([]),
   dpo: Contact.optional(),
   representative: Contact.optional(),
   jurisdiction: z.enum(['uk', 'eu']),
@@ -132,6 +138,13 @@ const Controller = z.strictObject({
   country: Country.optional(),
   /** Overrides the supervisory authority named in notices (e.g. a German state authority). */
   authority: Authority.optional(),
+  /** A published list of supervisory authorities and their contacts (e.g. the BfDI's list of German state authorities). */
+  'authorities-list': Url.optional(),
+  /**
+   * A UK controller whose notice also addresses people in the EU: they may complain in their member state of
+   * residence, work or the alleged infringement (EU GDPR Art. 77). Always said for EU controllers.
+   */
+  'eu-complaints': z.boolean().default(false),
   roles: z.array(z.enum(ROLES)).min(1).default(['controller']),
   /**
    * The controller is itself a health professional (UK DPA 2018 Sch. 3 Part 2 para. 2): health data goes into an
@@ -140,12 +153,22 @@ const Controller = z.strictObject({
   'health-professional': z.boolean().default(false),
 });
 
+/** Statements a notice can make in fixed, translated words; `check` holds each against the register. */
+export const NOTICE_STATEMENTS = ['no-sale', 'no-marketing-sharing', 'gdpr-principles'] as const;
+
 const Notice = z.strictObject({
   /** The version label people see, e.g. "2026-11". */
   version: z.string().optional(),
   effective: IsoDate,
   language: z.enum(LANGUAGES).default('en'),
   intro: Text.optional(),
+  /**
+   * Promises the notice makes that need the running system's machinery (register/capabilities.ts): each sentence
+   * appears only when this installation can keep it; `check` warns about one it cannot keep yet.
+   */
+  promises: z.array(z.enum(CAPABILITY_KEYS)).default([]),
+  /** Fixed statements the business makes (no-sale: we do not sell data; no-marketing-sharing; gdpr-principles). */
+  statements: z.array(z.enum(NOTICE_STATEMENTS)).default([]),
   /** Free-text sections the register cannot express as data (scope, external links...). */
   extra: z.array(z.strictObject({ heading: Text, text: Text })).default([]),
 });
@@ -158,6 +181,11 @@ const DataCategory = z.strictObject({
   special: z.enum(SPECIAL_CATEGORIES).optional(),
   /** Seal values of this category at rest even when it is not a special category. */
   encrypt: z.boolean().default(false),
+  /**
+   * Whom the category is about, where no collection point says so (usage data, logs, data from other sources).
+   * Otherwise the notice takes it from the fields that collect it.
+   */
+  about: z.array(Key).optional(),
   dpv: Dpv,
 });
 
@@ -184,6 +212,8 @@ const Retention = z.strictObject({
   'until-age': z.number().int().min(1).max(120).optional(),
   /** The law or guidance the period comes from. */
   law: Text.optional(),
+  /** Also ends earlier on any of these, whichever comes first ("or until you withdraw your consent"). */
+  or: z.array(z.enum(['until-objection', 'until-withdrawn', 'until-erasure-requested'])).optional(),
   /** Further step once the first action is done, e.g. restrict then erase. */
   finally: z.strictObject({ keep: Duration, then: z.enum(RETENTION_ACTIONS) }).optional(),
 });
@@ -222,6 +252,8 @@ const Purpose = z.strictObject({
 
 const Transfer = z.strictObject({
   safeguard: z.enum(SAFEGUARDS),
+  /** An Art. 49 derogation covers only occasional transfers: say so when this one is. */
+  occasional: z.boolean().default(false),
   /** How a person can get a copy of the safeguard. */
   copy: Text.optional(),
   note: Text.optional(),
@@ -233,6 +265,8 @@ const Recipient = z.strictObject({
   country: Country,
   /** Named organisations, where the notice names them. */
   names: z.array(z.string()).default([]),
+  /** The only categories this recipient receives, where it gets less than every category of its purposes. */
+  receives: z.array(Key).optional(),
   transfer: Transfer.optional(),
   /** Processors are bound by an Art. 28 agreement. */
   agreement: z.boolean().optional(),
@@ -267,6 +301,8 @@ const Field = z.strictObject({
   consent: Key.optional(),
   /** With `consent`: the marketing channel the consent covers (email, sms, phone...). */
   channel: z.enum(MARKETING_CHANNELS).optional(),
+  /** Whom this field is about, where not the point's subject (the referring dentist's own email on a patient's form). */
+  about: Key.optional(),
   /** A date field holding the person's date of birth: what "until-age" retention counts from. */
   'birth-date': z.literal(true).optional(),
   /** The person's full name: compared, with the birth date, to tell whether a new submission may be someone known. */
@@ -284,6 +320,8 @@ const CollectionPoint = z.strictObject({
   purposes: z.array(Key).min(1),
   /** The event whose date starts the retention clock of what is collected here, where not the collection itself. */
   starts: Key.optional(),
+  /** Groups of fields of which at least one must be given ("patient name or number"). */
+  'one-of': z.array(z.array(z.string()).min(2)).default([]),
 });
 
 const Rights = z.strictObject({
@@ -299,7 +337,10 @@ const Rights = z.strictObject({
    * Whose public holidays move a rights-request deadline that falls on one (a date-holidays region: GB-ENG, GB-SCT,
    * GB-NIR, DE, DE-BY...). Defaults to England and Wales for UK registers and the controller's country for EU ones.
    */
-  holidays: z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'use a region code such as GB-ENG, GB-SCT, DE or DE-BY').optional(),
+  holidays: z
+    .string()
+    .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'use a region code such as GB-ENG, GB-SCT, DE or DE-BY')
+    .optional(),
   /** The time zone of the controller's calendar: a request received at 23:30 UTC may be received "tomorrow". */
   'time-zone': z.string().optional(),
 });

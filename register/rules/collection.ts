@@ -14,6 +14,11 @@ export function checkCollection(ctx: RuleContext): void {
       );
     if (rule.strength === 'contact' && rule.scope !== 'register') error(['identifiers', kind, 'scope'], 'only a strong identifier has a scope');
   }
+  for (const [dk, d] of Object.entries(r.data)) {
+    d.about?.forEach((x, i) => {
+      ref(['data', dk, 'about', i], x, keys.subjects, 'subject kind', used.subjects);
+    });
+  }
   for (const [ck, c] of Object.entries(r.collection)) {
     const at = ['collection', ck];
     ref([...at, 'subject'], c.subject, keys.subjects, 'subject kind', used.subjects);
@@ -40,6 +45,7 @@ export function checkCollection(ctx: RuleContext): void {
         if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.consent}" does not declare the ${f.channel} channel`);
         if (f.required) error([...fp, 'required'], 'consent must be freely given: a consent checkbox cannot be required (no pre-ticked or mandatory boxes)');
       } else if (f.channel) error([...fp, 'channel'], '"channel" only applies to consent checkboxes');
+      if (f.about !== undefined) ref([...fp, 'about'], f.about, keys.subjects, 'subject kind', used.subjects);
       if (f['birth-date'] && f.type !== 'date') error([...fp, 'type'], 'a birth-date field must have type date');
       if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');
       if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
@@ -58,6 +64,12 @@ export function checkCollection(ctx: RuleContext): void {
         );
       }
     }
+    c['one-of'].forEach((group, gi) => {
+      group.forEach((name, i) => {
+        if (!Object.hasOwn(c.fields, name)) error([...at, 'one-of', gi, i], `"${name}" is not a field of this form`);
+        else if (c.fields[name]!.required) warn([...at, 'one-of', gi, i], `"${name}" is required anyway, so the group asks for nothing more`);
+      });
+    });
     if (Object.keys(c.fields).length === 0) error([...at, 'fields'], 'a collection point must declare at least one field');
     if (Object.values(c.fields).filter((f) => f['full-name']).length > 1)
       error([...at, 'fields'], 'at most one field of a collection point can be the full-name');

@@ -107,6 +107,12 @@ function checkRetention(
     }
     if (ret['until-age']) error([...rp, 'until-age'], '"until-age" extends a fixed period: use it with a duration such as P8Y');
   }
+  (ret.or ?? []).forEach((keep, i) => {
+    if (keep === 'until-withdrawn' && p.basis !== 'consent') error([...rp, 'or', i], `"until-withdrawn" only fits consent; this purpose's basis is ${p.basis}`);
+    if (keep === 'until-objection' && p.basis !== 'legitimate-interests' && p.basis !== 'public-task')
+      error([...rp, 'or', i], `"until-objection" only fits legitimate interests or public task; this purpose's basis is ${p.basis}`);
+    if (keep === ret.keep) error([...rp, 'or', i], `the period is already "${keep}"`);
+  });
   if (ret.then === 'suppress' && !p.channels) {
     error([...rp, 'then'], '"suppress" keeps a do-not-contact note and only fits marketing purposes (with "channels")');
   }

@@ -19,6 +19,21 @@ export function checkRecipients(ctx: RuleContext): void {
     if (UK_EEA.has(rec.country) && rec.transfer) {
       warn([...at, 'transfer'], `${rec.country} is in the UK/EEA: no transfer safeguard is needed`);
     }
+    if (rec.transfer?.safeguard === 'derogation' && !rec.transfer.occasional) {
+      // EDPB Guidelines 2/2018: Art. 49 covers occasional, non-repetitive transfers, never routine ones.
+      const purposes = Object.entries(r.purposes).filter(([, p]) => p.recipients.includes(rk));
+      warn(
+        [...at, 'transfer', 'safeguard'],
+        `an Art. 49 derogation covers only occasional transfers, but ${purposes.length ? `${purposes.map(([k]) => k).join(', ')} send${purposes.length === 1 ? 's' : ''} data here routinely` : 'this recipient receives data routinely'}: use ${r.controller.jurisdiction === 'uk' ? 'idta or uk-addendum' : 'scc'} (or bcr, dpf), or mark the transfer "occasional: true" if it truly is`,
+      );
+    }
+    if (rec.receives) {
+      const given = new Set(Object.values(r.purposes).flatMap((p) => (p.recipients.includes(rk) ? p.data : [])));
+      rec.receives.forEach((d, i) => {
+        if (!ctx.ref([...at, 'receives', i], d, ctx.keys.data, 'data category', ctx.used.data)) return;
+        if (!given.has(d)) error([...at, 'receives', i], `"${d}" is not among the data of any purpose that shares with this recipient`);
+      });
+    }
     if ((rec.role === 'processor' || rec.role === 'sub-processor') && rec.agreement === false) {
       error([...at, 'agreement'], 'a processor must be bound by a contract under Art. 28(3)');
     }
