@@ -20,8 +20,9 @@ export function phraseKeep(register: Pick<RegisterData, 'events'>, retention: Re
   const s = stringsFor(lang).retention;
   if (!isDuration(retention.keep)) return s.open[retention.keep as keyof typeof s.open] ?? retention.keep;
   const duration = describeDuration(retention.keep, lang);
-  const event = retention.after ? eventPhrase(register, retention.after, lang) : undefined;
-  const base = event === undefined ? s.for(duration) : isZeroDuration(retention.keep) ? s.until(event) : s.after(duration, event);
+  // A period with no event counts from collection, as retention/keep-until.ts counts it (check asks for "after").
+  const event = eventPhrase(register, retention.after ?? 'collected', lang);
+  const base = isZeroDuration(retention.keep) ? s.until(event) : s.after(duration, event);
   const withAge = retention['until-age'] ? base + s.untilAge(retention['until-age']) : base;
   const sooner = (retention.or ?? []).map((k) => s.open[k]);
   return sooner.length ? s.or(withAge, joinAlternatives(sooner, lang)) : withAge;

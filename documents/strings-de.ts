@@ -18,7 +18,6 @@ export const de: Strings = {
     after: (duration, event) => `${duration} nach ${event}`,
     // Event phrases are dative ("dem Ende …", "der Erhebung"): contract "zu dem" and "zu der".
     until: (event) => (event.startsWith('dem ') ? `bis zum ${event.slice(4)}` : event.startsWith('der ') ? `bis zur ${event.slice(4)}` : `bis zu ${event}`),
-    for: (duration) => `für ${duration}`,
     untilAge: (age) => ` oder bis zu Ihrem ${age}. Geburtstag, falls dieser später ist`,
     open: {
       'until-objection': 'bis Sie widersprechen',
@@ -177,10 +176,11 @@ export const de: Strings = {
     changes: 'Änderungen dieser Erklärung',
   },
   who: {
-    controller: (name) => `Verantwortlich für die Verarbeitung Ihrer personenbezogenen Daten ist ${name}. So erreichen Sie uns:`,
+    // A nominal phrase: "ist die … GmbH" would need the article of each company form.
+    controller: (name) => `Verantwortliche Stelle für die Verarbeitung Ihrer personenbezogenen Daten ist: ${name}. So erreichen Sie uns:`,
     registration: (authority, number) =>
       `Registriert ${authority === 'ICO' ? 'beim Information Commissioner’s Office (ICO)' : `bei ${authority}`} unter der Nummer ${number}.`,
-    responsible: 'Verantwortlich für diese Erklärung',
+    responsible: 'Verantwortliche Person',
     principles: 'Wir halten uns an die Grundsätze des Datenschutzrechts. Personenbezogene Daten werden bei uns',
     principleList: [
       'rechtmäßig, nach Treu und Glauben und für Sie nachvollziehbar verarbeitet;',
@@ -246,7 +246,7 @@ export const de: Strings = {
     none: 'Wir geben Ihre Daten an niemanden weiter.',
     caption: 'Empfänger Ihrer Daten',
     head: ['Empfänger', 'Was der Empfänger damit tut', 'Organisationen', 'Wo', 'Welche Daten er erhält', 'Wofür'],
-    noSale: 'Wir verkaufen, vermieten oder handeln Ihre personenbezogenen Daten nicht.',
+    noSale: 'Wir verkaufen und vermieten Ihre personenbezogenen Daten nicht und handeln nicht mit ihnen.',
     noMarketingSharing: 'Wir geben Ihre Daten nicht an andere für deren eigene Werbung weiter.',
   },
   transfers: {

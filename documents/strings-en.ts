@@ -24,7 +24,6 @@ export const en = {
     after: (duration: string, event: string) => `${duration} after ${event}`,
     /** A period of zero: kept until the event itself. */
     until: (event: string) => `until ${event}`,
-    for: (duration: string) => `for ${duration}`,
     untilAge: (age: number) => `, or until your ${ordinal(age)} birthday if that is later`,
     open: {
       'until-objection': 'until you object',
@@ -187,7 +186,7 @@ export const en = {
     controller: (name: string) => `${name} is responsible for your personal information (we are its "controller"). You can reach us here:`,
     registration: (authority: string, number: string) =>
       `Registered with ${authority === 'ICO' ? "the Information Commissioner's Office (ICO)" : authority} under number ${number}.`,
-    responsible: 'Responsible for this notice',
+    responsible: 'Person responsible',
     principles: 'We follow the principles of data protection law. Personal information is:',
     principleList: [
       'used lawfully, fairly and in a way that is clear to you;',

@@ -133,7 +133,7 @@ test('IMAGE Information Systems: bases as the law allows, its authority list, no
   const consents = why.slice(why.indexOf('Record your cookie consents'));
   mustNotSay(consents.slice(0, 300), ['legal obligation', 'the law requires it']);
   mustSay(page, [
-    'Responsible for this notice: Dr. Arpad Bischof',
+    'Person responsible: Dr. Arpad Bischof',
     'We do not sell, rent or trade your personal information.',
     'https://tools.google.com/dlpage/gaoptout',
     '3 months after we have fully answered your request, or until you withdraw your consent or until you ask us to delete it, whichever comes first',
@@ -191,7 +191,7 @@ test('i-Image IT: both registrations, the principles and its statements; UK tran
 test('the German notice is German throughout, without the slips of the old one', () => {
   const de = notice('image-information-systems', 'de');
   mustSay(de, [
-    'Verantwortlich für die Verarbeitung Ihrer personenbezogenen Daten ist IMAGE Information Systems Europe GmbH.',
+    'Verantwortliche Stelle für die Verarbeitung Ihrer personenbezogenen Daten ist: IMAGE Information Systems Europe GmbH.',
     'Dies ist unsere Datenschutzerklärung',
     'Was der Empfänger damit tut',
   ]);
