@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createAppContext, type AppContext } from '../app/app-context.ts';
 import { systemClock } from '../core/clock.ts';
+import { isDuration, isZeroDuration } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
 import { lineLogger } from '../core/logger.ts';
 import { describeKeySource } from '../crypto/keyring.ts';
@@ -15,9 +16,13 @@ interface ServeOptions extends DataOptions {
   port: number;
   host: string;
   https: boolean;
+  publicUrl?: string;
   trustProxy?: string[];
   logLevel: string;
   jobs: boolean;
+  smtpUrl?: string;
+  mailFrom?: string;
+  mailRetention: string;
 }
 
 /** `10.0.0.5,10.1.0.0/16,::1`: each an IP address or a CIDR range. */
@@ -37,6 +42,11 @@ function proxies(value: string): string[] {
   return list;
 }
 
+function retention(value: string): string {
+  if (!isDuration(value) || isZeroDuration(value)) throw new InvalidArgumentError('use an ISO 8601 duration such as P30D');
+  return value;
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('use a port number from 0 to 65535');
@@ -49,7 +59,16 @@ function port(value: string): number {
  */
 async function startContext(db: Db, opts: ServeOptions, register: Register): Promise<AppContext> {
   const keyring = await openKeyring(db, opts, { create: true, requireAll: true, log: toStdout });
-  const ctx = createAppContext({ db, register, clock: systemClock, keyring, log: lineLogger(toStdout), witness: openWitness(opts) });
+  const ctx = createAppContext({
+    db,
+    register,
+    clock: systemClock,
+    keyring,
+    log: lineLogger(toStdout),
+    witness: openWitness(opts),
+    smtp: opts.smtpUrl ? { url: opts.smtpUrl, ...(opts.mailFrom ? { from: opts.mailFrom } : {}) } : null,
+    mailRetention: opts.mailRetention,
+  });
   if (!(await ctx.auditor.holdsTrailKey(db.kysely))) {
     throw new CustodianError(
       'master_key_unknown',
@@ -73,12 +92,33 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
   .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
   .addOption(new Option('--https', 'served over https (by a proxy in front): HSTS and Secure cookies').env('CUSTODIAN_HTTPS').default(false))
   .addOption(
+    new Option('--public-url <url>', 'the address people reach this server at, for links in mail (default: http://HOST:PORT)')
+      .env('CUSTODIAN_PUBLIC_URL')
+      .argParser(publicUrl),
+  )
+  .addOption(
     new Option('--trust-proxy <addresses>', 'proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR ranges (none by default)')
       .env('CUSTODIAN_TRUST_PROXY')
       .argParser(proxies),
   )
   .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug']).default('info'))
   .addOption(new Option('--no-jobs', 'do not run background jobs in this process (another process runs them)'))
+  // No argParser for the URL: commander would print a refused value, password and all; the mailer refuses it by code.
+  .addOption(
+    new Option(
+      '--smtp-url <url>',
+      'SMTP server for outgoing mail: smtp://user:pass@host:587 (STARTTLS required), smtps://…:465, or ?tls=off for a local relay; none: mail is held in the console outbox',
+    ).env('CUSTODIAN_SMTP_URL'),
+  )
+  .addOption(
+    new Option('--mail-from <address>', "From address of outgoing mail (default: the register's controller email, else its DPO's)").env('CUSTODIAN_MAIL_FROM'),
+  )
+  .addOption(
+    new Option('--mail-retention <duration>', 'how long the content of sent mail is kept (ISO 8601 duration)')
+      .env('CUSTODIAN_MAIL_RETENTION')
+      .default('P30D')
+      .argParser(retention),
+  )
   .action(async (opts: ServeOptions) => {
     const out = toStdout;
     const { register, source } = loadRegisterOrExit(opts.register);
@@ -112,11 +152,17 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
 
     // Loaded here, not at the top, so commands that do not serve (check, notice...) start fast.
     const { buildApp } = await import('../http/app.ts');
-    const app = await buildApp(ctx, { logLevel: opts.logLevel, https: opts.https, ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}) });
+    const app = await buildApp(ctx, {
+      logLevel: opts.logLevel,
+      https: opts.https,
+      publicUrl: opts.publicUrl ?? `http://${opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host}:${opts.port}`,
+      ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
+    });
     const address = await app.listen({ port: opts.port, host: opts.host });
     out(
       `Custodian is serving ${register.controller.name} at ${address} (privacy notice: ${address}/privacy; console: ${address}/console; database: ${db.engine}, ${db.location})`,
     );
+    out(ctx.mailer.describe());
 
     let jobs: { stop(): Promise<void> } | undefined;
     if (opts.jobs) {
@@ -139,9 +185,22 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
       // A last checkpoint, so that what this server wrote is witnessed before it goes.
       await ctx.auditor.checkpoint(db.kysely).catch((e: unknown) => out(`audit checkpoint at shutdown failed: ${(e as Error).message}`));
       await jobs?.stop().catch(() => {});
+      await ctx.mailer.close();
       await db.close();
       process.exit(0);
     };
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
   });
+
+function publicUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('give a full address such as https://privacy.example.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError('the public address must be http or https');
+  if (url.search || url.hash || url.username) throw new InvalidArgumentError('the public address has no query, fragment or user');
+  return url.href.replace(/\/$/, '');
+}

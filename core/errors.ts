@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   database_unavailable: { status: 503, title: 'The database is not reachable' },
   retention_applies: { status: 409, title: 'A retention rule still keeps these records' },
+  disclosure_refused: { status: 409, title: 'The register does not allow this disclosure' },
+  record_restricted: { status: 409, title: 'The record is restricted: it is only stored until the restriction is lifted' },
   database_in_use: { status: 409, title: 'The embedded database is open in another process' },
   internal: { status: 500, title: 'Something went wrong on our side' },
   csrf_invalid: { status: 403, title: 'The form is out of date or did not come from this site; reload it and try again' },
@@ -31,6 +33,8 @@ export const ERROR_CODES = {
   seal_invalid: { status: 500, title: 'A sealed value could not be opened' },
   subject_key_shredded: { status: 410, title: 'The subject was erased and its data key destroyed' },
   audit_input_invalid: { status: 500, title: 'An audit event was refused: audit events carry ids and codes, never personal values' },
+  mail_invalid: { status: 400, title: 'A message could not be queued: its address, subject line or headers are not valid' },
+  mail_config_invalid: { status: 500, title: 'The mail settings are not valid' },
   audit_chain_broken: { status: 500, title: 'The audit trail failed its integrity check; changes it would record are refused until it is investigated' },
 } as const;
 

@@ -58,6 +58,12 @@ export interface ConnectOptions {
   lockAs?: string | undefined;
 }
 
+// A calendar date (a request's due date) stays the text YYYY-MM-DD: as a JavaScript Date it would become midnight in
+// the server's time zone, a day off in half the world.
+const DATE_OID = 1082;
+const keepText = (value: string): string => value;
+const DATE_AS_TEXT = { [DATE_OID]: keepText };
+
 export async function connect(options: ConnectOptions): Promise<Db> {
   if (options.url) return connectPostgres(options.url, options.schema, options.poolSize ?? 10);
   return connectPglite(options.dataDir ?? './data', options.lockAs ?? 'custodian');
@@ -68,14 +74,14 @@ async function connectPglite(dataDir: string, lockAs: string): Promise<Db> {
   let location = 'memory';
   let unlock = async () => {};
   if (dataDir === 'memory://') {
-    pglite = await PGlite.create();
+    pglite = await PGlite.create({ parsers: DATE_AS_TEXT });
   } else {
     const dir = resolve(dataDir, 'pgdata');
     mkdirSync(dir, { recursive: true });
     location = dir;
     unlock = await lockFolder(resolve(dataDir), lockAs);
     try {
-      pglite = await PGlite.create(dir);
+      pglite = await PGlite.create(dir, { parsers: DATE_AS_TEXT });
     } catch (e) {
       await unlock();
       throw new CustodianError('database_unavailable', `cannot open the embedded database in ${dir}: ${(e as Error).message}`);
@@ -108,6 +114,10 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === DATE_OID ? keepText : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle connection the server closed (a restart, an administrator's pg_terminate_backend) is reported here;

@@ -7,10 +7,13 @@ import type { ServerResponse } from 'node:http';
 import type { AppContext } from '../app/app-context.ts';
 import { consolePlugin } from '../console/console-plugin.ts';
 import { CustodianError } from '../core/errors.ts';
+import { disclosuresRoutes } from '../disclosures/disclosures-routes.ts';
+import { requestsRoutes } from '../requests/requests-routes.ts';
 import { staffPlugin } from '../staff/staff-plugin.ts';
 import { collectRoutes } from '../subjects/collect/collect-routes.ts';
 import { Collector } from '../subjects/collect/collector.ts';
 import { formsRoutes } from '../web/forms-routes.ts';
+import { privacyCenterRoutes } from '../web/privacy-center-routes.ts';
 import { privacyRoutes } from '../web/privacy-routes.ts';
 import { installAccessLog } from './access-log-hook.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -32,6 +35,8 @@ export interface AppOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** A request (headers and body) must arrive whole within this; a slow one is answered 408 and closed. */
   readonly requestTimeoutMs?: number;
+  /** The address people reach this server at, for links in mail (confirmation links); default http://localhost:8080. */
+  readonly publicUrl?: string;
 }
 
 /** Headers must arrive within 10 s and a whole request within 30 s: a slow sender cannot hold connections open. */
@@ -100,8 +105,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   // Staff access first: its route hook must see every route registered after it.
   await app.register(staffPlugin, { db: ctx.db, clock: ctx.clock, https });
   await app.register(systemRoutes, { ctx });
+  const publicUrl = options.publicUrl ?? 'http://localhost:8080';
   await app.register(privacyRoutes, { ctx });
+  await app.register(privacyCenterRoutes, { ctx, publicUrl });
   await app.register(collectRoutes, { ctx, collector });
+  await app.register(requestsRoutes, { ctx, publicUrl });
+  await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });
   await app.register(consolePlugin, { ctx, https });
   return app;

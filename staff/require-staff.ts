@@ -83,8 +83,11 @@ export function describeStaffAccess(route: RouteHooks): StaffRouteAccess | undef
   return undefined;
 }
 
+/** Subtrees staff alone may use, under a path the public may also use: anyone may make a request, only staff read one. */
+const STAFF_SUBTREES = ['/api/v1/requests/'];
+
 export function isStaffUrl(url: string): boolean {
-  return STAFF_PREFIXES.some((prefix) => url === prefix || url.startsWith(`${prefix}/`));
+  return STAFF_PREFIXES.some((prefix) => url === prefix || url.startsWith(`${prefix}/`)) || STAFF_SUBTREES.some((tree) => url.startsWith(tree));
 }
 
 /**

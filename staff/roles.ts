@@ -7,6 +7,12 @@ const PERMISSIONS = {
   'records.read-sealed': ['owner', 'dpo'],
   'records.write': ['owner', 'dpo', 'staff'],
   'audit.read': ['owner', 'dpo', 'auditor'],
+  /** Record a rights request that came by letter, email or phone; see the queue. */
+  'requests.record': ['owner', 'dpo', 'staff'],
+  /** Decide on requests: verify, pause, extend, link people, fulfil, close (answers open sealed values). */
+  'requests.manage': ['owner', 'dpo'],
+  /** Record that records went to a recipient. */
+  'disclosures.write': ['owner', 'dpo', 'staff'],
   'users.manage': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;

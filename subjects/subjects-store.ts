@@ -510,7 +510,7 @@ export async function liveRecordsOf(ex: Executor, subjectId: string): Promise<Re
 
 /**
  * After the subject's data key is destroyed: its sealed records are marked erased, it and everyone merged into it
- * are marked erased and their identifiers retired (so nobody is ever found by them again: a new submission with the
+ * are marked erased and their identifiers deleted (so nobody is ever found by them again: a new submission with the
  * same email is a new person, and no answer reveals the erasure), and the shred recorded with why retention allowed it.
  */
 export async function recordSubjectShred(
@@ -528,13 +528,8 @@ export async function recordSubjectShred(
     .execute();
   const family = [...(await mergedFamilies(trx, [subjectId])).keys()];
   await trx.updateTable('subject').set({ erased_at: shred.now }).where('id', 'in', family).where('erased_at', 'is', null).execute();
-  const retired = await trx
-    .updateTable('subject_identifier')
-    .set({ retired_at: shred.now })
-    .where('subject_id', 'in', family)
-    .where('retired_at', 'is', null)
-    .returning('kind')
-    .execute();
+  // Deleted, not kept retired: an identifier is the person's data too (their email, phone, patient number).
+  const retired = await trx.deleteFrom('subject_identifier').where('subject_id', 'in', family).returning('kind').execute();
   const override = shred.overrideRetention ? { id: randomUUID(), ...shred.overrideRetention } : null;
   if (override) {
     await trx
@@ -549,7 +544,7 @@ export async function recordSubjectShred(
     recordIds: records.map((r) => r.id),
     detail: {
       sealed: records.length,
-      identifiersRetired: retired.length,
+      identifiersRemoved: retired.length,
       ...(override ? { retentionOverride: override.id, keptRecords: override.records } : {}),
     },
   });
@@ -670,4 +665,57 @@ export async function reconcileRecordTable(ex: Executor): Promise<RecordReconcil
 /** Why a shred overrode retention, as given (the audit event names the row). */
 export async function retentionOverride(ex: Executor, id: string): Promise<{ reason: string; records: number; actor: string } | undefined> {
   return ex.selectFrom('retention_override').select(['reason', 'records', 'actor']).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Erasure of single records (a rights request decided per record): the value is deleted, plain or sealed, and the
+ * record kept as a tombstone (id, field, category, dates) so the evidence of what was erased survives.
+ */
+export async function eraseRecords(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  erase: { subjectId: string; recordIds: readonly string[]; actor: string; reason: string },
+): Promise<number> {
+  if (erase.recordIds.length === 0) return 0;
+  const rows = await trx
+    .updateTable('record')
+    .set({ state: 'erased', value_text: null, value_sealed: null })
+    .where('subject_id', '=', erase.subjectId)
+    .where('id', 'in', [...erase.recordIds])
+    .where('state', '!=', 'erased')
+    .returning('id')
+    .execute();
+  await auditor.append(trx, {
+    actor: erase.actor,
+    action: 'record.delete',
+    subjectId: erase.subjectId,
+    recordIds: rows.map((r) => r.id),
+    detail: { reason: erase.reason, count: rows.length },
+  });
+  return rows.length;
+}
+
+/** Restriction (Art. 18, or a record kept against an erasure request): stored only, blocked from other processing. */
+export async function setRecordsRestricted(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  change: { subjectId: string; recordIds: readonly string[]; restricted: boolean; actor: string; reason: string },
+): Promise<number> {
+  if (change.recordIds.length === 0) return 0;
+  const rows = await trx
+    .updateTable('record')
+    .set({ state: change.restricted ? 'restricted' : 'active' })
+    .where('subject_id', '=', change.subjectId)
+    .where('id', 'in', [...change.recordIds])
+    .where('state', '=', change.restricted ? 'active' : 'restricted')
+    .returning('id')
+    .execute();
+  await auditor.append(trx, {
+    actor: change.actor,
+    action: 'record.restrict',
+    subjectId: change.subjectId,
+    recordIds: rows.map((r) => r.id),
+    detail: { restricted: change.restricted, reason: change.reason, count: rows.length },
+  });
+  return rows.length;
 }

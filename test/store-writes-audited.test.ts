@@ -8,6 +8,10 @@ import { after, before, test } from 'node:test';
 import { insertAccessLines, purgeAccessLines } from '../access-log/access-log-store.ts';
 import type { AuditAction } from '../audit/actions.ts';
 import { recordKeyRotation } from '../crypto/subject-keys-store.ts';
+import * as mail from '../mail/mail-store.ts';
+import { recordDisclosure } from '../disclosures/record-disclosure.ts';
+import { closeRequest, linkRequestSubject, receiveRequest } from '../requests/request-service.ts';
+import { insertDecisions } from '../requests/requests-store.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
 import { newSession } from '../staff/sessions.ts';
 import { recordSignOut } from '../staff/sessions-store.ts';
@@ -19,6 +23,8 @@ import { mergeSubjects } from '../subjects/merge-subjects.ts';
 import {
   confirmMergeRow,
   emptyRecordColumns,
+  eraseRecords,
+  setRecordsRestricted,
   recordSubjectShred,
   mergesOf,
   mergeSubjectRows,
@@ -59,6 +65,43 @@ async function collected(n: number): Promise<string> {
   return res.json().subjectId as string;
 }
 
+async function newRequest(): Promise<string> {
+  const { request } = await receiveRequest(t.ctx, { type: 'access', channel: 'post', receivedAt: now(), actor: 'system:test', needsConfirmation: false });
+  return request.id;
+}
+
+/** A message about a new person, as the mailer stores it: queued (due now) or held, created at `at`. */
+async function newMail(state: 'queued' | 'held', at = now()): Promise<{ id: string; subjectId: string }> {
+  const [subjectId] = (await insertTestSubjects(t.db, 1)) as [string];
+  const id = randomUUID();
+  await t.db.kysely.transaction().execute((trx) =>
+    mail.insertMail(trx, t.ctx.auditor, {
+      id,
+      kind: 'request-verification',
+      subjectId,
+      requestId: null,
+      to: 'audited@example.com',
+      from: 'dpo@idtscans.example',
+      subjectLine: 'Confirm',
+      text: 'Confirm it',
+      html: null,
+      headers: {},
+      state,
+      now: at,
+      actor: 'system:test',
+    }),
+  );
+  return { id, subjectId };
+}
+
+/** A queued message taken for an attempt, as a flush takes it. */
+async function sendingMail(): Promise<string> {
+  const { id } = await newMail('queued', new Date('2020-01-01T00:00:00Z'));
+  const claimed = await mail.claimDueMail(t.db.kysely, new Date('2020-01-01T00:00:00Z'), now());
+  assert.equal(claimed?.id, id);
+  return id;
+}
+
 async function pendingMerge(): Promise<MergeRow> {
   const [from, into] = (await insertTestSubjects(t.db, 2)) as [string, string];
   await mergeSubjects(t.ctx, { from, into, actor: 'system:test' });
@@ -67,6 +110,64 @@ async function pendingMerge(): Promise<MergeRow> {
 
 /** Store functions that change personal data or a staff account: each is made to run, and must append `action`. */
 const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown> }> = {
+  'disclosures/disclosures-store.ts:insertDisclosure': {
+    action: 'disclosure',
+    run: async () => recordDisclosure(t.ctx, { subjectId: await collected(901), recipient: 'imaging-centres', purpose: 'provide-scan', actor: 'system:test' }),
+  },
+  'requests/requests-store.ts:insertRequest': { action: 'request.receive', run: newRequest },
+  'subjects/subjects-store.ts:eraseRecords': {
+    action: 'record.delete',
+    run: async () => {
+      const { subjectId, recordIds } = (
+        await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('audited', 904) })
+      ).json() as {
+        subjectId: string;
+        recordIds: string[];
+      };
+      return t.db.kysely
+        .transaction()
+        .execute((trx) => eraseRecords(trx, t.ctx.auditor, { subjectId, recordIds: recordIds.slice(0, 1), actor: 'system:test', reason: 'test' }));
+    },
+  },
+  'subjects/subjects-store.ts:setRecordsRestricted': {
+    action: 'record.restrict',
+    run: async () => {
+      const { subjectId, recordIds } = (
+        await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('audited', 905) })
+      ).json() as {
+        subjectId: string;
+        recordIds: string[];
+      };
+      return t.db.kysely
+        .transaction()
+        .execute((trx) => setRecordsRestricted(trx, t.ctx.auditor, { subjectId, recordIds, restricted: true, actor: 'system:test', reason: 'test' }));
+    },
+  },
+  'requests/requests-store.ts:updateRequest': {
+    action: 'request.close',
+    run: async () => closeRequest(t.ctx, await newRequest(), { outcome: 'nothing-held', reasons: [], actor: 'system:test' }),
+  },
+  'requests/requests-store.ts:linkSubject': {
+    action: 'request.link',
+    run: async () => linkRequestSubject(t.ctx, await newRequest(), { subjectId: await collected(902), actor: 'system:test' }),
+  },
+  'requests/requests-store.ts:insertDecisions': {
+    action: 'request.decide',
+    run: async () => {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('audited', 903) });
+      const { subjectId, recordIds } = res.json() as { subjectId: string; recordIds: string[] };
+      const requestId = await newRequest();
+      return t.db.kysely.transaction().execute((trx) =>
+        insertDecisions(trx, t.ctx.auditor, {
+          requestId,
+          subjectId,
+          decisions: [{ recordId: recordIds[0]!, action: 'disclosed', reason: null }],
+          actor: 'system:test',
+          now: now(),
+        }),
+      );
+    },
+  },
   'access-log/access-log-store.ts:purgeAccessLines': {
     action: 'access-log.purge',
     run: async () => {
@@ -235,12 +336,60 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
       return purgeVisitorSessions(t.db, t.ctx.auditor, now());
     },
   },
+  'mail/mail-store.ts:insertMail': { action: 'mail.queue', run: () => newMail('held') },
+  'mail/mail-store.ts:recordMailSent': {
+    action: 'mail.send',
+    run: async () =>
+      mail.recordMailSent(t.db.kysely, t.ctx.auditor, { id: await sendingMail(), messageId: '<m@idtscans.example>', now: now(), actor: 'system:test' }),
+  },
+  'mail/mail-store.ts:recordMailFailure': {
+    action: 'mail.fail',
+    run: async () =>
+      mail.recordMailFailure(t.db.kysely, t.ctx.auditor, {
+        id: await sendingMail(),
+        code: 'EENVELOPE',
+        reply: 550,
+        retryAt: null,
+        now: now(),
+        actor: 'system:test',
+      }),
+  },
+  'mail/mail-store.ts:eraseMailOfSubject': {
+    action: 'mail.erase',
+    run: async () => {
+      const { subjectId } = await newMail('held');
+      return t.db.kysely.transaction().execute((trx) => mail.eraseMailOfSubject(trx, t.ctx.auditor, { subjectId, actor: 'system:test', now: now() }));
+    },
+  },
+  'mail/mail-store.ts:purgeMailContent': {
+    action: 'mail.purge',
+    run: async () => {
+      await newMail('held', new Date('2020-01-01T00:00:00Z'));
+      return mail.purgeMailContent(t.db.kysely, t.ctx.auditor, new Date('2021-01-01T00:00:00Z'), now());
+    },
+  },
+  'mail/mail-store.ts:readMailMessage': {
+    action: 'mail.read',
+    run: async () => mail.readMailMessage(t.db.kysely, t.ctx.auditor, (await newMail('held')).id, 'system:test'),
+  },
+  'mail/mail-store.ts:markMailSentByHand': {
+    action: 'mail.send',
+    run: async () => mail.markMailSentByHand(t.db.kysely, t.ctx.auditor, { id: (await newMail('held')).id, actor: 'system:test', now: now() }),
+  },
+  'mail/mail-store.ts:requeueMail': {
+    action: 'mail.retry',
+    run: async () => mail.requeueMail(t.db.kysely, t.ctx.auditor, { id: (await newMail('held')).id, from: ['held'], actor: 'system:test', now: now() }),
+  },
 };
 
 /** Store functions that write but change no personal data or account of their own, and why. */
 const NOT_AUDITED: Record<string, string> = {
+  'requests/requests-store.ts:insertPause': 'called only by pauseRequest, which audits the pause with updateRequest in the same transaction',
+  'requests/requests-store.ts:closePause': 'called only by resumeRequest, which audits the resumption with updateRequest in the same transaction',
   'access-log/access-log-store.ts:insertAccessLines':
     'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
+  'mail/mail-store.ts:claimDueMail':
+    "takes a message for one attempt (state 'sending', the attempt counted); the attempt's outcome is audited (recordMailSent, recordMailFailure)",
   'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',
   'crypto/subject-keys-store.ts:shredKeyRow': 'called only by subjects/erase-subject.ts, whose recordSubjectShred records the shred in the same transaction',
   'crypto/subject-keys-store.ts:storeRewrapped': 're-wrapping changes no data key and no value; the rotation is audited once (recordKeyRotation)',
