@@ -154,7 +154,7 @@ const Controller = z.strictObject({
 });
 
 /** Statements a notice can make in fixed, translated words; `check` holds each against the register. */
-export const NOTICE_STATEMENTS = ['no-sale', 'no-marketing-sharing', 'gdpr-principles'] as const;
+const NOTICE_STATEMENTS = ['no-sale', 'no-marketing-sharing', 'gdpr-principles'] as const;
 
 const Notice = z.strictObject({
   /** The version label people see, e.g. "2026-11". */
