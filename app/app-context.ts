@@ -8,6 +8,8 @@ import { SubjectKeys } from '../crypto/subject-keys.ts';
 import type { Db } from '../db/connect.ts';
 import type { Register } from '../register/load-register.ts';
 import type { Witness } from '../audit/witness.ts';
+import { Mailer } from '../mail/mailer.ts';
+import type { SmtpSettings } from '../mail/smtp-settings.ts';
 
 export interface AppContext {
   readonly db: Db;
@@ -20,6 +22,8 @@ export interface AppContext {
   readonly subjectKeys: SubjectKeys;
   /** The one audit writer, stamping every event with the register's fingerprint. */
   readonly auditor: Auditor;
+  /** Outgoing mail: queued in the caller's transaction, delivered over SMTP, or held for staff when none is configured. */
+  readonly mailer: Mailer;
   readonly log: Logger;
 }
 
@@ -34,15 +38,21 @@ export interface AppContextParts<R extends Register | null> {
   readonly log: Logger;
   /** Where signed checkpoints of the audit trail are kept outside the database (none in most tests). */
   readonly witness?: Witness | null;
+  /** The SMTP server mail goes through; none: messages are held in the console outbox. */
+  readonly smtp?: SmtpSettings | null;
+  /** How long the content of sent mail is kept (ISO 8601 duration; default P30D). */
+  readonly mailRetention?: string;
 }
 
 export function createAppContext(parts: AppContextParts<Register>): AppContext;
 export function createAppContext(parts: AppContextParts<Register | null>): CommandContext;
 export function createAppContext(parts: AppContextParts<Register | null>): CommandContext {
-  const { witness, ...shared } = parts;
+  const { witness, smtp, mailRetention, ...shared } = parts;
+  const auditor = new Auditor({ clock: parts.clock, fingerprint: parts.register?.fingerprint ?? null, masterKeys: parts.keyring, witness: witness ?? null });
   return Object.freeze({
     ...shared,
     subjectKeys: new SubjectKeys(parts.keyring),
-    auditor: new Auditor({ clock: parts.clock, fingerprint: parts.register?.fingerprint ?? null, masterKeys: parts.keyring, witness: witness ?? null }),
+    auditor,
+    mailer: new Mailer({ db: parts.db, auditor, clock: parts.clock, log: parts.log, register: parts.register, smtp: smtp ?? null, retention: mailRetention }),
   });
 }

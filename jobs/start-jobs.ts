@@ -1,18 +1,22 @@
-// Background jobs on the same database (pg-boss): purging expired visitor sessions and old access-log lines, and a
-// signed checkpoint of the audit trail every minute in which events were written.
+// Background jobs on the same database (pg-boss): purging expired visitor sessions and old access-log lines, a
+// signed checkpoint of the audit trail every minute in which events were written, delivering due mail every minute
+// (when an SMTP server is configured) and clearing the content of mail past its retention period daily.
 // Several app processes can run this; pg-boss hands each scheduled run to one of them.
 import { fromPglite, PgBoss } from 'pg-boss';
 import { purgeAccessLog } from '../access-log/access-log.ts';
 import type { AppContext } from '../app/app-context.ts';
 import { purgeVisitorSessions } from '../visitors/visitor-session-store.ts';
 
-export type JobsDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'log'>;
+export type JobsDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'mailer' | 'log'>;
 
 /** Each job: its queue name, when it runs (cron, UTC) and what it does. */
 function jobDefinitions(ctx: JobsDeps): { name: string; cron: string; run: () => Promise<number>; quiet?: boolean }[] {
   return [
     { name: 'purge-visitor-sessions', cron: '*/5 * * * *', run: () => purgeVisitorSessions(ctx.db, ctx.auditor, ctx.clock.now()) },
     { name: 'purge-access-log', cron: '17 * * * *', run: () => purgeAccessLog(ctx) },
+    { name: 'purge-mail-content', cron: '43 3 * * *', run: () => ctx.mailer.purgeSent(ctx.clock.now()) },
+    // The mailer logs each failed attempt itself (ids and codes only).
+    ...(ctx.mailer.configured ? [{ name: 'send-mail', cron: '* * * * *', run: () => ctx.mailer.flush(), quiet: true }] : []),
     ...(ctx.auditor.witness
       ? [{ name: 'audit-checkpoint', cron: '* * * * *', run: async () => ((await ctx.auditor.checkpoint(ctx.db.kysely)) ? 1 : 0), quiet: true }]
       : []),

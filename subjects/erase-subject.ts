@@ -8,13 +8,15 @@
 // of that time. The erasure reaches those backups once that master key is retired (`custodian keys rotate
 // --retire-old`): no key able to unwrap them exists any more. That also closes every other sealed value in those
 // older backups, so match the rotation to the backup retention (erase-subject.test.ts shows both halves).
+// Mail about them (and anyone merged into them) loses its content in the same transaction, and what was not sent yet
+// is not sent (mail/).
 import type { AppContext } from '../app/app-context.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import type { Register } from '../register/load-register.ts';
 import { keepUntil } from '../retention/keep-until.ts';
 import { birthDateOf } from './birth-date.ts';
-import { liveRecordsOf, lockSubject, recordSubjectShred, type RecordRow } from './subjects-store.ts';
+import { liveRecordsOf, lockSubject, mergedFamilies, recordSubjectShred, type RecordRow } from './subjects-store.ts';
 
 export interface ShredResult {
   /** False when the key was already destroyed: nothing changed and nothing was audited. */
@@ -23,7 +25,7 @@ export interface ShredResult {
   readonly records: number;
 }
 
-export type EraseDeps = Pick<AppContext, 'db' | 'clock' | 'subjectKeys' | 'auditor' | 'register'>;
+export type EraseDeps = Pick<AppContext, 'db' | 'clock' | 'subjectKeys' | 'auditor' | 'register' | 'mailer'>;
 
 interface KeptRecords {
   readonly count: number;
@@ -54,7 +56,9 @@ export async function shredSubject(deps: EraseDeps, input: { subjectId: string; 
     }
     if (!(await deps.subjectKeys.shred(trx, subjectId, now))) return { shredded: false, records: 0 };
     const override = reason && kept.count > 0 ? { reason, records: kept.count } : undefined;
-    return { shredded: true, records: await recordSubjectShred(trx, deps.auditor, { subjectId, actor: input.actor, now, overrideRetention: override }) };
+    const records = await recordSubjectShred(trx, deps.auditor, { subjectId, actor: input.actor, now, overrideRetention: override });
+    for (const member of (await mergedFamilies(trx, [subjectId])).keys()) await deps.mailer.eraseMailOf(trx, member, input.actor);
+    return { shredded: true, records };
   });
 }
 

@@ -49,6 +49,10 @@ export interface TestAppOptions {
   readonly db?: Db;
   /** Where audit checkpoints are witnessed (none by default). */
   readonly witness?: Witness;
+  /** The SMTP server outgoing mail goes through (none by default: mail is held in the outbox). */
+  readonly smtp?: { url: string; from?: string } | null;
+  /** How long the content of sent mail is kept (default P30D). */
+  readonly mailRetention?: string;
   /** Routes a test adds after the app's own (registered as a plugin of the root, as a new feature's would be). */
   readonly routes?: (app: FastifyInstance) => Promise<void>;
 }
@@ -64,7 +68,16 @@ export async function testApp(example = 'image-diagnostic-technology', options: 
   const db = options.db ?? (await openTestDb());
   const keyring = options.keyring ?? testKeyring();
   const clock = fixedClock(options.now ?? '2026-11-22T09:00:00Z');
-  const ctx = createAppContext({ db, register, clock, keyring, log: silentLogger, witness: options.witness ?? null });
+  const ctx = createAppContext({
+    db,
+    register,
+    clock,
+    keyring,
+    log: silentLogger,
+    witness: options.witness ?? null,
+    smtp: options.smtp ?? null,
+    ...(options.mailRetention ? { mailRetention: options.mailRetention } : {}),
+  });
   const app = await buildApp(ctx, {
     logLevel: options.logStream ? (options.logLevel ?? 'info') : false,
     ...(options.logStream ? { logStream: options.logStream } : {}),
@@ -97,6 +110,7 @@ export async function testApp(example = 'image-diagnostic-technology', options: 
     },
     async close() {
       await app.close();
+      await ctx.mailer.close();
       await db.close();
     },
   };
