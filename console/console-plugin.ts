@@ -9,6 +9,7 @@ import { staffUsers } from '../staff/users-service.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { sendConsoleError } from './console-page.ts';
+import { outboxRoutes } from './outbox-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
 import { samePersonRoutes } from './same-person-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
@@ -38,4 +39,5 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   peopleRoutes(app, scope);
   samePersonRoutes(app, scope);
   auditRoutes(app, scope);
+  outboxRoutes(app, scope);
 }
