@@ -147,7 +147,7 @@ test('a promise appears only when the register makes it and the installation can
   // A promise dated by law is phrased from the notice date: future tense before 19 June 2026.
   const early = fixtureVariant('full-uk.yaml', (d) => {
     d.notice.promises = ['complaint-handling'];
-    d.notice.effective = '2026-01-15';
+    d.notice.effective = '2026-03-01';
   });
   const before = section(renderNotice(early, { format: 'html', lang: 'en', capabilities: ALL_CAPABILITIES }), 'complaints');
   assert.ok(before.includes('From 19 June 2026, we will acknowledge complaints within 30 days'));

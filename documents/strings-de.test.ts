@@ -87,7 +87,7 @@ const german: Register[] = [
   // The same promises before 19 June 2026, without a marketing note to keep, nothing kept by contract or consent.
   fixtureVariant('full-uk.yaml', (d) => {
     d.notice.promises = ALL_PROMISES;
-    d.notice.effective = '2026-01-15';
+    d.notice.effective = '2026-03-01';
     d.purposes.newsletter.retention = { keep: 'until-withdrawn', then: 'erase' };
   }),
   // An EU register without its own authority, recipients or forms: nothing shared, sent abroad or portable.

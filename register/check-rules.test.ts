@@ -378,3 +378,15 @@ expectProblem(
   'recipients: [analytics, radiologists]',
   /states "no-marketing-sharing", but this marketing purpose gives data to "radiologists"/,
 );
+
+expectProblem(
+  'a UK cookie exemption cannot be relied on by a notice dated before the DUAA exemptions began',
+  [
+    ['  effective: 2026-11-01', '  effective: 2025-06-01'],
+    ['provider: analytics }', 'provider: first-party, exemption: statistics }'],
+    ['    basis: consent\n    subjects: [clinician]', '    basis: legitimate-interests\n    interest: Counting visits\n    subjects: [clinician]'],
+  ],
+  'cookies.ga.exemption',
+  'exemption: statistics',
+  /applies from 2026-02-05; a notice effective 2025-06-01 cannot rely on it/,
+);

@@ -123,6 +123,9 @@ export const DPV = Object.freeze({
   cookieStrictlyNecessary: 'dpv:ServiceProvision',
 } as const);
 
+/** PECR as amended by the Data (Use and Access) Act 2025: the statistics and appearance exemptions apply from this day. */
+export const UK_COOKIE_EXEMPTIONS_FROM = '2026-02-05';
+
 /** The purpose key cookies use when they need no consent. */
 export const STRICTLY_NECESSARY = 'strictly-necessary';
 /** The provider key for cookies the business sets itself. */

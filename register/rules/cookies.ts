@@ -1,5 +1,5 @@
 // Cookies: anything not strictly necessary maps to a consent purpose (or a declared UK exemption).
-import { FIRST_PARTY, STRICTLY_NECESSARY } from '../vocabulary.ts';
+import { FIRST_PARTY, STRICTLY_NECESSARY, UK_COOKIE_EXEMPTIONS_FROM } from '../vocabulary.ts';
 import type { RuleContext } from './context.ts';
 
 export function checkCookies(ctx: RuleContext): void {
@@ -23,6 +23,11 @@ export function checkCookies(ctx: RuleContext): void {
       error([...at, 'exemption'], 'the statistics and appearance exemptions exist only under UK PECR (DUAA 2025); in the EU these cookies need consent');
     } else if (c.exemption === 'statistics' && c.provider !== FIRST_PARTY) {
       error([...at, 'exemption'], 'the statistics exemption covers first-party aggregate statistics only; a third-party analytics cookie needs consent');
+    } else if (r.notice.effective < UK_COOKIE_EXEMPTIONS_FROM) {
+      error(
+        [...at, 'exemption'],
+        `the ${c.exemption} exemption applies from ${UK_COOKIE_EXEMPTIONS_FROM}; a notice effective ${r.notice.effective} cannot rely on it (date the notice from then, or ask for consent)`,
+      );
     }
   }
 }
