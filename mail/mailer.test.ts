@@ -95,6 +95,27 @@ test('a queued message reaches the SMTP server as written, from the controller, 
   }
 });
 
+test('two processes flushing at once send each message once (FOR UPDATE SKIP LOCKED)', async () => {
+  const t = await testApp('image-diagnostic-technology');
+  const a = loggedMailer(t, sink.url()).mailer;
+  const b = loggedMailer(t, sink.url()).mailer;
+  try {
+    const before = sink.received.length;
+    const ids = [];
+    for (let i = 0; i < 8; i++) ids.push(await enqueue(t, verification(null, { subjectLine: `Message ${i}` }), a));
+    const [sentA, sentB] = await Promise.all([a.flush(), b.flush()]);
+    assert.equal(sentA + sentB, 8);
+    const got = sink.received.slice(before).map((m) => headersOf(m.raw).get('message-id'));
+    assert.deepEqual(got.sort(), ids.map((id) => `<${id}@idtscans.example>`).sort());
+    const rows = await t.db.kysely.selectFrom('mail_outbox').select(['state', 'attempts']).execute();
+    assert.ok(rows.every((r) => r.state === 'sent' && r.attempts === 1));
+  } finally {
+    await a.close();
+    await b.close();
+    await t.close();
+  }
+});
+
 test('a refusing server: retried after 1, 5, 30 and 120 minutes, then failed with the code, never the address', async () => {
   const t = await testApp('image-diagnostic-technology');
   const { mailer, lines } = loggedMailer(t, sink.url());
