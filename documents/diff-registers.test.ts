@@ -228,3 +228,25 @@ test('material changes come first, and every format lists them', () => {
   assert.ok(html.includes('Keep our &lt;accounts&gt;'));
   assert.doesNotMatch(html, /<accounts>/);
 });
+
+test('a statement withdrawn is material, one added is minor; changed security measures are listed', () => {
+  const stated = fixtureVariant('full-uk.yaml', (d) => {
+    d.notice.statements = ['no-sale'];
+  });
+  const dropped = diffRegisters(stated, base);
+  assert.deepEqual(
+    dropped.map((c) => [c.kind, c.severity, c.text]),
+    [['statement-removed', 'material', 'This notice no longer states: "We do not sell, rent or trade your personal information."']],
+  );
+  assert.deepEqual(
+    diffRegisters(base, stated).map((c) => [c.kind, c.severity]),
+    [['statement-added', 'minor']],
+  );
+  const secured = changed((d) => {
+    d.security.push('Two people must approve every export');
+  });
+  assert.deepEqual(
+    secured.map((c) => c.kind),
+    ['security-changed'],
+  );
+});

@@ -4,7 +4,7 @@ import type { RegisterData } from '../register/schema.ts';
 import { FIRST_PARTY, STRICTLY_NECESSARY } from '../register/vocabulary.ts';
 import { compareDurations } from '../core/duration.ts';
 import { describeDuration } from './describe-duration.ts';
-import { compareKeys, lowerFirst, quote, same, t, type Emit } from './diff-change.ts';
+import { compareKeys, en, lowerFirst, quote, same, t, type Emit } from './diff-change.ts';
 
 export function diffContacts(a: RegisterData, b: RegisterData, emit: Emit): void {
   const ca = a.controller;
@@ -84,6 +84,17 @@ export function diffContacts(a: RegisterData, b: RegisterData, emit: Emit): void
     const old = a.notice.extra.find((y) => t(y.heading) === t(x.heading));
     if (old && !same(old.text, x.text)) emit('notice-section-changed', 'notice.extra', 'minor', `We updated the section ${quote(t(x.heading))}.`);
   }
+  // A statement withdrawn ("we do not sell your data") takes away a commitment people may rely on.
+  const statement = {
+    'no-sale': en.recipients.noSale,
+    'no-marketing-sharing': en.recipients.noMarketingSharing,
+    'gdpr-principles': 'We follow the principles of data protection law.',
+  };
+  for (const k of a.notice.statements.filter((x) => !b.notice.statements.includes(x)))
+    emit('statement-removed', 'notice.statements', 'material', `This notice no longer states: ${quote(statement[k])}`);
+  for (const k of b.notice.statements.filter((x) => !a.notice.statements.includes(x)))
+    emit('statement-added', 'notice.statements', 'minor', `This notice now states: ${quote(statement[k])}`);
+  if (!same(a.security, b.security)) emit('security-changed', 'security', 'minor', 'We updated how we protect your information.');
 }
 
 function fieldLabel(name: string, field: RegisterData['collection'][string]['fields'][string]): string {
