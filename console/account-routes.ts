@@ -38,6 +38,9 @@ export function accountRoutes(app: FastifyInstance, scope: ConsoleScope): void {
             },
           ]
         : []),
+      ...(can(role, 'requests.record')
+        ? [{ href: '/console/requests', label: 'Rights requests', description: 'Requests for a copy, a correction, an erasure…: the queue by due date.' }]
+        : []),
       ...(can(role, 'audit.read') ? [{ href: '/console/audit', label: 'Audit log', description: 'Who read or changed personal data, and when.' }] : []),
       { href: '/console/password', label: 'Change your password', description: 'Choose a new password for your account.' },
     ];

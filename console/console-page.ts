@@ -33,6 +33,7 @@ const NAV: readonly NavItem[] = [
   { href: '/console', label: 'Dashboard' },
   { href: '/console/people', label: 'Find a person', needs: 'records.read' },
   { href: '/console/same-person', label: 'Possibly the same person', needs: 'records.read' },
+  { href: '/console/requests', label: 'Rights requests', needs: 'requests.record' },
   { href: '/console/outbox', label: 'Outbox', needs: 'records.read-sealed' },
   { href: '/console/audit', label: 'Audit log', needs: 'audit.read' },
   { href: '/console/password', label: 'Change password' },

@@ -11,6 +11,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { sendConsoleError } from './console-page.ts';
 import { outboxRoutes } from './outbox-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
+import { requestsRoutes } from './requests-routes.ts';
 import { samePersonRoutes } from './same-person-routes.ts';
 import { signInRoutes } from './sign-in-routes.ts';
 
@@ -38,6 +39,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   accountRoutes(app, scope);
   peopleRoutes(app, scope);
   samePersonRoutes(app, scope);
+  requestsRoutes(app, scope);
   auditRoutes(app, scope);
   outboxRoutes(app, scope);
 }
