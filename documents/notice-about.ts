@@ -25,7 +25,8 @@ export function whoWeAre(ctx: NoticeContext): Section {
     blocks.push(p(`${s.responsible}: ${ctx.list(people)}`));
   }
   if (controller.roles.includes('processor')) blocks.push(p(s.processor));
-  if (ctx.r.notice.statements.includes('gdpr-principles')) blocks.push(p(s.principles), { kind: 'list', items: s.principleList.map((x): Rich => [x]) });
+  if (ctx.r.notice.statements.includes('gdpr-principles'))
+    blocks.push(p(s.principles), { kind: 'list', items: s.principleList.map((x): Rich => [x]) }, p(s.accountability));
   for (const [who, heading, text] of [
     [controller.dpo, s.dpo, s.dpoText],
     [controller.representative, s.representative, s.representativeText],

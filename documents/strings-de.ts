@@ -188,9 +188,9 @@ export const de: Strings = {
       'nur im erforderlichen Umfang verarbeitet, angemessen und sachlich relevant;',
       'sachlich richtig und, wo nötig, auf dem neuesten Stand gehalten;',
       'nicht länger als nötig aufbewahrt;',
-      'sicher verarbeitet;',
-      'und wir sind für all das verantwortlich und können es nachweisen.',
+      'sicher verarbeitet.',
     ],
+    accountability: 'Für all das sind wir verantwortlich und können es nachweisen.',
     processor:
       'Wir verarbeiten Daten auch im Auftrag anderer Organisationen, nach deren Weisung. Für diese Daten sind jene Organisationen verantwortlich, und es gelten deren Datenschutzerklärungen.',
     dpo: 'Unser Datenschutzbeauftragter',

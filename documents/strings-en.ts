@@ -194,9 +194,9 @@ export const en = {
       'adequate, relevant and limited to what is necessary;',
       'accurate and, where necessary, kept up to date;',
       'kept no longer than necessary;',
-      'kept secure;',
-      'and we are responsible for, and can show, all of this.',
+      'kept secure.',
     ],
+    accountability: 'We are responsible for all of this, and can show it.',
     processor:
       'We also handle information for other organisations, on their instructions. For that information, they are the controller and their privacy notices apply.',
     dpo: 'Our data protection officer',
