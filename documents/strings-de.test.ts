@@ -162,8 +162,11 @@ test('no English fixed phrase appears in a German notice', () => {
   const walk = (node: unknown, deNode: unknown) => {
     if (typeof node === 'string') {
       if (node.length >= 12 && node !== deNode) english.push(node);
-    } else if (Array.isArray(node)) node.forEach((x, i) => walk(x, (deNode as unknown[])[i]));
-    else if (node && typeof node === 'object')
+    } else if (Array.isArray(node)) {
+      node.forEach((x, i) => {
+        walk(x, (deNode as unknown[])[i]);
+      });
+    } else if (node && typeof node === 'object')
       for (const k of Object.keys(node))
         if (!ENGLISH_ONLY_DOCUMENTS.includes(k)) walk((node as Record<string, unknown>)[k], (deNode as Record<string, unknown>)[k]);
   };
