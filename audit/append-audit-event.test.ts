@@ -228,3 +228,43 @@ test('unusual but valid values survive the round trip through the database and s
   const result = await verifyAuditChain(db, { checkpointKey: key, partition: appended.partition });
   assert.equal(result.ok, true, JSON.stringify(result.firstBad));
 });
+
+test('a transaction that appended and rolled back is not a wound-back trail: the next append goes on from the head', async () => {
+  const subjectId = randomUUID();
+  const input: AuditInput = { actor: 'system:test', action: 'record.create', subjectId };
+  await auditor.append(db.kysely, input);
+  await assert.rejects(
+    db.kysely.transaction().execute(async (trx) => {
+      await auditor.append(trx, input);
+      await auditor.append(trx, input);
+      throw new Error('the caller fails after appending');
+    }),
+    /the caller fails/,
+  );
+  const next = await auditor.append(db.kysely, input);
+  assert.equal(next.seq, 2, 'the rolled-back events left no gap');
+  assert.equal((await auditor.verify(db)).ok, true);
+});
+
+test('a committed head put back behind what this process appended is still refused', async () => {
+  const subjectId = randomUUID();
+  const input: AuditInput = { actor: 'system:test', action: 'record.create', subjectId };
+  await auditor.append(db.kysely, input);
+  const second = await auditor.append(db.kysely, input);
+  // Someone with database rights removes the last event and winds the head back to the first (as a restore would).
+  const first = (
+    await sql<{ hash: Uint8Array; checkpoint: Uint8Array }>`
+    SELECT e.hash, h.checkpoint FROM audit_event e, audit_head h WHERE e.partition = ${second.partition} AND e.seq = 1 AND h.partition = e.partition`.execute(
+      db.kysely,
+    )
+  ).rows[0]!;
+  const signed = auditor.checkpointKeys()[0]!;
+  assert.ok(signed);
+  await sql`ALTER TABLE audit_event DISABLE TRIGGER USER`.execute(db.kysely);
+  await sql`DELETE FROM audit_event WHERE partition = ${second.partition} AND seq = 2`.execute(db.kysely);
+  await sql`ALTER TABLE audit_event ENABLE TRIGGER USER`.execute(db.kysely);
+  await sql`ALTER TABLE audit_head DISABLE TRIGGER USER`.execute(db.kysely);
+  await sql`UPDATE audit_head SET seq = 1, hash = ${first.hash} WHERE partition = ${second.partition}`.execute(db.kysely);
+  await sql`ALTER TABLE audit_head ENABLE TRIGGER USER`.execute(db.kysely);
+  await assert.rejects(auditor.append(db.kysely, input), (e: CustodianError) => e.code === 'audit_chain_broken');
+});

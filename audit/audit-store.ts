@@ -16,15 +16,33 @@ export async function lockHeads(
   partitions: readonly string[],
   genesisCheckpoints: readonly string[],
   at: string,
-): Promise<HeadRow[]> {
-  const locked = await sql<HeadRow>`
+): Promise<(HeadRow & { xid: string })[]> {
+  const locked = await sql<HeadRow & { xid: string }>`
     INSERT INTO audit_head (partition, seq, hash, checkpoint, updated_at)
     SELECT u.partition, 0, decode(${GENESIS_HASH_HEX}, 'hex'), decode(u.checkpoint, 'hex'), ${at}::timestamptz
     FROM unnest(${[...partitions]}::text[], ${[...genesisCheckpoints]}::text[]) WITH ORDINALITY AS u(partition, checkpoint, n)
     ORDER BY u.n
     ON CONFLICT (partition) DO UPDATE SET seq = audit_head.seq
-    RETURNING partition, seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint`.execute(trx);
+    RETURNING partition, seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint, pg_current_xact_id()::text AS xid`.execute(trx);
   return locked.rows;
+}
+
+/**
+ * Whether an earlier transaction committed ('committed', 'aborted'), or null when the database cannot say: an xid
+ * from after a restored backup is "in the future" to it.
+ */
+export async function transactionStatus(trx: Transaction<Tables>, xid: string): Promise<string | null> {
+  if (!/^\d{1,20}$/.test(xid)) return null;
+  // In a savepoint: the error for an xid "in the future" must not abort the caller's transaction.
+  await sql`SAVEPOINT custodian_xact_status`.execute(trx);
+  try {
+    const row = (await sql<{ status: string | null }>`SELECT pg_xact_status(${xid}::xid8) AS status`.execute(trx)).rows[0];
+    await sql`RELEASE SAVEPOINT custodian_xact_status`.execute(trx);
+    return row?.status ?? null;
+  } catch {
+    await sql`ROLLBACK TO SAVEPOINT custodian_xact_status`.execute(trx);
+    return null;
+  }
 }
 
 /** Column arrays of the events to insert, in order. */

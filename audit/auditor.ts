@@ -20,6 +20,7 @@ import {
   NOOP_SQL,
   runAppend,
   setHeadCheckpoint,
+  transactionStatus,
   type EventColumns,
 } from './audit-store.ts';
 import { canonicalEventText, createChainHasher, GENESIS_HASH_HEX, isoMicros, recordIdsText } from './canonical-event.ts';
@@ -91,6 +92,12 @@ export class Auditor {
    * found behind it was wound back, by a restore or by hand, and nothing is appended on top of it.
    */
   readonly #reached = new Map<string, number>();
+  /**
+   * Heads this process appended whose transaction may not have committed: reached only once the database shows them
+   * (a later lock sees the head at or past them, or the transaction is known committed). A transaction that rolled
+   * back leaves the head where it was, which is not a wound-back trail.
+   */
+  readonly #pending = new Map<string, { seq: number; xid: string }>();
   #keys: SigningKeys | null = null;
 
   constructor(options: AuditorOptions) {
@@ -271,6 +278,19 @@ export class Auditor {
     return mac;
   }
 
+  /** Settles what this process appended earlier to the partition of a head it has just locked. */
+  /** Returns whether the head is this transaction's own (moved by an earlier append in it, not committed yet). */
+  async #settlePending(trx: Transaction<Tables>, head: { partition: string; seq: string | number; xid: string }): Promise<boolean> {
+    const pending = this.#pending.get(head.partition);
+    if (!pending) return false;
+    if (pending.xid === head.xid) return true;
+    this.#pending.delete(head.partition);
+    if (Number(head.seq) >= pending.seq) this.#reach(head.partition, pending.seq);
+    // The head is behind what we appended: fine if that transaction rolled back; otherwise the trail was wound back.
+    else if ((await transactionStatus(trx, pending.xid)) !== 'aborted') this.#reach(head.partition, pending.seq);
+    return false;
+  }
+
   async #chain(trx: Transaction<Tables>, events: ValidAuditInput[], atDate: Date, keys: SigningKeys): Promise<PreparedAuditAppend> {
     const key = keys.objects[0]!;
     const at = isoMicros(atDate);
@@ -286,6 +306,7 @@ export class Auditor {
     // Signing a new head endorses the one before it: a head wound back or forged by someone with database rights
     // would be laundered by the next append. So fail closed: no change is recorded on top of a head that is not ours.
     for (const r of locked) {
+      const ours = await this.#settlePending(trx, r);
       if (!this.#headVerifies(keys, r)) {
         throw new CustodianError(
           'audit_chain_broken',
@@ -300,7 +321,10 @@ export class Auditor {
           `the audit head of partition ${r.partition} went back from event #${reached} to #${Number(r.seq)}: the trail was rolled back; run \`custodian audit verify\` and investigate before writing again`,
         );
       }
+      // What the database holds under our lock is committed, unless this transaction put it there.
+      if (!ours) this.#reach(r.partition, Number(r.seq));
     }
+    const xid = locked[0]?.xid ?? '';
     const heads = new Map(locked.map((r) => [r.partition, { seq: Number(r.seq), hash: r.hash }]));
     const n = events.length;
     const cols = {
@@ -361,7 +385,7 @@ export class Auditor {
       advanced.hash.push(hash);
       advanced.checkpoint.push(checkpoint);
       this.#memo.add({ partition, seq, hash, checkpoint });
-      this.#reach(partition, seq);
+      this.#pending.set(partition, { seq, xid });
     }
     return { appended, insertEvents: insertEventsSql(cols, at, this.fingerprint), advanceHeads: advanceHeadsSql(advanced, at) };
   }

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
   notice: async () => (await import('./notice.ts')).noticeCommand,
   ropa: async () => (await import('./ropa.ts')).ropaCommand,
+  requests: async () => (await import('./requests.ts')).requestsCommand,
   serve: async () => (await import('./serve.ts')).serveCommand,
   user: async () => (await import('./user.ts')).userCommand,
 };
