@@ -32,6 +32,7 @@ import {
 import { emailArb, expectedRecords, formEncoded, nested, unsubmittableReason, validSubmission } from './helpers/submission-arbitraries.ts';
 import { testApp } from './helpers/test-app.ts';
 import { PUBLIC_CHANNELS } from '../subjects/collect/collect-routes.ts';
+import { REQUEST_TYPES } from '../requests/tables.ts';
 
 const RUNS = 1000;
 const EXAMPLE = 'image-diagnostic-technology';
@@ -42,7 +43,18 @@ await t.app.ready();
 
 // ---- what is stored -------------------------------------------------------------------------------------------
 
-const TABLES = ['subject', 'record', 'subject_identifier', 'consent_event', 'audit_event', 'subject_key', 'staff_session', 'sign_in_attempt'] as const;
+const TABLES = [
+  'subject',
+  'record',
+  'subject_identifier',
+  'consent_event',
+  'audit_event',
+  'subject_key',
+  'staff_session',
+  'sign_in_attempt',
+  'rights_request',
+  'mail_outbox',
+] as const;
 type Counts = Record<(typeof TABLES)[number], number>;
 
 // A refused hosted form keeps what was typed as a draft (visitor_session, not counted), and keeping it is audited:
@@ -151,9 +163,14 @@ async function fuzz(requests: fc.Arbitrary<Req>, check: (req: Req, res: LightMyR
 
 // ---- which fuzzer for which route -------------------------------------------------------------------------------
 
-type Fuzzer = { kind: 'collect' | 'form-page'; point: string } | { kind: 'unknown-point' | 'sign-in' | 'get' };
+type Fuzzer =
+  | { kind: 'collect' | 'form-page'; point: string }
+  | { kind: 'unknown-point' | 'sign-in' | 'get' | 'centre-page' | 'centre-form' | 'centre-link' | 'centre-confirm' };
 
 function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
+  // The privacy centre: pages that answer a person (a form again, or a page saying the link does not work).
+  if (r.url === '/privacy-center/:right') return r.method === 'GET' ? { kind: 'centre-page' } : r.method === 'POST' ? { kind: 'centre-form' } : undefined;
+  if (r.url === '/privacy-center/confirm') return r.method === 'GET' ? { kind: 'centre-link' } : r.method === 'POST' ? { kind: 'centre-confirm' } : undefined;
   if (r.method === 'GET') return /[:*]/.test(r.url) ? undefined : { kind: 'get' };
   if (r.method !== 'POST') return undefined;
   const collect = /^\/api\/v1\/collect\/([^/:*]+)$/.exec(r.url)?.[1];
@@ -187,6 +204,11 @@ test('every public route is known to the fuzzer, every collection point and the 
     'GET /privacy',
     'GET /privacy.md',
     'GET /privacy/versions',
+    'GET /privacy-center',
+    'GET /privacy-center/:right',
+    'POST /privacy-center/:right',
+    'GET /privacy-center/confirm',
+    'POST /privacy-center/confirm',
     'GET /healthz',
     'GET /openapi.json',
   ];
@@ -361,7 +383,7 @@ function unknownPoints(): fc.Arbitrary<Req> {
 
 for (const route of routes) {
   const f = fuzzerFor(route);
-  if (!f || f.kind === 'get') continue;
+  if (!f || f.kind === 'get' || f.kind.startsWith('centre-')) continue;
   test(`${route.method} ${route.url}: ${RUNS} malformed requests are refused with a coded 4xx and store nothing`, async () => {
     if (f.kind === 'collect') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res), true);
     else if (f.kind === 'form-page') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res, true), true);
@@ -377,6 +399,148 @@ for (const route of routes) {
     } else await fuzz(malformedSignIns(route.url), (_q, res) => assertRefused(res), true);
   });
 }
+
+// ---- the privacy centre ----------------------------------------------------------------------------------------
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const tokenArb = fc.stringMatching(/^[A-Za-z0-9_-]{43}$/);
+/** A refusal on the privacy centre: the form again (400), a page (404), or, before the page is reached, a coded JSON 4xx. */
+function assertCentreRefused(res: LightMyRequestResponse, page: 'form' | 'not-found'): void {
+  if (!String(res.headers['content-type'] ?? '').startsWith('text/html') || page === 'form') {
+    assertRefused(res, true);
+    return;
+  }
+  assert.doesNotMatch(res.body, STACK, 'the answer shows a stack trace');
+  assert.equal(res.statusCode, 404, res.body.slice(0, 300));
+  assert.match(res.body, /<h1>/);
+}
+
+/** Requests to a right's form that break at least one of its rules: no usable email, a field too long, "for someone else" half filled in. */
+function malformedCentreRequests(): fc.Arbitrary<Req> {
+  const right = fc.constantFrom(...REQUEST_TYPES);
+  const optional = (a: fc.Arbitrary<string>) => fc.option(a, { nil: undefined });
+  const others = fc.record({
+    name: optional(anyString(30)),
+    details: optional(anyString(60)),
+    behalf: optional(fc.constantFrom('yes', 'no', '')),
+    theirName: optional(anyString(30)),
+    relationship: optional(fc.constantFrom('parent', 'solicitor', 'cousin', '')),
+    authority: optional(anyString(30)),
+  });
+  // No '@': never an email address, whatever else it is.
+  const noEmail = fc.record({ email: optional(anyString(40).filter((e) => !e.includes('@'))) });
+  const longText = (min: number) => fc.integer({ min: min + 1, max: min + 200 }).map((n) => 'x'.repeat(n));
+  const good = fc.record({ email: emailArb });
+  const oneBroken = fc.oneof(
+    fc.record({ name: longText(200) }),
+    fc.record({ details: longText(5000) }),
+    fc.record({
+      behalf: fc.constant('yes'),
+      name: fc.constant('Pat Asker'),
+      theirName: fc.constantFrom('', ' '),
+      relationship: fc.constant('parent'),
+      authority: fc.constant('parental responsibility'),
+    }),
+    fc.record({
+      behalf: fc.constant('yes'),
+      name: fc.constant('Pat Asker'),
+      theirName: fc.constant('Kim'),
+      relationship: fc.constantFrom('cousin', ''),
+      authority: fc.constant('a letter'),
+    }),
+    fc.record({
+      behalf: fc.constant('yes'),
+      name: fc.constant('Pat Asker'),
+      theirName: fc.constant('Kim'),
+      relationship: fc.constant('carer'),
+      authority: fc.constantFrom('', 'ab', 'x'.repeat(501)),
+    }),
+    fc.record({
+      behalf: fc.constant('yes'),
+      name: fc.constantFrom('', ' '),
+      theirName: fc.constant('Kim'),
+      relationship: fc.constant('carer'),
+      authority: fc.constant('a letter'),
+    }),
+  );
+  const fields = fc.oneof(
+    fc.tuple(noEmail, others).map(([a, b]) => ({ ...b, ...a })),
+    fc.tuple(good, others, oneBroken).map(([a, b, c]) => ({ ...b, ...a, ...c })),
+  );
+  const defined = (o: Record<string, string | undefined>) => Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined);
+  const noAt = (b: Body) => b.kind !== 'text' || !String(b.text).includes('@');
+  const body: fc.Arbitrary<Body> = fc.oneof(
+    { weight: 5, arbitrary: fields.map((o): Body => ({ kind: 'form', pairs: defined(o) })) },
+    { weight: 2, arbitrary: fields.map((o): Body => ({ kind: 'json', value: objectOf(defined(o)) })) },
+    { weight: 1, arbitrary: nonObjectJson.map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: garbageForm.filter(noAt) },
+    { weight: 1, arbitrary: emptyBodies },
+    { weight: 1, arbitrary: hugeOrDeep },
+  );
+  return fc.oneof(
+    { weight: 9, arbitrary: fc.tuple(right, body).map(([r, b]) => encode('POST', `/privacy-center/${r}`, b)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(right, fields, fc.constantFrom(...WRONG_TYPES))
+        .map(([r, o, type]) => encode('POST', `/privacy-center/${r}`, { kind: 'form', pairs: defined(o) }, type)),
+    },
+  );
+}
+
+test(`POST /privacy-center/:right: ${RUNS} malformed requests get the form again (or a coded 4xx) and store nothing`, async () => {
+  await fuzz(malformedCentreRequests(), (_q, res) => assertCentreRefused(res, 'form'), true);
+});
+
+test(`POST /privacy-center/confirm: ${RUNS} tokens nobody was sent get the "link does not work" page (404) and confirm nothing`, async () => {
+  const token = fc.oneof(tokenArb, anyString(60), fc.constantFrom('', ' ', 'x'.repeat(44)));
+  const body: fc.Arbitrary<Body> = fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc
+        .tuple(token, fc.option(anyString(10), { nil: undefined }))
+        .map(([v, x]): Body => ({ kind: 'form', pairs: [['token', v], ...(x === undefined ? [] : [['x', x] as const])] })),
+    },
+    { weight: 2, arbitrary: fc.oneof(token, junkScalar).map((v): Body => ({ kind: 'json', value: { token: v } })) },
+    { weight: 1, arbitrary: nonObjectJson.map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: garbageForm },
+    { weight: 1, arbitrary: emptyBodies },
+    { weight: 1, arbitrary: hugeOrDeep },
+  );
+  await fuzz(
+    body.map((b) => encode('POST', '/privacy-center/confirm', b)),
+    (_q, res) => assertCentreRefused(res, 'not-found'),
+    true,
+  );
+});
+
+test(`GET /privacy-center/:right and /privacy-center/confirm: ${RUNS} random paths and query strings, never a 5xx`, async () => {
+  const segment = fc.oneof(
+    fc.constantFrom(...REQUEST_TYPES),
+    anyString(30, 1).filter((s) => s !== '.' && s !== '..'),
+  );
+  const tokenPairs = fc.array(fc.tuple(fc.constantFrom('token', 'lang', 'x'), fc.oneof(tokenArb, anyString(50))), { maxLength: 4 });
+  const pages = fc.oneof(
+    fc.tuple(segment, queries).map(([seg, [q]]) => {
+      const right = REQUEST_TYPES.find((r) => r === decoded(seg));
+      return request({ method: 'GET', url: `/privacy-center/${pct(seg)}?${q}`, headers: {}, expectedStatus: right ? 200 : 404 });
+    }),
+    tokenPairs.map((pairs) => {
+      const tokens = pairs.filter(([k]) => k === 'token').map(([, v]) => v);
+      const expectedStatus = tokens.length === 1 && TOKEN.test(tokens[0]!) ? 200 : 404;
+      return request({ method: 'GET', url: `/privacy-center/confirm?${pairs.map(([k, v]) => `${k}=${pct(v)}`).join('&')}`, headers: {}, expectedStatus });
+    }),
+    queries.map(([q]) => request({ method: 'GET', url: `/privacy-center/confirm?${q}`, headers: {} })),
+  );
+  await fuzz(
+    pages,
+    (req, res) => {
+      if (req.expectedStatus) assert.equal(res.statusCode, req.expectedStatus, `${req.url.slice(0, 200)}: ${res.body.slice(0, 200)}`);
+      if (res.statusCode !== 200) assertCentreRefused(res, 'not-found');
+    },
+    false,
+  );
+});
 
 // Text no database column can hold, in every field of every public form, sent both ways: refused, never a 500.
 test('U+0000 and lone surrogates in any field are refused with a 4xx on every collection point and hosted form', async () => {
