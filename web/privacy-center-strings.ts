@@ -182,7 +182,7 @@ const en: CentreStrings = {
   },
   refused: {
     title: 'This form could not be sent',
-    text: 'The form was sent from another website. Please open the privacy centre and fill in the form there.',
+    text: 'The form was sent from another website. Please open our "Your privacy rights" page and send the form from there.',
   },
 };
 
@@ -197,7 +197,7 @@ const de: CentreStrings = {
     access: {
       title: 'Auskunft und Kopie Ihrer Daten',
       what: (j) =>
-        `Wir senden Ihnen eine Kopie der Daten, die wir über Sie speichern, und sagen Ihnen, wofür wir sie verwenden, wer sie erhalten hat und wie lange wir sie aufbewahren; weggelassen wird, was andere Personen preisgeben würde${j === 'uk' ? ', sowie Gesundheitsdaten, die nach Auffassung einer medizinischen Fachkraft ernsthaften Schaden verursachen könnten' : ''}.`,
+        `Wir senden Ihnen eine Kopie der Daten, die wir über Sie speichern, und sagen Ihnen, wofür wir sie verwenden, wer sie erhalten hat und wie lange wir sie aufbewahren; wir lassen weg, was andere Personen preisgeben würde${j === 'uk' ? ', sowie Gesundheitsdaten, die nach Auffassung einer medizinischen Fachkraft ernsthaften Schaden verursachen könnten' : ''}.`,
     },
     rectification: {
       title: 'Berichtigung Ihrer Daten',
@@ -222,7 +222,7 @@ const de: CentreStrings = {
     portability: {
       title: 'Übertragung Ihrer Daten',
       what: () =>
-        'Wir geben Ihnen die Daten, die Sie uns aufgrund Ihrer Einwilligung oder eines Vertrags bereitgestellt haben, in einem maschinenlesbaren Format oder übermitteln sie an eine andere Stelle; nicht erfasst ist, was uns andere geschickt oder was wir selbst abgeleitet haben.',
+        'Wir geben Ihnen die Daten, die Sie uns aufgrund Ihrer Einwilligung oder eines Vertrags bereitgestellt haben, in einem maschinenlesbaren Format oder übermitteln sie an eine andere Stelle; nicht erfasst ist, was uns andere geschickt haben oder was wir selbst abgeleitet haben.',
     },
     'withdraw-consent': {
       title: 'Widerruf Ihrer Einwilligung',
@@ -244,13 +244,13 @@ const de: CentreStrings = {
     name: 'Ihr Name',
     optional: '(optional)',
     details: 'Was uns weiterhilft',
-    detailsHint: 'Zum Beispiel, welche Daten unrichtig sind oder wo und wann Sie Patientin, Patient oder Kunde waren. Bis zu 5.000 Zeichen.',
+    detailsHint: 'Zum Beispiel, welche Daten unrichtig sind oder wann und wo Sie bei uns behandelt oder betreut wurden. Bis zu 5.000 Zeichen.',
     someoneElseLegend: 'Anfrage für eine andere Person',
     someoneElse: 'Ich stelle die Anfrage für eine andere Person',
     someoneElseHint:
-      'Zum Beispiel als Elternteil für ein Kind oder als Rechtsanwalt für einen Mandanten. Wir können Sie um einen Nachweis bitten, dass Sie für diese Person handeln dürfen.',
+      'Zum Beispiel als Elternteil für ein Kind oder als Rechtsanwältin oder Rechtsanwalt für eine Mandantschaft. Wir können Sie um einen Nachweis bitten, dass Sie für diese Person handeln dürfen.',
     theirName: 'Name dieser Person',
-    yourNameForThem: 'Ihr Name wird benötigt, wenn Sie für eine andere Person fragen.',
+    yourNameForThem: 'Ihr Name wird benötigt, wenn Sie die Anfrage für eine andere Person stellen.',
     relationship: 'Ihre Beziehung zu dieser Person',
     choose: 'Bitte wählen …',
     relationships: {
@@ -262,7 +262,7 @@ const de: CentreStrings = {
       insurer: 'Versicherung',
       other: 'Sonstige',
     },
-    authority: 'Ihre Berechtigung, für diese Person zu fragen',
+    authority: 'Ihre Berechtigung, für diese Person zu handeln',
     authorityHint: 'Zum Beispiel das Sorgerecht, eine unterschriebene Vollmacht oder eine Vorsorgevollmacht.',
     send: 'Anfrage senden',
     back: 'Alle Rechte',
@@ -272,10 +272,10 @@ const de: CentreStrings = {
     emailMissing: 'Geben Sie Ihre E-Mail-Adresse ein',
     emailInvalid: 'Geben Sie eine E-Mail-Adresse wie name@example.com ein',
     tooLong: (max) => `Verwenden Sie höchstens ${max.toLocaleString('de-DE')} Zeichen`,
-    yourNameNeeded: 'Geben Sie Ihren Namen ein: Er wird benötigt, wenn Sie für eine andere Person fragen',
-    theirNameMissing: 'Geben Sie den Namen der Person ein, für die Sie fragen',
+    yourNameNeeded: 'Geben Sie Ihren Namen ein: Er wird benötigt, wenn Sie die Anfrage für eine andere Person stellen',
+    theirNameMissing: 'Geben Sie den Namen der Person ein, für die Sie die Anfrage stellen',
     relationshipMissing: 'Wählen Sie Ihre Beziehung zu dieser Person',
-    authorityMissing: 'Geben Sie an, was Sie berechtigt, für diese Person zu fragen',
+    authorityMissing: 'Geben Sie an, was Sie berechtigt, für diese Person zu handeln',
     rateLimited:
       'Für diese E-Mail-Adresse warten bereits mehrere Anfragen auf Bestätigung. Bitte verwenden Sie den Link aus unserer E-Mail oder versuchen Sie es morgen erneut.',
   },
@@ -305,7 +305,7 @@ const de: CentreStrings = {
   },
   refused: {
     title: 'Dieses Formular konnte nicht gesendet werden',
-    text: 'Das Formular wurde von einer anderen Website aus gesendet. Bitte öffnen Sie das Datenschutzzentrum und füllen Sie das Formular dort aus.',
+    text: 'Das Formular wurde von einer anderen Website aus gesendet. Bitte öffnen Sie unsere Seite „Ihre Datenschutzrechte“ und senden Sie das Formular von dort.',
   },
 };
 
