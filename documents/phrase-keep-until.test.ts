@@ -51,3 +51,16 @@ test('without a date of birth the date is a lower bound, and says so', () => {
 test('rules without an age are unchanged', () => {
   assert.match(keepUntil(register, 'statistics', 'collected', collected, collected, day('2015-06-30')), /^2028-11-22 \(2 years after/);
 });
+
+test('a letter entered by staff days after it arrived counts "after we collect it" from the day it was received', () => {
+  const lab = exampleRegister('odl-dental-lab'); // paper prescriptions: 3 months on site from collection, then off site
+  const k = (receivedAt: string | null) =>
+    phraseKeepUntil(
+      lab,
+      'paper-prescriptions',
+      computeKeepUntil(lab, 'paper-prescriptions', { event: 'collected', startsAt: null, collectedAt: collected, receivedAt }),
+      'en',
+    );
+  assert.match(k('2026-11-02T00:00:00Z'), /^2027-02-02 \(3 months after we collect it/);
+  assert.match(k(null), /^2027-02-22 \(/, 'entered by the person themselves: from collection');
+});

@@ -19,6 +19,8 @@ export interface RecordDates {
   readonly event: string;
   readonly startsAt: Date | string | null;
   readonly collectedAt: Date | string;
+  /** When a letter, call or email that staff entered later was received: a period counted from collection starts here. */
+  readonly receivedAt?: Date | string | null;
   readonly birthDate?: Date | null;
 }
 
@@ -31,7 +33,7 @@ export function keepUntil(register: Pick<RegisterData, 'purposes'>, purposeKey: 
   const birthDate = record.birthDate ?? null;
   const birthday = age && birthDate ? addDuration(birthDate, years(age)) : null;
   const after = rule.after ?? 'collected';
-  const start = after === 'collected' ? record.collectedAt : after === record.event ? record.startsAt : null;
+  const start = after === 'collected' ? (record.receivedAt ?? record.collectedAt) : after === record.event ? record.startsAt : null;
   if (!start) {
     // A birthday already behind the person when the data came in sets no bound worth showing.
     return { kind: 'pending', notBefore: birthday && birthday > new Date(record.collectedAt) ? birthday : null };

@@ -76,7 +76,13 @@ export function keptSealedRecords(register: Register, records: readonly RecordRo
   for (const r of records.filter((x) => x.sealed)) {
     let kept = false;
     for (const p of r.purposes) {
-      const k = keepUntil(register, p, { event: r.retention_event, startsAt: r.retention_starts_at, collectedAt: r.collected_at, birthDate });
+      const k = keepUntil(register, p, {
+        event: r.retention_event,
+        startsAt: r.retention_starts_at,
+        collectedAt: r.collected_at,
+        receivedAt: r.received_at,
+        birthDate,
+      });
       const keeps = k.kind === 'pending' || (k.kind === 'date' && (k.lowerBound || k.date > now));
       if (!keeps) continue;
       kept = true;

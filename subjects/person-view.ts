@@ -89,7 +89,13 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
           channel: r.channel,
           collectedAt: new Date(r.collected_at),
           receivedAt: r.received_at ? new Date(r.received_at) : null,
-          keepUntil: keepUntil(register, p, { event: r.retention_event, startsAt: r.retention_starts_at, collectedAt: r.collected_at, birthDate }),
+          keepUntil: keepUntil(register, p, {
+            event: r.retention_event,
+            startsAt: r.retention_starts_at,
+            collectedAt: r.collected_at,
+            receivedAt: r.received_at,
+            birthDate,
+          }),
         });
       });
     }
