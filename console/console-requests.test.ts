@@ -229,6 +229,31 @@ describe('the steps on a request', () => {
     assert.equal((await stored(id)).extension_months, 2);
   });
 
+  test('proof of identity asked for: the queue says "Awaiting identity"; UK, the clock starts when the proof arrives', async () => {
+    const id = await record(staff, { type: 'portability', channel: 'email', receivedOn: '2027-01-18', email: 'ivo@example.com' });
+    assert.equal((await stored(id)).due_on, '2027-02-18');
+    assert.equal((await step(dpo, id, 'ask-identity', { askedOn: '2027-01-18' })).statusCode, 303);
+    const queue = (await staff.request({ url: '/console/requests' })).body;
+    const row = queue.split('<tr class="').find((r) => r.includes(id))!;
+    assert.match(text(row), /Awaiting identity/);
+    assert.match(
+      text((await dpo.request({ url: `/console/requests/${id}` })).body),
+      /Awaiting proof of identity: the clock starts when it arrives, so this date will move/,
+    );
+    assert.equal((await step(dpo, id, 'verify', { method: 'document-seen', seen: 'driving licence', receivedOn: '2027-01-25' })).statusCode, 303);
+    const moved = await stored(id);
+    assert.equal(moved.relevant_on, '2027-01-25');
+    assert.equal(moved.due_on, '2027-02-25');
+  });
+
+  test('a web request not yet confirmed by its requester says so in the queue', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/requests', payload: { type: 'complaint', email: 'una@example.com' } });
+    assert.equal(res.statusCode, 201);
+    const queue = (await staff.request({ url: '/console/requests' })).body;
+    const row = queue.split('<tr class="').find((r) => r.includes(res.json().id))!;
+    assert.match(text(row), /Complaint Privacy centre 2027-02-01 Not yet confirmed by the requester/);
+  });
+
   test('refusals from the rules show on the page with their status, and change nothing', async () => {
     const id = await record(staff, { type: 'erasure', channel: 'email', receivedOn: '2027-01-04', email: 'eve@example.com' });
     const before = await stored(id);
@@ -270,6 +295,10 @@ describe('the steps on a request', () => {
     assert.match(body, /A shared email is not an identity/);
     for (const s of [ada, byron]) assert.ok(found.body.includes(`<input type="hidden" name="subject" value="${s}">`), s);
     assert.deepEqual((await stored(id)).status, 'open');
+    // The look-up is a people search like any other: in the trail, by whom, never with the address.
+    const search = (await t.audits()).filter((e) => e.action === 'subject.search').at(-1)!;
+    assert.match(search.actor, /^staff:/);
+    assert.doesNotMatch(JSON.stringify(search), /family@/);
     assert.equal(
       (await t.db.kysely.selectFrom('rights_request_subject').selectAll().where('request_id', '=', id).execute()).length,
       0,
