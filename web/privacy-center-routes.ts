@@ -54,8 +54,13 @@ export async function privacyCenterRoutes(app: FastifyInstance, { ctx, publicUrl
     // A form page may show what someone typed: never kept by a cache.
     return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
   };
-  const message = (reply: FastifyReply, status: number, lang: Language, title: string, paragraphs: string[], link?: { href: string; text: string }) =>
-    render(reply, status, lang, 'privacy-center-message', { title, paragraphs, link: link ?? null, path: '/privacy-center' });
+  /** A page of a few paragraphs; `path` is where its other-language version is (the list of rights by default). */
+  const message = (
+    reply: FastifyReply,
+    status: number,
+    lang: Language,
+    page: { title: string; paragraphs: string[]; link?: { href: string; text: string }; path?: string },
+  ) => render(reply, status, lang, 'privacy-center-message', { link: null, path: '/privacy-center', ...page });
 
   /** Every right; also the answer (404) to a right that does not exist. */
   const list = (reply: FastifyReply, status: number, lang: Language) => {
@@ -69,11 +74,11 @@ export async function privacyCenterRoutes(app: FastifyInstance, { ctx, publicUrl
   app.get('/privacy-center/sent', hide, async (req, reply) => {
     const lang = langOf(req);
     const s = centreStrings(lang);
-    const due = (req.query as { due?: unknown }).due;
+    const due = dueOf(req);
     const paragraphs = [s.sent.checkEmail(CONFIRM_LINK_DAYS)];
-    if (typeof due === 'string' && DATE.test(due)) paragraphs.push(s.sent.deadline(jurisdiction, formatDate(due, lang)), s.sent.extension);
+    if (due) paragraphs.push(s.sent.deadline(jurisdiction, formatDate(due, lang)), s.sent.extension);
     paragraphs.push(s.sent.nothingYet);
-    return message(reply, 200, lang, s.sent.title, paragraphs);
+    return message(reply, 200, lang, { title: s.sent.title, paragraphs, path: `/privacy-center/sent${due ? `?due=${due}` : ''}` });
   });
 
   app.get('/privacy-center/confirm', hide, async (req, reply) => {
@@ -81,7 +86,7 @@ export async function privacyCenterRoutes(app: FastifyInstance, { ctx, publicUrl
     const s = centreStrings(lang);
     const token = (req.query as { token?: unknown }).token;
     if (typeof token !== 'string' || !TOKEN.test(token)) return invalidLink(reply, lang);
-    return render(reply, 200, lang, 'privacy-center-confirm', { token, title: s.confirm.title, path: '/privacy-center/confirm' });
+    return render(reply, 200, lang, 'privacy-center-confirm', { token, title: s.confirm.title, path: `/privacy-center/confirm?token=${token}` });
   });
 
   app.post('/privacy-center/confirm', hide, async (req, reply) => {
@@ -101,9 +106,13 @@ export async function privacyCenterRoutes(app: FastifyInstance, { ctx, publicUrl
   app.get('/privacy-center/confirmed', hide, async (req, reply) => {
     const lang = langOf(req);
     const s = centreStrings(lang);
-    const due = (req.query as { due?: unknown }).due;
-    const paragraphs = typeof due === 'string' && DATE.test(due) ? [s.confirm.done(formatDate(due, lang)), s.confirm.extension] : [];
-    return message(reply, 200, lang, s.confirm.doneTitle, paragraphs, { href: `/privacy?lang=${lang}`, text: s.noticeLink });
+    const due = dueOf(req);
+    return message(reply, 200, lang, {
+      title: s.confirm.doneTitle,
+      paragraphs: due ? [s.confirm.done(formatDate(due, lang)), s.confirm.extension] : [],
+      link: { href: `/privacy?lang=${lang}`, text: s.noticeLink },
+      path: `/privacy-center/confirmed${due ? `?due=${due}` : ''}`,
+    });
   });
 
   app.get('/privacy-center/:right', hide, async (req, reply) => {
@@ -159,16 +168,23 @@ export async function privacyCenterRoutes(app: FastifyInstance, { ctx, publicUrl
 
   function invalidLink(reply: FastifyReply, lang: Language) {
     const s = centreStrings(lang);
-    return message(reply, 404, lang, s.confirm.invalidTitle, [s.confirm.invalid(CONFIRM_LINK_DAYS)], {
-      href: `/privacy-center?lang=${lang}`,
-      text: s.confirm.startAgain,
+    return message(reply, 404, lang, {
+      title: s.confirm.invalidTitle,
+      paragraphs: [s.confirm.invalid(CONFIRM_LINK_DAYS)],
+      link: { href: `/privacy-center?lang=${lang}`, text: s.confirm.startAgain },
     });
   }
 
   function refused(reply: FastifyReply, lang: Language) {
     const s = centreStrings(lang);
-    return message(reply, 403, lang, s.refused.title, [s.refused.text], { href: `/privacy-center?lang=${lang}`, text: s.title });
+    return message(reply, 403, lang, { title: s.refused.title, paragraphs: [s.refused.text], link: { href: `/privacy-center?lang=${lang}`, text: s.title } });
   }
+}
+
+/** The due date a page was sent to show (a calendar date, or nothing). */
+function dueOf(req: FastifyRequest): string | null {
+  const due = (req.query as { due?: unknown } | undefined)?.due;
+  return typeof due === 'string' && DATE.test(due) ? due : null;
 }
 
 function rightOf(req: FastifyRequest): RequestType | null {

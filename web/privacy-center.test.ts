@@ -213,6 +213,11 @@ describe('the confirmation link', () => {
       assert.match(page.body, /<form method="post" action="\/privacy-center\/confirm\?lang=en">/);
       assert.match(page.body, /<button type="submit">Confirm<\/button>/);
     }
+    // The same page in German keeps the link's token.
+    const german = await t.app.inject({ url: `/privacy-center/confirm?token=${token}` });
+    const href = /<a href="([^"]+)" lang="de"/.exec(german.body)?.[1]?.replace(/&amp;/g, '&');
+    assert.equal(href, `/privacy-center/confirm?token=${token}&lang=de`);
+    assert.match(text((await t.app.inject({ url: href! })).body), /Anfrage bestätigen .* Bestätigen/);
     const head = await t.app.inject({ method: 'HEAD', url: `/privacy-center/confirm?token=${token}` });
     assert.equal(head.statusCode, 200);
     assert.equal((await t.db.kysely.selectFrom('rights_request').select('status').where('id', '=', row.id).executeTakeFirstOrThrow()).status, 'unconfirmed');
