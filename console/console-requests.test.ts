@@ -162,6 +162,7 @@ describe('recording a request', () => {
     assert.match(body, /All scans since 2020/);
     // Staff see it; only a DPO or owner acts on it.
     assert.doesNotMatch(page.body, /action="\/console\/requests\/[^"]+\/close"/);
+    assert.match(body, /A DPO or an owner takes the steps of a request/);
     assert.match((await dpo.request({ url: `/console/requests/${id}` })).body, /action="\/console\/requests\/[^"]+\/close"/);
   });
 
