@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'request.health-opinion',
   'request.answer',
   'request.download',
+  'request.transmit',
   'request.close',
   'request.expire',
   'consent.record',

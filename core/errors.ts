@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   retention_applies: { status: 409, title: 'A retention rule still keeps these records' },
   disclosure_refused: { status: 409, title: 'The register does not allow this disclosure' },
   record_restricted: { status: 409, title: 'The record is restricted: it is only stored until the restriction is lifted' },
+  transmission_failed: { status: 502, title: "The other controller's endpoint could not be reached or refused the data" },
   database_in_use: { status: 409, title: 'The embedded database is open in another process' },
   internal: { status: 500, title: 'Something went wrong on our side' },
   csrf_invalid: { status: 403, title: 'The form is out of date or did not come from this site; reload it and try again' },

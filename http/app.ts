@@ -8,6 +8,7 @@ import type { AppContext } from '../app/app-context.ts';
 import { consolePlugin } from '../console/console-plugin.ts';
 import { CustodianError } from '../core/errors.ts';
 import { disclosuresRoutes } from '../disclosures/disclosures-routes.ts';
+import { exportRoutes } from '../requests/export-routes.ts';
 import { requestsRoutes } from '../requests/requests-routes.ts';
 import { staffPlugin } from '../staff/staff-plugin.ts';
 import { collectRoutes } from '../subjects/collect/collect-routes.ts';
@@ -110,6 +111,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(privacyCenterRoutes, { ctx, publicUrl });
   await app.register(collectRoutes, { ctx, collector });
   await app.register(requestsRoutes, { ctx, publicUrl });
+  await app.register(exportRoutes, { ctx });
   await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });
   await app.register(consolePlugin, { ctx, https });

@@ -19,7 +19,7 @@ import { rightName } from './request-mail.ts';
 import { type Decision, getRequest, insertDecisions, lockRequest, requestByAnswerToken, subjectsOfRequest, updateRequest } from './requests-store.ts';
 import { localDate } from './statutory-clock.ts';
 import { rulesOf } from './request-service.ts';
-import type { HealthOpinion } from './tables.ts';
+import type { HealthOpinion, RequestType } from './tables.ts';
 
 export type FulfilDeps = Pick<AppContext, 'db' | 'register' | 'subjectKeys' | 'auditor' | 'clock' | 'mailer'>;
 
@@ -143,6 +143,14 @@ export async function downloadAnswer(deps: FulfilDeps, token: string): Promise<A
     .transaction()
     .execute((trx) => updateRequest(trx, deps.auditor, row.id, {}, { action: 'request.download', actor: 'subject:answer-link' }));
   return buildAccessAnswer(deps, row.id, { actor: 'subject:answer-link', onlyDecided: true });
+}
+
+/** Which request an answer link answers (its type decides the formats offered); not found as downloadAnswer says. */
+export async function answerLinkRequest(deps: Pick<FulfilDeps, 'db' | 'clock'>, token: string): Promise<{ id: string; type: RequestType }> {
+  const row = /^[A-Za-z0-9_-]{43}$/.test(token) ? await requestByAnswerToken(deps.db.kysely, answerTokenHash(token)) : undefined;
+  if (!row?.answer_expires_at || row.answer_expires_at.getTime() < deps.clock.now().getTime())
+    throw new CustodianError('not_found', 'this link is not valid or has expired');
+  return { id: row.id, type: row.type };
 }
 
 /** Why the register keeps a record against an erasure request, or null when it may be erased. */

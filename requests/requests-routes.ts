@@ -22,8 +22,7 @@ import {
   type RequestView,
 } from './request-service.ts';
 import { buildAccessAnswer } from './access-answer.ts';
-import { downloadAnswer, fulfilErasure, issueAccessAnswer, recordHealthOpinion } from './fulfil.ts';
-import { renderAnswerHtml } from './render-answer.ts';
+import { fulfilErasure, issueAccessAnswer, recordHealthOpinion } from './fulfil.ts';
 import { listRequestViews } from './request-queue.ts';
 import { OUTCOMES, REQUEST_CHANNELS, REQUEST_TYPES } from './tables.ts';
 
@@ -319,25 +318,6 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         keep: req.body.keep.map((k) => ({ recordId: k.record, reason: k.reason })),
       });
       return { erased: outcome.erased, kept: [...outcome.kept], shredded: [...outcome.shredded] };
-    },
-  );
-
-  // The requester's expiring link: the answer as a page, or as JSON (?format=json).
-  app.get(
-    '/privacy-center/answer',
-    {
-      schema: {
-        summary: 'Read or download an access answer by the link emailed to the requester',
-        tags: ['requests'],
-        querystring: z.object({ token: z.string().max(100), format: z.enum(['html', 'json']).default('html') }),
-        produces: ['text/html', 'application/json'],
-      },
-    },
-    async (req, reply) => {
-      const answer = await downloadAnswer(ctx, req.query.token);
-      reply.header('cache-control', 'no-store');
-      if (req.query.format === 'json') return reply.header('content-disposition', 'attachment; filename="answer.json"').send(answer);
-      return reply.type('text/html; charset=utf-8').send(renderAnswerHtml(answer, ctx.register.notice.language, req.query.token));
     },
   );
 };

@@ -102,7 +102,8 @@ export interface RequestChange {
     | 'request.expire'
     | 'request.health-opinion'
     | 'request.answer'
-    | 'request.download';
+    | 'request.download'
+    | 'request.transmit';
   readonly actor: string;
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }

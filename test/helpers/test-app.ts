@@ -54,7 +54,9 @@ export interface TestAppOptions {
   /** How long the content of sent mail is kept (default P30D). */
   readonly mailRetention?: string;
   /** Routes a test adds after the app's own (registered as a plugin of the root, as a new feature's would be). */
-  readonly routes?: (app: FastifyInstance) => Promise<void>;
+  readonly routes?: (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+  /** A register other than the example's (a test fixture). */
+  readonly register?: Register;
 }
 
 export function exampleRegister(name: string): Register {
@@ -64,7 +66,7 @@ export function exampleRegister(name: string): Register {
 }
 
 export async function testApp(example = 'image-diagnostic-technology', options: TestAppOptions = {}): Promise<TestApp> {
-  const register = exampleRegister(example);
+  const register = options.register ?? exampleRegister(example);
   const db = options.db ?? (await openTestDb());
   const keyring = options.keyring ?? testKeyring();
   const clock = fixedClock(options.now ?? '2026-11-22T09:00:00Z');
@@ -85,7 +87,8 @@ export async function testApp(example = 'image-diagnostic-technology', options: 
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
-  if (options.routes) await app.register(options.routes);
+  const { routes } = options;
+  if (routes) await app.register((scope) => routes(scope, ctx));
   const users = staffUsers(ctx);
   let n = 0;
   return {
