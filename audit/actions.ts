@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'request.answer',
   'request.download',
   'request.transmit',
+  'request.recipient-notice',
+  'request.acknowledge',
   'request.close',
   'request.expire',
   'consent.record',

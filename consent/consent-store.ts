@@ -1,7 +1,8 @@
 // The only SQL for consent_event, the append-only consent ledger (the database refuses UPDATE and DELETE on it).
 // Events keep the subject id they were given under: after a merge, the caller passes each subject's family (the
 // subject and everyone merged into it, from subjects/), so a consent survives the merge.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Auditor } from '../audit/auditor.ts';
 import type { Tables } from '../db/tables.ts';
 import type { ConsentMethod } from './tables.ts';
 
@@ -51,4 +52,64 @@ export function insertGivenConsentsSql(rows: readonly GivenConsentRow[], noticeF
     FROM unnest(${rows.map((c) => c.id)}::uuid[], ${rows.map((c) => c.subjectId)}::uuid[], ${rows.map((c) => c.purpose)}::text[],
                 ${rows.map((c) => c.channel)}::text[], ${rows.map((c) => c.method)}::text[], ${rows.map((c) => c.point)}::text[])
          AS u(id, subject_id, purpose, channel, method, point)`;
+}
+
+/** A change of consent recorded one by one (a withdrawal, an objection to marketing), with its audit event. */
+export interface ConsentEventInput {
+  readonly subjectId: string;
+  readonly purpose: string;
+  readonly channel: string | null;
+  readonly state: 'withdrawn' | 'refused';
+  readonly method: ConsentMethod;
+  readonly actor: string;
+}
+
+export async function recordConsentEvents(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  events: readonly ConsentEventInput[],
+  noticeFingerprint: string,
+  now: Date,
+): Promise<void> {
+  if (events.length === 0) return;
+  await trx
+    .insertInto('consent_event')
+    .values(
+      events.map((e) => ({
+        id: crypto.randomUUID(),
+        subject_id: e.subjectId,
+        visitor_id: null,
+        purpose: e.purpose,
+        channel: e.channel,
+        state: e.state,
+        method: e.method,
+        collection_point: null,
+        notice_fingerprint: noticeFingerprint,
+        at: now,
+      })),
+    )
+    .execute();
+  await auditor.appendMany(
+    trx,
+    events.map((e) => ({
+      actor: e.actor,
+      action: 'consent.record' as const,
+      subjectId: e.subjectId,
+      purpose: e.purpose,
+      detail: { state: e.state, method: e.method },
+    })),
+  );
+}
+
+/** The purposes whose latest consent event for these people is "given". */
+export async function givenPurposesOf(
+  ex: Kysely<Tables>,
+  subjectIds: readonly string[],
+): Promise<{ subjectId: string; purpose: string; channel: string | null }[]> {
+  if (subjectIds.length === 0) return [];
+  const { rows } = await sql<{ subject_id: string; purpose: string; channel: string | null; state: string }>`
+    SELECT DISTINCT ON (subject_id, purpose, channel) subject_id::text AS subject_id, purpose, channel, state
+    FROM consent_event WHERE subject_id = ANY(${[...subjectIds]}::uuid[])
+    ORDER BY subject_id, purpose, channel, at DESC, id`.execute(ex);
+  return rows.filter((r) => r.state === 'given').map((r) => ({ subjectId: r.subject_id, purpose: r.purpose, channel: r.channel }));
 }

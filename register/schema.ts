@@ -270,6 +270,8 @@ const Recipient = z.strictObject({
   transfer: Transfer.optional(),
   /** Processors are bound by an Art. 28 agreement. */
   agreement: z.boolean().optional(),
+  /** Where Art. 19 notices go (a rectification, erasure or restriction of data this recipient received). */
+  notify: z.strictObject({ email: Email }).optional(),
   dpv: Dpv,
 });
 

@@ -15,6 +15,7 @@ import { birthDateOf } from '../subjects/birth-date.ts';
 import { shredSubject } from '../subjects/erase-subject.ts';
 import { eraseRecords, liveRecordsOf, setRecordsRestricted, type RecordRow } from '../subjects/subjects-store.ts';
 import { type AccessAnswer, buildAccessAnswer } from './access-answer.ts';
+import { noticeRecipients } from './fulfil-rights.ts';
 import { rightName } from './request-mail.ts';
 import { type Decision, getRequest, insertDecisions, lockRequest, requestByAnswerToken, subjectsOfRequest, updateRequest } from './requests-store.ts';
 import { localDate } from './statutory-clock.ts';
@@ -156,7 +157,7 @@ export async function answerLinkRequest(deps: Pick<FulfilDeps, 'db' | 'clock'>, 
 /** Why the register keeps a record against an erasure request, or null when it may be erased. */
 export function keepReason(
   register: Register,
-  record: Pick<RecordRow, 'purposes' | 'category' | 'retention_event' | 'retention_starts_at' | 'collected_at'>,
+  record: Pick<RecordRow, 'purposes' | 'category' | 'retention_event' | 'retention_starts_at' | 'collected_at' | 'received_at'>,
   birthDate: Date | null,
   now: Date,
 ): string | null {
@@ -165,7 +166,13 @@ export function keepReason(
     if (!purpose) continue;
     const exempt = purpose.basis === 'legal-obligation' || purpose.condition === 'legal-claims' || purpose.condition === 'public-health';
     if (!exempt) continue;
-    const k = keepUntil(register, p, { event: record.retention_event, startsAt: record.retention_starts_at, collectedAt: record.collected_at, birthDate });
+    const k = keepUntil(register, p, {
+      event: record.retention_event,
+      startsAt: record.retention_starts_at,
+      collectedAt: record.collected_at,
+      receivedAt: record.received_at,
+      birthDate,
+    });
     const keeps = k.kind === 'pending' || (k.kind === 'date' && (k.lowerBound || k.date > now));
     if (!keeps) continue;
     if (purpose.condition === 'legal-claims') return 'legal-claims';
@@ -226,6 +233,8 @@ export async function fulfilErasure(
         reason: 'kept-against-erasure',
       });
       await insertDecisions(trx, deps.auditor, { requestId: row.id, subjectId: subject_id, decisions, actor: input.actor, now });
+      await noticeRecipients(deps, trx, { requestId: row.id, subjectId: subject_id, change: 'erasure', recordIds: toErase, actor: input.actor, now });
+      await noticeRecipients(deps, trx, { requestId: row.id, subjectId: subject_id, change: 'restriction', recordIds: toRestrict, actor: input.actor, now });
       await deps.mailer.eraseMailOf(trx, subject_id, input.actor);
       return { n, nothingKept: toRestrict.length === 0 };
     });

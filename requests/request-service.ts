@@ -18,6 +18,7 @@ import {
   insertRequest,
   linkSubject,
   lockRequest,
+  noticesOfRequest,
   openRequestsByEmail,
   recentUnconfirmed,
   pausesOf,
@@ -25,6 +26,7 @@ import {
   subjectsOfRequest,
   updateRequest,
   type PauseRow,
+  type RecipientNoticeRow,
   type RequestRow,
 } from './requests-store.ts';
 import { type CalendarRules, calendarRules, dueDate, dueStatus, localDate } from './statutory-clock.ts';
@@ -46,6 +48,13 @@ export function rulesOf(register: Register): CalendarRules {
     ...(register.rights.holidays ? { holidays: register.rights.holidays } : {}),
     ...(register.rights['time-zone'] ? { timeZone: register.rights['time-zone'] } : {}),
   });
+}
+
+/** The date a complaint must be acknowledged by: 30 days, the day it was received being the first (DPA 2018 s.164A). */
+export function acknowledgeBy(receivedOn: string): string {
+  const d = new Date(`${receivedOn}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 29);
+  return d.toISOString().slice(0, 10);
 }
 
 /** The keyed form of an address that finds repeated requests: lower-cased and trimmed, then hashed. */
@@ -91,7 +100,8 @@ export async function receiveRequest(deps: RequestDeps, input: NewRequestInput):
   const confirmToken = input.needsConfirmation ? randomBytes(32).toString('base64url') : null;
   // UK: proof reasonably asked for (here, that the mailbox is theirs) starts the clock when it arrives (Art. 12(6)).
   const identityAskedOn = input.needsConfirmation && rules.jurisdiction === 'uk' ? receivedOn : null;
-  const due = dueDate(rules, { relevantDate: receivedOn });
+  // A complaint has no Art. 12 clock: it is acknowledged within 30 days (UK DPA 2018 s.164A).
+  const due = input.type === 'complaint' ? { due: acknowledgeBy(receivedOn) } : dueDate(rules, { relevantDate: receivedOn });
   const id = crypto.randomUUID();
   const hash = email ? emailHash(email) : null;
   return deps.db.kysely.transaction().execute(async (trx) => {
@@ -129,6 +139,7 @@ export async function receiveRequest(deps: RequestDeps, input: NewRequestInput):
       health_opinion: null,
       answer_token_hash: null,
       answer_expires_at: null,
+      acknowledged_on: null,
       created_by: input.actor,
     });
     if (confirmToken && email) {
@@ -378,6 +389,10 @@ export interface RequestView {
   readonly duplicateOf: string | null;
   readonly verification: Verification | null;
   readonly subjects: string[];
+  /** Complaints: when it was acknowledged (due within 30 days). */
+  readonly acknowledgedOn: string | null;
+  /** Art. 19: who was told of a rectification, erasure or restriction, and where each notice stands. */
+  readonly recipientNotices: { id: string; recipient: string; change: string; state: string; records: number }[];
   readonly outcome: Outcome | null;
   readonly outcomeReasons: string[];
   readonly closedAt: string | null;
@@ -391,10 +406,17 @@ async function viewOf(ex: Transaction<Tables> | RequestDeps['db']['kysely'], dep
     row,
     await pausesOf(ex, id),
     (await subjectsOfRequest(ex, id)).map((s) => s.subject_id),
+    await noticesOfRequest(ex, id),
   );
 }
 
-export function toView(deps: Pick<RequestDeps, 'clock' | 'register'>, row: RequestRow, pauses: readonly PauseRow[], subjects: string[]): RequestView {
+export function toView(
+  deps: Pick<RequestDeps, 'clock' | 'register'>,
+  row: RequestRow,
+  pauses: readonly PauseRow[],
+  subjects: string[],
+  notices: readonly RecipientNoticeRow[] = [],
+): RequestView {
   const rules = rulesOf(deps.register);
   const open = row.status === 'open' || row.status === 'unconfirmed';
   const status = dueStatus(row.due_on, localDate(rules, deps.clock.now()));
@@ -427,6 +449,8 @@ export function toView(deps: Pick<RequestDeps, 'clock' | 'register'>, row: Reque
     duplicateOf: row.duplicate_of,
     verification: row.verification,
     subjects,
+    acknowledgedOn: row.acknowledged_on,
+    recipientNotices: notices.map((n) => ({ id: n.id, recipient: n.recipient, change: n.change, state: n.state, records: n.record_ids.length })),
     outcome: row.outcome,
     outcomeReasons: row.outcome_reasons,
     closedAt: row.closed_at?.toISOString() ?? null,

@@ -23,6 +23,15 @@ import {
 } from './request-service.ts';
 import { buildAccessAnswer } from './access-answer.ts';
 import { fulfilErasure, issueAccessAnswer, recordHealthOpinion } from './fulfil.ts';
+import {
+  acknowledgeComplaint,
+  completeNotice,
+  liftRestriction,
+  objectForRequest,
+  rectifyRecord,
+  restrictForRequest,
+  withdrawConsentForRequest,
+} from './fulfil-rights.ts';
 import { listRequestViews } from './request-queue.ts';
 import { OUTCOMES, REQUEST_CHANNELS, REQUEST_TYPES } from './tables.ts';
 
@@ -75,6 +84,8 @@ const RequestBody = z.object({
   duplicateOf: z.uuid().nullable(),
   verification: VerificationBody.nullable(),
   subjects: z.array(z.uuid()),
+  acknowledgedOn: z.string().nullable(),
+  recipientNotices: z.array(z.object({ id: z.uuid(), recipient: z.string(), change: z.string(), state: z.string(), records: z.number().int() })),
   outcome: z.enum(OUTCOMES).nullable(),
   outcomeReasons: z.array(z.string()),
   closedAt: z.string().nullable(),
@@ -318,6 +329,103 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         keep: req.body.keep.map((k) => ({ recordId: k.record, reason: k.reason })),
       });
       return { erased: outcome.erased, kept: [...outcome.kept], shredded: [...outcome.shredded] };
+    },
+  );
+
+  const done = z.object({ ok: z.literal(true) }).passthrough();
+  const fulfil = <B extends z.ZodType>(
+    path: string,
+    summary: string,
+    body: B,
+    run: (id: string, body: z.infer<B>, actor: string) => Promise<Record<string, unknown>>,
+  ) =>
+    app.post(
+      `/api/v1/staff/requests/:id/${path}`,
+      {
+        preValidation: manage,
+        schema: {
+          summary: `${summary} (staff)`,
+          tags: ['requests', 'staff'],
+          params: Id,
+          body,
+          response: { 200: done, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        },
+      },
+      async (req) => ({ ok: true as const, ...(await run(req.params.id, req.body as z.infer<B>, actorOf(req))) }),
+    );
+
+  fulfil(
+    'rectify',
+    'Correct one record of the people a rectification request is about (the trail keeps keyed hashes, never values)',
+    z.object({ record: z.uuid(), value: z.string().max(5000) }),
+    async (id, b, actor) => {
+      await rectifyRecord(ctx, id, { recordId: b.record, value: b.value, actor });
+      return {};
+    },
+  );
+  fulfil(
+    'restrict',
+    "Restrict records (all the people's live records when none are named): stored only, never disclosed",
+    z.object({ records: z.array(z.uuid()).max(10_000).optional() }),
+    async (id, b, actor) => ({
+      restricted: await restrictForRequest(ctx, id, { actor, ...(b.records ? { recordIds: b.records } : {}) }),
+    }),
+  );
+  fulfil(
+    'lift-restriction',
+    'Lift the restriction made for this request: the person is emailed first, with the reason',
+    z.object({ reason: z.string().max(1000) }),
+    async (id, b, actor) => ({
+      lifted: await liftRestriction(ctx, id, { reason: b.reason, actor }),
+    }),
+  );
+  fulfil(
+    'object',
+    'Uphold an objection: direct marketing stops at once; legitimate-interest processing stops unless compelling grounds are recorded per purpose',
+    z.object({
+      purposes: z.array(z.string().max(100)).max(100).optional(),
+      compellingGrounds: z
+        .array(z.object({ purpose: z.string().max(100), reason: z.string().max(1000) }))
+        .max(100)
+        .optional(),
+    }),
+    async (id, b, actor) =>
+      objectForRequest(ctx, id, {
+        actor,
+        ...(b.purposes ? { purposes: b.purposes } : {}),
+        ...(b.compellingGrounds ? { compellingGrounds: b.compellingGrounds } : {}),
+      }) as unknown as Record<string, unknown>,
+  );
+  fulfil(
+    'withdraw-consent',
+    'Withdraw the consents given (all, or the purposes named); what was held for nothing else is erased',
+    z.object({ purposes: z.array(z.string().max(100)).max(100).optional() }),
+    async (id, b, actor) =>
+      withdrawConsentForRequest(ctx, id, { actor, ...(b.purposes ? { purposes: b.purposes } : {}) }) as unknown as Record<string, unknown>,
+  );
+  fulfil('acknowledge', 'Acknowledge a complaint (due within 30 days of receipt); the complainant is emailed', z.object({}), async (id, _b, actor) => ({
+    acknowledgedOn: await acknowledgeComplaint(ctx, id, { actor }),
+  }));
+  app.post(
+    '/api/v1/staff/requests/:id/notices/:notice',
+    {
+      preValidation: manage,
+      schema: {
+        summary: 'Record an Art. 19 notice to a recipient as done, or impossible with the reason (staff)',
+        tags: ['requests', 'staff'],
+        params: z.object({ id: z.uuid(), notice: z.uuid() }),
+        body: z.object({ state: z.enum(['done', 'impossible']), reason: z.string().max(1000).optional() }),
+        response: { 204: z.null(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      await completeNotice(ctx, req.params.id, {
+        noticeId: req.params.notice,
+        state: req.body.state,
+        actor: actorOf(req),
+        ...(req.body.reason ? { reason: req.body.reason } : {}),
+      });
+      return reply.code(204).send(null);
     },
   );
 };

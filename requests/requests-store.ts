@@ -103,6 +103,7 @@ export interface RequestChange {
     | 'request.health-opinion'
     | 'request.answer'
     | 'request.download'
+    | 'request.acknowledge'
     | 'request.transmit';
   readonly actor: string;
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
@@ -201,4 +202,53 @@ export async function insertDecisions(
 
 export async function decisionsOf(ex: Executor, requestId: string): Promise<Selectable<RequestTables['rights_request_decision']>[]> {
   return ex.selectFrom('rights_request_decision').selectAll().where('request_id', '=', requestId).orderBy('decided_at').execute();
+}
+
+export type RecipientNoticeRow = Selectable<RequestTables['recipient_notice']>;
+
+/** Art. 19 notices, one per recipient, with one audit event each (ids, the recipient key and the change only). */
+export async function insertRecipientNotices(trx: Transaction<Tables>, auditor: Auditor, rows: readonly RecipientNoticeRow[], actor: string): Promise<void> {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('recipient_notice')
+    .values([...rows])
+    .execute();
+  await auditor.appendMany(
+    trx,
+    rows.map((r) => ({
+      actor,
+      action: 'request.recipient-notice' as const,
+      subjectId: r.subject_id,
+      recordIds: r.record_ids,
+      detail: { request: r.request_id, notice: r.id, recipient: r.recipient, change: r.change, state: r.state },
+    })),
+  );
+}
+
+export async function noticesOfRequest(ex: Executor, requestId: string): Promise<RecipientNoticeRow[]> {
+  return ex.selectFrom('recipient_notice').selectAll().where('request_id', '=', requestId).orderBy('created_at').orderBy('recipient').execute();
+}
+
+/** Staff record a notice done (the recipient confirmed) or impossible (with the reason). */
+export async function completeRecipientNotice(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  done: { requestId: string; noticeId: string; state: 'done' | 'impossible'; reason: string | null; actor: string; now: Date },
+): Promise<boolean> {
+  const row = await trx
+    .updateTable('recipient_notice')
+    .set({ state: done.state, reason: done.reason, completed_at: done.now, completed_by: done.actor })
+    .where('id', '=', done.noticeId)
+    .where('request_id', '=', done.requestId)
+    .where('state', 'in', ['to-send', 'sent'])
+    .returning(['subject_id', 'recipient'])
+    .executeTakeFirst();
+  if (!row) return false;
+  await auditor.append(trx, {
+    actor: done.actor,
+    action: 'request.recipient-notice',
+    subjectId: row.subject_id,
+    detail: { request: done.requestId, notice: done.noticeId, recipient: row.recipient, state: done.state },
+  });
+  return true;
 }

@@ -72,6 +72,7 @@ interface RightsRequestTable {
   health_opinion: ColumnType<HealthOpinion | null, string | null, string | null>;
   answer_token_hash: Uint8Array | null;
   answer_expires_at: Timestamp | null;
+  acknowledged_on: CalendarDate | null;
   outcome: Outcome | null;
   outcome_reasons: ColumnType<string[], string[] | undefined, string[]>;
   closed_at: Timestamp | null;
@@ -105,7 +106,25 @@ interface RightsRequestDecisionTable {
   decided_by: string;
 }
 
+type NoticeState = 'to-send' | 'sent' | 'done' | 'impossible';
+
+interface RecipientNoticeTable {
+  id: string;
+  request_id: string;
+  subject_id: string;
+  recipient: string;
+  change: 'rectification' | 'erasure' | 'restriction';
+  record_ids: string[];
+  state: NoticeState;
+  mail_id: string | null;
+  created_at: Timestamp;
+  completed_at: Timestamp | null;
+  completed_by: string | null;
+  reason: string | null;
+}
+
 export interface RequestTables {
+  recipient_notice: RecipientNoticeTable;
   rights_request: RightsRequestTable;
   rights_request_pause: RightsRequestPauseTable;
   rights_request_subject: RightsRequestSubjectTable;

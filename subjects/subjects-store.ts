@@ -719,3 +719,55 @@ export async function setRecordsRestricted(
   });
   return rows.length;
 }
+
+/**
+ * Rectification: the record's value replaced (sealed again when its category is sealed). The audit event carries
+ * keyed hashes of the value before and after (keyed by the person's data key, so they mean nothing once it is
+ * shredded), never the values.
+ */
+export async function rectifyRecordValue(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  change: {
+    subjectId: string;
+    recordId: string;
+    value: { text: string } | { sealed: Uint8Array };
+    beforeHash: string;
+    afterHash: string;
+    actor: string;
+    request: string;
+  },
+): Promise<boolean> {
+  const row = await trx
+    .updateTable('record')
+    .set('text' in change.value ? { value_text: change.value.text, value_sealed: null } : { value_text: null, value_sealed: change.value.sealed })
+    .where('id', '=', change.recordId)
+    .where('subject_id', '=', change.subjectId)
+    .where('state', '!=', 'erased')
+    .returning('id')
+    .executeTakeFirst();
+  if (!row) return false;
+  await auditor.append(trx, {
+    actor: change.actor,
+    action: 'record.update',
+    subjectId: change.subjectId,
+    recordIds: [change.recordId],
+    detail: { request: change.request, before: change.beforeHash, after: change.afterHash },
+  });
+  return true;
+}
+
+/** One record of a person, with its value as stored, for a rectification. */
+export async function recordForUpdate(
+  trx: Transaction<Tables>,
+  subjectId: string,
+  recordId: string,
+): Promise<{ id: string; category: string; field: string; state: string; value_text: string | null; value_sealed: Uint8Array | null } | undefined> {
+  return trx
+    .selectFrom('record')
+    .select(['id', 'category', 'field', 'state', 'value_text', 'value_sealed'])
+    .where('id', '=', recordId)
+    .where('subject_id', '=', subjectId)
+    .forUpdate()
+    .executeTakeFirst();
+}

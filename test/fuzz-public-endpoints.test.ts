@@ -165,12 +165,14 @@ async function fuzz(requests: fc.Arbitrary<Req>, check: (req: Req, res: LightMyR
 
 type Fuzzer =
   | { kind: 'collect' | 'form-page'; point: string }
-  | { kind: 'unknown-point' | 'sign-in' | 'get' | 'centre-page' | 'centre-form' | 'centre-link' | 'centre-confirm' };
+  | { kind: 'unknown-point' | 'sign-in' | 'get' | 'centre-page' | 'centre-form' | 'centre-link' | 'centre-confirm' | 'request-api' };
 
 function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
   // The privacy centre: pages that answer a person (a form again, or a page saying the link does not work).
   if (r.url === '/privacy-center/:right') return r.method === 'GET' ? { kind: 'centre-page' } : r.method === 'POST' ? { kind: 'centre-form' } : undefined;
   if (r.url === '/privacy-center/confirm') return r.method === 'GET' ? { kind: 'centre-link' } : r.method === 'POST' ? { kind: 'centre-confirm' } : undefined;
+  if (r.url === '/privacy-center/answer' && r.method === 'GET') return { kind: 'centre-link' };
+  if (r.url === '/api/v1/requests' && r.method === 'POST') return { kind: 'request-api' };
   if (r.method === 'GET') return /[:*]/.test(r.url) ? undefined : { kind: 'get' };
   if (r.method !== 'POST') return undefined;
   const collect = /^\/api\/v1\/collect\/([^/:*]+)$/.exec(r.url)?.[1];
@@ -209,6 +211,8 @@ test('every public route is known to the fuzzer, every collection point and the 
     'POST /privacy-center/:right',
     'GET /privacy-center/confirm',
     'POST /privacy-center/confirm',
+    'GET /privacy-center/answer',
+    'POST /api/v1/requests',
     'GET /healthz',
     'GET /openapi.json',
   ];
@@ -383,7 +387,7 @@ function unknownPoints(): fc.Arbitrary<Req> {
 
 for (const route of routes) {
   const f = fuzzerFor(route);
-  if (!f || f.kind === 'get' || f.kind.startsWith('centre-')) continue;
+  if (!f || f.kind === 'get' || f.kind === 'request-api' || f.kind.startsWith('centre-')) continue;
   test(`${route.method} ${route.url}: ${RUNS} malformed requests are refused with a coded 4xx and store nothing`, async () => {
     if (f.kind === 'collect') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res), true);
     else if (f.kind === 'form-page') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res, true), true);
@@ -537,6 +541,50 @@ test(`GET /privacy-center/:right and /privacy-center/confirm: ${RUNS} random pat
     (req, res) => {
       if (req.expectedStatus) assert.equal(res.statusCode, req.expectedStatus, `${req.url.slice(0, 200)}: ${res.body.slice(0, 200)}`);
       if (res.statusCode !== 200) assertCentreRefused(res, 'not-found');
+    },
+    false,
+  );
+});
+
+test(`POST /api/v1/requests: ${RUNS} malformed requests get a coded 400 and store nothing`, async () => {
+  const noAddress = anyString(40).filter((x) => !x.includes('@'));
+  const body: fc.Arbitrary<Body> = fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc
+        .record({
+          type: fc.oneof(fc.constantFrom(...REQUEST_TYPES), anyString(20), junkScalar),
+          email: fc.oneof(noAddress, junkScalar),
+          name: fc.option(fc.oneof(anyString(30), junkScalar), { nil: undefined }),
+          details: fc.option(fc.oneof(anyString(60), fc.constant('x'.repeat(5001))), { nil: undefined }),
+          onBehalf: fc.option(fc.oneof(junkScalar, fc.record({ name: anyString(10), relationship: anyString(10) })), { nil: undefined }),
+        })
+        .map((value): Body => ({ kind: 'json', value: Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) })),
+    },
+    { weight: 1, arbitrary: nonObjectJson.map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: garbageForm },
+    { weight: 1, arbitrary: emptyBodies },
+    { weight: 1, arbitrary: hugeOrDeep },
+  );
+  await fuzz(
+    body.map((b) => encode('POST', '/api/v1/requests', b)),
+    (_q, res) => assertRefused(res),
+    true,
+  );
+});
+
+test(`GET /privacy-center/answer: ${RUNS} links nobody was sent get the "link does not work" page (404), never a 5xx`, async () => {
+  const tokenPairs = fc.array(fc.tuple(fc.constantFrom('token', 'format', 'x'), fc.oneof(tokenArb, anyString(50), fc.constantFrom('html', 'json', 'pdf'))), {
+    maxLength: 4,
+  });
+  await fuzz(
+    fc.oneof(
+      tokenPairs.map((pairs) => request({ method: 'GET', url: `/privacy-center/answer?${pairs.map(([k, v]) => `${k}=${pct(v)}`).join('&')}`, headers: {} })),
+      queries.map(([q]) => request({ method: 'GET', url: `/privacy-center/answer?${q}`, headers: {} })),
+    ),
+    (_q, res) => {
+      if (String(res.headers['content-type'] ?? '').startsWith('text/html')) assertCentreRefused(res, 'not-found');
+      else assertRefused(res);
     },
     false,
   );

@@ -11,7 +11,8 @@ import { recordKeyRotation } from '../crypto/subject-keys-store.ts';
 import * as mail from '../mail/mail-store.ts';
 import { recordDisclosure } from '../disclosures/record-disclosure.ts';
 import { closeRequest, linkRequestSubject, receiveRequest } from '../requests/request-service.ts';
-import { insertDecisions } from '../requests/requests-store.ts';
+import { completeRecipientNotice, insertDecisions, insertRecipientNotices } from '../requests/requests-store.ts';
+import { recordConsentEvents } from '../consent/consent-store.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
 import { newSession } from '../staff/sessions.ts';
 import { recordSignOut } from '../staff/sessions-store.ts';
@@ -24,6 +25,7 @@ import {
   confirmMergeRow,
   emptyRecordColumns,
   eraseRecords,
+  rectifyRecordValue,
   setRecordsRestricted,
   recordSubjectShred,
   mergesOf,
@@ -64,6 +66,8 @@ async function collected(n: number): Promise<string> {
   assert.equal(res.statusCode, 201, res.body);
   return res.json().subjectId as string;
 }
+
+const requestIdForAudit = randomUUID();
 
 async function newRequest(): Promise<string> {
   const { request } = await receiveRequest(t.ctx, { type: 'access', channel: 'post', receivedAt: now(), actor: 'system:test', needsConfirmation: false });
@@ -115,6 +119,93 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     run: async () => recordDisclosure(t.ctx, { subjectId: await collected(901), recipient: 'imaging-centres', purpose: 'provide-scan', actor: 'system:test' }),
   },
   'requests/requests-store.ts:insertRequest': { action: 'request.receive', run: newRequest },
+  'requests/requests-store.ts:insertRecipientNotices': {
+    action: 'request.recipient-notice',
+    run: async () => {
+      const subjectId = await collected(906);
+      const requestId = await newRequest();
+      const notice = {
+        id: randomUUID(),
+        request_id: requestId,
+        subject_id: subjectId,
+        recipient: 'imaging-centres',
+        change: 'erasure' as const,
+        record_ids: [],
+        state: 'to-send' as const,
+      };
+      const row = { ...notice, mail_id: null, created_at: now(), completed_at: null, completed_by: null, reason: null };
+      await t.db.kysely.transaction().execute((trx) => insertRecipientNotices(trx, t.ctx.auditor, [row], 'system:test'));
+      return row;
+    },
+  },
+  'requests/requests-store.ts:completeRecipientNotice': {
+    action: 'request.recipient-notice',
+    run: async () => {
+      const subjectId = await collected(907);
+      const requestId = await newRequest();
+      const row = {
+        id: randomUUID(),
+        request_id: requestId,
+        subject_id: subjectId,
+        recipient: 'imaging-centres',
+        change: 'erasure' as const,
+        record_ids: [],
+        state: 'to-send' as const,
+        mail_id: null,
+        created_at: now(),
+        completed_at: null,
+        completed_by: null,
+        reason: null,
+      };
+      await t.db.kysely.transaction().execute((trx) => insertRecipientNotices(trx, t.ctx.auditor, [row], 'system:test'));
+      return t.db.kysely
+        .transaction()
+        .execute((trx) =>
+          completeRecipientNotice(trx, t.ctx.auditor, { requestId, noticeId: row.id, state: 'done', reason: null, actor: 'system:test', now: now() }),
+        );
+    },
+  },
+  'subjects/subjects-store.ts:rectifyRecordValue': {
+    action: 'record.update',
+    run: async () => {
+      const { subjectId, recordIds } = (
+        await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('audited', 908) })
+      ).json() as {
+        subjectId: string;
+        recordIds: string[];
+      };
+      return t.db.kysely
+        .transaction()
+        .execute((trx) =>
+          rectifyRecordValue(trx, t.ctx.auditor, {
+            subjectId,
+            recordId: recordIds[0]!,
+            value: { text: 'Corrected' },
+            beforeHash: 'a'.repeat(32),
+            afterHash: 'b'.repeat(32),
+            actor: 'system:test',
+            request: requestIdForAudit,
+          }),
+        );
+    },
+  },
+  'consent/consent-store.ts:recordConsentEvents': {
+    action: 'consent.record',
+    run: async () => {
+      const subjectId = await collected(909);
+      return t.db.kysely
+        .transaction()
+        .execute((trx) =>
+          recordConsentEvents(
+            trx,
+            t.ctx.auditor,
+            [{ subjectId, purpose: 'marketing-consent', channel: null, state: 'withdrawn', method: 'staff', actor: 'system:test' }],
+            t.register.fingerprint,
+            now(),
+          ),
+        );
+    },
+  },
   'subjects/subjects-store.ts:eraseRecords': {
     action: 'record.delete',
     run: async () => {
