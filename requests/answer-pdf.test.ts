@@ -120,9 +120,20 @@ describe('the access answer as a PDF', () => {
     assert.ok(text.includes(ANSWER_STRINGS.de.data) && text.includes(ANSWER_STRINGS.de.rights));
   });
 
+  test('names in any European script are kept as written (an embedded font, not the PDF standard ones)', async () => {
+    const names = ['Łukasz Żółć', 'Ελένη Παπαδοπούλου', 'Дмитрий Иванов', 'Zoë O’Brien – “Jo”'];
+    const written: AccessAnswer = { ...answer, records: names.map((value, i) => ({ ...answer.records[0]!, id: `n${i}`, value })) };
+    const { text } = readPdf(await renderAnswerPdf(written, 'en'));
+    for (const name of names) assert.ok(text.includes(name), name);
+  });
+
   test('an answer with nothing held still says so', async () => {
     const { pages, text } = readPdf(await renderAnswerPdf({ ...answer, records: [], withheldCount: 0 }, 'en', { compress: false }));
-    assert.equal(pages, 1);
+    assert.ok(pages >= 1);
+    // Each page's stream ends with its footer: no page holds its footer alone.
+    const perPage = text.split(/Page \d+ of \d+/).slice(0, pages);
+    assert.equal(perPage.length, pages);
+    for (const page of perPage) assert.ok(page.trim().split('\n').length > 2, page);
     assert.ok(text.includes(ANSWER_STRINGS.en.none));
     assert.equal(text.includes(ANSWER_STRINGS.en.withheld(1).slice(0, 20)), false);
   });

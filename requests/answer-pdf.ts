@@ -1,10 +1,20 @@
 // The access answer as a PDF (pdfkit): the same content under the same headings as the HTML page, from the same
 // strings; the records as a table (a withheld record shows why, never its value), numbered pages. Built in memory
-// for each download and never stored, like the page.
+// for each download and never stored, like the page. Set in Noto Sans, embedded (subset): the PDF standard fonts
+// know only Western European letters, and would garble a Polish, Czech or Greek name.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import type { Language } from '../register/schema.ts';
 import type { AccessAnswer } from './access-answer.ts';
 import { ANSWER_STRINGS } from './answer-strings.ts';
+
+const require = createRequire(import.meta.url);
+const FONTS = {
+  regular: readFileSync(require.resolve('@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf')),
+  bold: readFileSync(require.resolve('@expo-google-fonts/noto-sans/700Bold/NotoSans_700Bold.ttf')),
+  italic: readFileSync(require.resolve('@expo-google-fonts/noto-sans/400Regular_Italic/NotoSans_400Regular_Italic.ttf')),
+};
 
 const MARGIN = 50;
 const FOOTER = 30;
@@ -28,6 +38,9 @@ export function renderAnswerPdf(answer: AccessAnswer, lang: Language, options: A
     displayTitle: true,
     info: { Title: t.title, Author: answer.controller.name, CreationDate: new Date(answer.request.answeredAt) },
   });
+  doc.registerFont('regular', FONTS.regular);
+  doc.registerFont('bold', FONTS.bold);
+  doc.registerFont('italic', FONTS.italic);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -37,29 +50,29 @@ export function renderAnswerPdf(answer: AccessAnswer, lang: Language, options: A
   const width = doc.page.width - 2 * MARGIN;
 
   const heading = (text: string) => {
-    doc.moveDown(1).font('Helvetica-Bold').fontSize(13).fillColor('black').text(text, MARGIN, doc.y, { width });
+    doc.moveDown(1).font('bold').fontSize(13).fillColor('black').text(text, MARGIN, doc.y, { width });
     doc
       .moveTo(MARGIN, doc.y + 1)
       .lineTo(MARGIN + width, doc.y + 1)
       .lineWidth(0.5)
       .strokeColor('#d0d7de')
       .stroke();
-    doc.moveDown(0.4).font('Helvetica').fontSize(10);
+    doc.moveDown(0.4).font('regular').fontSize(10);
   };
-  const paragraph = (text: string) => doc.font('Helvetica').fontSize(10).fillColor('black').text(text, MARGIN, doc.y, { width }).moveDown(0.3);
+  const paragraph = (text: string) => doc.font('regular').fontSize(10).fillColor('black').text(text, MARGIN, doc.y, { width }).moveDown(0.3);
   const list = (items: readonly string[]) => {
     if (items.length === 0) return;
     doc
-      .font('Helvetica')
+      .font('regular')
       .fontSize(10)
       .fillColor('black')
       .list([...items], MARGIN, doc.y, { width, bulletRadius: 1.5, textIndent: 10 });
     doc.moveDown(0.3);
   };
 
-  doc.font('Helvetica-Bold').fontSize(18).text(t.title, { width });
+  doc.font('bold').fontSize(18).text(t.title, { width });
   doc
-    .font('Helvetica')
+    .font('regular')
     .fontSize(9)
     .fillColor(GREY)
     .text(answer.controller.name + (answer.controller.contact ? ` · ${answer.controller.contact}` : ''));
@@ -70,7 +83,7 @@ export function renderAnswerPdf(answer: AccessAnswer, lang: Language, options: A
   heading(t.data);
   if (answer.records.length === 0) paragraph(t.none);
   else {
-    const header = (text: string) => ({ text, type: 'TH' as const, font: { src: 'Helvetica-Bold' }, backgroundColor: '#f6f8fa' });
+    const header = (text: string) => ({ text, type: 'TH' as const, font: { src: 'bold' }, backgroundColor: '#f6f8fa' });
     const table = doc.table({
       columnStyles: [width * 0.27, width * 0.39, width * 0.13, width * 0.21],
       defaultStyle: { border: { bottom: 0.5 }, borderColor: '#d0d7de', padding: [3, 4], textOptions: { lineGap: 1 } },
@@ -78,7 +91,7 @@ export function renderAnswerPdf(answer: AccessAnswer, lang: Language, options: A
     table.row([header(t.item), header(t.value), header(t.collected), header(t.kept)]);
     for (const r of answer.records) {
       const value = r.withheld
-        ? { text: t.reason[r.withheld], textColor: WITHHELD, font: { src: 'Helvetica-Oblique' } }
+        ? { text: t.reason[r.withheld], textColor: WITHHELD, font: { src: 'italic' } }
         : { text: (r.value ?? '') + (r.restricted ? `\n(${t.restricted})` : '') };
       table.row([`${r.field}\n${r.categoryTitle}`, value, r.collectedAt.slice(0, 10), r.keptUntil.map((k) => k.until).join('\n')]);
     }
@@ -121,7 +134,7 @@ export function renderAnswerPdf(answer: AccessAnswer, lang: Language, options: A
     const bottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
     doc
-      .font('Helvetica')
+      .font('regular')
       .fontSize(8)
       .fillColor(GREY)
       .text(`${answer.controller.name} · ${t.title} · ${answeredOn}`, MARGIN, doc.page.height - MARGIN, { width, lineBreak: false })
