@@ -33,6 +33,8 @@ export const AUDIT_ACTIONS = [
   'request.acknowledge',
   'request.close',
   'request.expire',
+  'request.purge',
+  'request.remind',
   'consent.record',
   'auth.sign-in',
   'auth.sign-in-failed',

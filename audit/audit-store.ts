@@ -223,3 +223,51 @@ export async function insertCheckpointRow(trx: Transaction<Tables>, row: Checkpo
 export function recordIdsOfEventsSql(action: string): RawBuilder<unknown> {
   return sql`SELECT DISTINCT unnest(record_ids) AS id FROM audit_event WHERE action = ${action}`;
 }
+
+/** The events that name a rights request (detail.request), oldest first: the request's part of the trail. */
+export async function eventsNamingRequest(
+  db: Kysely<Tables>,
+  requestId: string,
+  since: Date,
+): Promise<
+  {
+    partition: string;
+    seq: string;
+    id: string;
+    at_text: string;
+    actor: string;
+    action: string;
+    subject_id: string | null;
+    record_ids: string[];
+    detail: unknown;
+    hash: string;
+  }[]
+> {
+  const { rows } = await sql<{
+    partition: string;
+    seq: string;
+    id: string;
+    at_text: string;
+    actor: string;
+    action: string;
+    subject_id: string | null;
+    record_ids: string[];
+    detail: unknown;
+    hash: string;
+  }>`
+    SELECT partition, seq, id, ${sql.raw(AT_MICROS_SQL)} AS at_text, actor, action, subject_id, record_ids, detail, encode(hash, 'hex') AS hash
+    FROM audit_event WHERE at >= ${since} AND detail->>'request' = ${requestId}
+    ORDER BY at, partition, seq`.execute(db);
+  return rows;
+}
+
+/** The first signed checkpoint made at or after a time: it covers every event appended before it. */
+export async function firstCheckpointSince(db: Kysely<Tables>, at: Date): Promise<(CheckpointRow & { at: Date }) | undefined> {
+  return db
+    .selectFrom('audit_checkpoint')
+    .select(['seq', 'body', 'signature', 'at'])
+    .where('at', '>=', at)
+    .orderBy('seq')
+    .limit(1)
+    .executeTakeFirst() as Promise<(CheckpointRow & { at: Date }) | undefined>;
+}

@@ -152,10 +152,11 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
 
     // Loaded here, not at the top, so commands that do not serve (check, notice...) start fast.
     const { buildApp } = await import('../http/app.ts');
+    const publicUrl = opts.publicUrl ?? `http://${opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host}:${opts.port}`;
     const app = await buildApp(ctx, {
       logLevel: opts.logLevel,
       https: opts.https,
-      publicUrl: opts.publicUrl ?? `http://${opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host}:${opts.port}`,
+      publicUrl,
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     });
     const address = await app.listen({ port: opts.port, host: opts.host });
@@ -168,7 +169,7 @@ export const serveCommand = withDataOptions(new Command('serve').description('Ru
     if (opts.jobs) {
       // Started after listening: the service answers at once while the job queue sets itself up.
       const { startJobs } = await import('../jobs/start-jobs.ts');
-      startJobs(ctx).then(
+      startJobs(ctx, { publicUrl }).then(
         (j) => {
           jobs = j;
         },

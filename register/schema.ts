@@ -343,6 +343,11 @@ const Rights = z.strictObject({
     .string()
     .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'use a region code such as GB-ENG, GB-SCT, DE or DE-BY')
     .optional(),
+  /**
+   * How long a closed request's record of who asked is kept as evidence of how it was handled (default P6Y, the
+   * limitation period for claims in England and Wales); the decisions per record and the audit trail stay.
+   */
+  'evidence-kept': Duration.default('P6Y'),
   /** The time zone of the controller's calendar: a request received at 23:30 UTC may be received "tomorrow". */
   'time-zone': z.string().optional(),
 });
@@ -372,7 +377,7 @@ export const RegisterSchema = z.strictObject({
   custodian: z.literal(1, { error: 'must be 1 (the register format version)' }),
   controller: Controller,
   notice: Notice,
-  rights: Rights.default({ identity: 'reasonable-doubt' }),
+  rights: Rights.default({ identity: 'reasonable-doubt', 'evidence-kept': 'P6Y' }),
   security: z.array(Text).min(1, 'list at least one security measure (Art. 30(1)(g))'),
   subjects: z.record(Key, Subject),
   data: z.record(Key, DataCategory),

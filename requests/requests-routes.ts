@@ -32,6 +32,7 @@ import {
   restrictForRequest,
   withdrawConsentForRequest,
 } from './fulfil-rights.ts';
+import { requestEvidence } from './evidence.ts';
 import { listRequestViews } from './request-queue.ts';
 import { OUTCOMES, REQUEST_CHANNELS, REQUEST_TYPES } from './tables.ts';
 
@@ -427,5 +428,19 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
       });
       return reply.code(204).send(null);
     },
+  );
+
+  app.get(
+    '/api/v1/staff/requests/:id/evidence',
+    {
+      preValidation: manage,
+      schema: {
+        summary: 'The evidence of how a request was handled: decisions per record, notices, its audit events and the checkpoint that covers them (staff)',
+        tags: ['requests', 'staff'],
+        params: Id,
+        response: { 200: z.unknown(), 404: ErrorBody },
+      },
+    },
+    async (req) => requestEvidence(ctx, req.params.id),
   );
 };

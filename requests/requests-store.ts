@@ -252,3 +252,61 @@ export async function completeRecipientNotice(
   });
   return true;
 }
+
+/** Unconfirmed web requests whose link expired: closed as expired, the requester's details deleted; one event each. */
+export async function expireUnconfirmedRequests(trx: Transaction<Tables>, auditor: Auditor, now: Date): Promise<number> {
+  const rows = await trx
+    .updateTable('rights_request')
+    .set({
+      status: 'expired',
+      contact_email: null,
+      contact_name: null,
+      details: null,
+      on_behalf: null,
+      email_hash: null,
+      confirm_token_hash: null,
+      contact_purged_at: now,
+      closed_at: now,
+      closed_by: 'system:requests',
+    })
+    .where('status', '=', 'unconfirmed')
+    .where('confirm_expires_at', '<', now)
+    .returning('id')
+    .execute();
+  await auditor.appendMany(
+    trx,
+    rows.map((r) => ({ actor: 'system:requests', action: 'request.expire' as const, detail: { request: r.id } })),
+  );
+  return rows.length;
+}
+
+/** Closed requests past their evidence period: the requester's details deleted, the decisions and trail kept. */
+export async function purgeRequestContacts(trx: Transaction<Tables>, auditor: Auditor, closedBefore: Date, now: Date): Promise<number> {
+  const rows = await trx
+    .updateTable('rights_request')
+    .set({
+      contact_email: null,
+      contact_name: null,
+      details: null,
+      on_behalf: null,
+      email_hash: null,
+      verification: null,
+      health_opinion: null,
+      contact_purged_at: now,
+    })
+    .where('status', 'in', ['completed', 'refused', 'withdrawn', 'expired'])
+    .where('closed_at', '<', closedBefore)
+    .where('contact_purged_at', 'is', null)
+    .returning('id')
+    .execute();
+  await auditor.appendMany(
+    trx,
+    rows.map((r) => ({ actor: 'system:requests', action: 'request.purge' as const, detail: { request: r.id } })),
+  );
+  return rows.length;
+}
+
+/** The daily reminder to staff, as the trail records it: counts only. */
+export async function recordReminder(trx: Transaction<Tables>, auditor: Auditor, sent: { requests: number; overdue: number; staff: number }): Promise<void> {
+  await auditor.append(trx, { actor: 'system:requests', action: 'request.remind', detail: sent });
+}

@@ -11,7 +11,14 @@ import { recordKeyRotation } from '../crypto/subject-keys-store.ts';
 import * as mail from '../mail/mail-store.ts';
 import { recordDisclosure } from '../disclosures/record-disclosure.ts';
 import { closeRequest, linkRequestSubject, receiveRequest } from '../requests/request-service.ts';
-import { completeRecipientNotice, insertDecisions, insertRecipientNotices } from '../requests/requests-store.ts';
+import {
+  completeRecipientNotice,
+  expireUnconfirmedRequests,
+  insertDecisions,
+  insertRecipientNotices,
+  purgeRequestContacts,
+  recordReminder,
+} from '../requests/requests-store.ts';
 import { recordConsentEvents } from '../consent/consent-store.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
 import { newSession } from '../staff/sessions.ts';
@@ -119,6 +126,32 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     run: async () => recordDisclosure(t.ctx, { subjectId: await collected(901), recipient: 'imaging-centres', purpose: 'provide-scan', actor: 'system:test' }),
   },
   'requests/requests-store.ts:insertRequest': { action: 'request.receive', run: newRequest },
+  'requests/requests-store.ts:expireUnconfirmedRequests': {
+    action: 'request.expire',
+    run: async () => {
+      await receiveRequest(t.ctx, {
+        type: 'access',
+        channel: 'web',
+        receivedAt: now(),
+        email: 'expiring@example.com',
+        actor: 'public:test',
+        needsConfirmation: true,
+      });
+      return t.db.kysely.transaction().execute((trx) => expireUnconfirmedRequests(trx, t.ctx.auditor, new Date(now().getTime() + 30 * 86_400_000)));
+    },
+  },
+  'requests/requests-store.ts:purgeRequestContacts': {
+    action: 'request.purge',
+    run: async () => {
+      await closeRequest(t.ctx, await newRequest(), { outcome: 'nothing-held', reasons: [], actor: 'system:test' });
+      const later = new Date(now().getTime() + 1000);
+      return t.db.kysely.transaction().execute((trx) => purgeRequestContacts(trx, t.ctx.auditor, later, later));
+    },
+  },
+  'requests/requests-store.ts:recordReminder': {
+    action: 'request.remind',
+    run: () => t.db.kysely.transaction().execute((trx) => recordReminder(trx, t.ctx.auditor, { requests: 1, overdue: 0, staff: 1 })),
+  },
   'requests/requests-store.ts:insertRecipientNotices': {
     action: 'request.recipient-notice',
     run: async () => {
@@ -174,19 +207,17 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
         subjectId: string;
         recordIds: string[];
       };
-      return t.db.kysely
-        .transaction()
-        .execute((trx) =>
-          rectifyRecordValue(trx, t.ctx.auditor, {
-            subjectId,
-            recordId: recordIds[0]!,
-            value: { text: 'Corrected' },
-            beforeHash: 'a'.repeat(32),
-            afterHash: 'b'.repeat(32),
-            actor: 'system:test',
-            request: requestIdForAudit,
-          }),
-        );
+      return t.db.kysely.transaction().execute((trx) =>
+        rectifyRecordValue(trx, t.ctx.auditor, {
+          subjectId,
+          recordId: recordIds[0]!,
+          value: { text: 'Corrected' },
+          beforeHash: 'a'.repeat(32),
+          afterHash: 'b'.repeat(32),
+          actor: 'system:test',
+          request: requestIdForAudit,
+        }),
+      );
     },
   },
   'consent/consent-store.ts:recordConsentEvents': {
