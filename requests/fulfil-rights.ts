@@ -372,17 +372,15 @@ export async function completeNotice(
     throw new CustodianError('invalid_body', 'say why telling this recipient is impossible or disproportionate');
   const request = await getRequest(deps.db.kysely, id.toLowerCase());
   if (!request) throw new CustodianError('not_found', 'no such notice');
-  const ok = await deps.db.kysely
-    .transaction()
-    .execute((trx) =>
-      completeRecipientNotice(trx, deps.auditor, {
-        requestId: request.id,
-        noticeId: input.noticeId.toLowerCase(),
-        state: input.state,
-        reason,
-        actor: input.actor,
-        now: deps.clock.now(),
-      }),
-    );
+  const ok = await deps.db.kysely.transaction().execute((trx) =>
+    completeRecipientNotice(trx, deps.auditor, {
+      requestId: request.id,
+      noticeId: input.noticeId.toLowerCase(),
+      state: input.state,
+      reason,
+      actor: input.actor,
+      now: deps.clock.now(),
+    }),
+  );
   if (!ok) throw new CustodianError('conflict', 'no open notice with that id on this request');
 }
