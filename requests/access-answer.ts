@@ -97,8 +97,13 @@ export async function buildAccessAnswer(deps: AnswerDeps, requestId: string, opt
   const now = deps.clock.now();
   const gate = !register.controller['health-professional'];
   const opinion = opinionInForce(request.health_opinion, now);
+  // After issuing: the records decided then, disclosed or withheld with the reason given then.
   const decided = options.onlyDecided
-    ? new Set((await decisionsOf(deps.db.kysely, requestId)).filter((d) => d.action === 'disclosed').map((d) => d.record_id))
+    ? new Map(
+        (await decisionsOf(deps.db.kysely, requestId))
+          .filter((d) => d.action === 'disclosed' || d.action === 'withheld')
+          .map((d) => [d.record_id, d.action === 'withheld' ? ((d.reason ?? 'health-opinion-needed') as WithheldReason) : null] as const),
+      )
     : null;
 
   const records: AnswerRecord[] = [];
@@ -124,8 +129,15 @@ export async function buildAccessAnswer(deps: AnswerDeps, requestId: string, opt
       const category = register.data[line.category];
       const health = category?.special === 'health';
       const supplied = line.source === 'subject';
-      const withheld: WithheldReason | null =
-        health && gate && !supplied ? (opinion === null ? 'health-opinion-needed' : opinion.decision === 'withhold' ? 'serious-harm' : null) : null;
+      const withheld: WithheldReason | null = decided
+        ? (decided.get(line.id) ?? null)
+        : health && gate && !supplied
+          ? opinion === null
+            ? 'health-opinion-needed'
+            : opinion.decision === 'withhold'
+              ? 'serious-harm'
+              : null
+          : null;
       for (const p of purposes) purposeKeys.add(p);
       records.push({
         id: line.id,

@@ -135,6 +135,25 @@ describe('access', () => {
     dpo = await t.signedIn('dpo');
   });
 
+  test('issued without an opinion, the download still lists the health records held back, with why, and never their values', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('access', 4, 'Held back area text') });
+    const id = await linkedRequest('access', 'p4.access@example.com', res.json().subjectId);
+    const issued = await call('POST', `/api/v1/staff/requests/${id}/answer`);
+    assert.equal(issued.statusCode, 200, issued.body);
+    assert.ok(issued.json().withheld >= 2);
+    assert.equal((await call('GET', `/api/v1/requests/${id}`)).json().outcome, 'partly-done');
+    const raw = await mailTo('p4.access@example.com');
+    const m = /answer\?token=(?:3D)?([A-Za-z0-9_-]{43})/.exec(raw);
+    assert.ok(m, raw);
+    const json = (await t.app.inject({ method: 'GET', url: `/privacy-center/answer?token=${m[1]}&format=json` })).json();
+    assert.equal(json.withheldCount, issued.json().withheld);
+    const held = json.records.filter((r: { withheld: string | null }) => r.withheld);
+    assert.ok(held.every((r: { withheld: string; value: null }) => r.withheld === 'health-opinion-needed' && r.value === null));
+    const page = await t.app.inject({ method: 'GET', url: `/privacy-center/answer?token=${m[1]}` });
+    assert.match(page.body, /held back/);
+    assert.doesNotMatch(page.body, /Held back area text/);
+  });
+
   test('a request nobody is linked to, or not verified, cannot be answered', async () => {
     const res = await call('POST', '/api/v1/staff/requests', { type: 'access', channel: 'post', receivedAt: '2027-01-25' });
     const id = res.json().id as string;

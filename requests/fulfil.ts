@@ -25,7 +25,7 @@ import type { HealthOpinion, RequestType } from './tables.ts';
 export type FulfilDeps = Pick<AppContext, 'db' | 'register' | 'subjectKeys' | 'auditor' | 'clock' | 'mailer'>;
 
 /** How long the emailed link to an access answer works. */
-export const ANSWER_LINK_DAYS = 30;
+const ANSWER_LINK_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 function answerTokenHash(token: string): Uint8Array {
@@ -155,7 +155,7 @@ export async function answerLinkRequest(deps: Pick<FulfilDeps, 'db' | 'clock'>, 
 }
 
 /** Why the register keeps a record against an erasure request, or null when it may be erased. */
-export function keepReason(
+function keepReason(
   register: Register,
   record: Pick<RecordRow, 'purposes' | 'category' | 'retention_event' | 'retention_starts_at' | 'collected_at' | 'received_at'>,
   birthDate: Date | null,
