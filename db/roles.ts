@@ -14,7 +14,7 @@ function id(name: string, what: string): string {
 }
 
 /** The tables the service only reads and adds to; and the audit heads, which it may also move forward. */
-const APPEND_ONLY = ['audit_event', 'audit_checkpoint', 'consent_event', 'retention_override'];
+const APPEND_ONLY = ['audit_event', 'audit_checkpoint', 'consent_event', 'retention_override', 'marketing_suppression'];
 const HEADS = 'audit_head';
 
 /**
