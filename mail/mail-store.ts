@@ -147,7 +147,13 @@ export async function eraseMailOfSubject(trx: Executor, auditor: Auditor, erase:
       last_error: sql<string | null>`CASE WHEN state IN ('queued', 'held') THEN 'erased' ELSE last_error END`,
       next_attempt_at: sql<Date | null>`CASE WHEN state IN ('queued', 'held') THEN NULL ELSE next_attempt_at END`,
     })
-    .where('subject_id', '=', erase.subjectId)
+    // About the person, or about a rights request staff linked to them (the answer sent to the address they gave).
+    .where((eb) =>
+      eb.or([
+        eb('subject_id', '=', erase.subjectId),
+        eb('request_id', 'in', eb.selectFrom('rights_request_subject').select('request_id').where('rights_request_subject.subject_id', '=', erase.subjectId)),
+      ]),
+    )
     .where('content_erased_at', 'is', null)
     .returning('id')
     .execute();

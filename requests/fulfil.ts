@@ -7,6 +7,7 @@
 //   instead; a person with nothing left kept has their data key destroyed and identifiers retired.
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../app/app-context.ts';
+import { addDuration } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import type { Register } from '../register/load-register.ts';
@@ -185,8 +186,10 @@ function keepReason(
 export interface ErasureOutcome {
   readonly erased: number;
   readonly kept: readonly { recordId: string; reason: string }[];
-  /** People with nothing left: their data key destroyed and identifiers retired. */
+  /** People with nothing left: their data key destroyed and identifiers deleted. */
   readonly shredded: readonly string[];
+  /** The request itself (who asked, how to reach them) is kept as evidence of how it was handled until this date. */
+  readonly requestKeptUntil: string;
 }
 
 /**
@@ -259,5 +262,5 @@ export async function fulfilErasure(
       { action: 'request.close', actor: input.actor, detail: { outcome: kept.length > 0 ? 'partly-done' : 'done', erased, kept: kept.length } },
     );
   });
-  return { erased, kept, shredded };
+  return { erased, kept, shredded, requestKeptUntil: addDuration(now, deps.register.rights['evidence-kept']).toISOString().slice(0, 10) };
 }

@@ -318,7 +318,12 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
             .default([]),
         }),
         response: {
-          200: z.object({ erased: z.number().int(), kept: z.array(z.object({ recordId: z.string(), reason: z.string() })), shredded: z.array(z.string()) }),
+          200: z.object({
+            erased: z.number().int(),
+            kept: z.array(z.object({ recordId: z.string(), reason: z.string() })),
+            shredded: z.array(z.string()),
+            requestKeptUntil: z.string().describe('the request (who asked) is kept as evidence until then'),
+          }),
           404: ErrorBody,
           409: ErrorBody,
         },
@@ -329,7 +334,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         actor: actorOf(req),
         keep: req.body.keep.map((k) => ({ recordId: k.record, reason: k.reason })),
       });
-      return { erased: outcome.erased, kept: [...outcome.kept], shredded: [...outcome.shredded] };
+      return { erased: outcome.erased, kept: [...outcome.kept], shredded: [...outcome.shredded], requestKeptUntil: outcome.requestKeptUntil };
     },
   );
 
