@@ -2,9 +2,9 @@
 // Events keep the subject id they were given under: after a merge, the caller passes each subject's family (the
 // subject and everyone merged into it, from subjects/), so a consent survives the merge.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { Auditor } from '../audit/auditor.ts';
+import type { AuditInput, Auditor } from '../audit/auditor.ts';
 import type { Tables } from '../db/tables.ts';
-import type { ConsentMethod } from './tables.ts';
+import type { ConsentMethod, ConsentState } from './tables.ts';
 
 /** A consent given on a form or recorded by staff, as one row of a batch. */
 export interface GivenConsentRow {
@@ -112,4 +112,146 @@ export async function givenPurposesOf(
     FROM consent_event WHERE subject_id = ANY(${[...subjectIds]}::uuid[])
     ORDER BY subject_id, purpose, channel, at DESC, id`.execute(ex);
   return rows.filter((r) => r.state === 'given').map((r) => ({ subjectId: r.subject_id, purpose: r.purpose, channel: r.channel }));
+}
+
+/** One event of a receipt, as the ledger stores it. */
+export interface LedgerRow {
+  readonly id: string;
+  readonly receiptId: string;
+  readonly subjectId: string | null;
+  readonly visitorId: string | null;
+  readonly purpose: string;
+  readonly channel: string | null;
+  readonly state: ConsentState;
+  readonly method: ConsentMethod;
+  readonly point: string | null;
+  readonly expiresAt: Date | null;
+  readonly language: string | null;
+  readonly context: string | null;
+}
+
+/**
+ * Receipts written together (group commit): their events and one `consent.record` audit event per receipt, in one
+ * statement after the audit heads are locked. The caller's transaction commits before anyone is answered.
+ */
+export async function insertLedgerRows(
+  trx: Transaction<Tables>,
+  auditor: Auditor,
+  rows: readonly LedgerRow[],
+  audit: readonly AuditInput[],
+  noticeFingerprint: string,
+  now: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const chained = await auditor.prepare(trx, audit, now);
+  const col = <K extends keyof LedgerRow>(k: K) => rows.map((r) => r[k]);
+  await sql`
+    WITH events AS (
+      INSERT INTO consent_event (id, receipt_id, subject_id, visitor_id, purpose, channel, state, method, collection_point,
+                                 notice_fingerprint, at, expires_at, language, context)
+      SELECT u.id, u.receipt_id, u.subject_id, u.visitor_id, u.purpose, u.channel, u.state, u.method, u.point,
+             ${noticeFingerprint}, ${now}::timestamptz, u.expires_at, u.language, u.context
+      FROM unnest(${col('id')}::uuid[], ${col('receiptId')}::uuid[], ${col('subjectId')}::uuid[], ${col('visitorId')}::text[],
+                  ${col('purpose')}::text[], ${col('channel')}::text[], ${col('state')}::text[], ${col('method')}::text[],
+                  ${col('point')}::text[], ${col('expiresAt')}::timestamptz[], ${col('language')}::text[], ${col('context')}::text[])
+           AS u(id, receipt_id, subject_id, visitor_id, purpose, channel, state, method, point, expires_at, language, context)
+    ),
+    audit_events AS (${chained.insertEvents}),
+    audit_heads AS (${chained.advanceHeads})
+    SELECT 1`.execute(trx);
+}
+
+/** A stored event, as receipts and proofs show it. */
+export interface LedgerEvent {
+  readonly id: string;
+  readonly receiptId: string;
+  readonly subjectId: string | null;
+  readonly visitorId: string | null;
+  readonly purpose: string;
+  readonly channel: string | null;
+  readonly state: ConsentState;
+  readonly method: ConsentMethod;
+  readonly point: string | null;
+  readonly noticeFingerprint: string;
+  readonly at: Date;
+  readonly expiresAt: Date | null;
+  readonly language: string | null;
+  readonly context: string | null;
+}
+
+const EVENT_COLUMNS = sql`id::text AS id, coalesce(receipt_id, id)::text AS receipt_id, subject_id::text AS subject_id, visitor_id,
+  purpose, channel, state, method, collection_point, notice_fingerprint, at, expires_at, language, context`;
+
+interface EventRow {
+  id: string;
+  receipt_id: string;
+  subject_id: string | null;
+  visitor_id: string | null;
+  purpose: string;
+  channel: string | null;
+  state: ConsentState;
+  method: ConsentMethod;
+  collection_point: string | null;
+  notice_fingerprint: string;
+  at: Date | string;
+  expires_at: Date | string | null;
+  language: string | null;
+  context: string | null;
+}
+
+const toEvent = (r: EventRow): LedgerEvent => ({
+  id: r.id,
+  receiptId: r.receipt_id,
+  subjectId: r.subject_id,
+  visitorId: r.visitor_id,
+  purpose: r.purpose,
+  channel: r.channel,
+  state: r.state,
+  method: r.method,
+  point: r.collection_point,
+  noticeFingerprint: r.notice_fingerprint,
+  at: new Date(r.at),
+  expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+  language: r.language,
+  context: r.context,
+});
+
+/** Who the events are about: a visitor id, or people (a subject and those merged into it). */
+export type ConsentHolder = { readonly visitorId: string } | { readonly subjectIds: readonly string[] };
+
+/** Every event of a visitor or of people, oldest first: the proof of what they agreed to, when, under which notice. */
+export async function eventsOf(ex: Kysely<Tables>, who: ConsentHolder): Promise<LedgerEvent[]> {
+  const where = 'visitorId' in who ? sql`visitor_id = ${who.visitorId}` : sql`subject_id = ANY(${[...who.subjectIds]}::uuid[])`;
+  const { rows } = await sql<EventRow>`SELECT ${EVENT_COLUMNS} FROM consent_event WHERE ${where} ORDER BY at, id`.execute(ex);
+  return rows.map(toEvent);
+}
+
+/** The latest event per purpose and channel of a visitor or of people. */
+export async function latestEventsOf(ex: Kysely<Tables>, who: ConsentHolder): Promise<LedgerEvent[]> {
+  const where = 'visitorId' in who ? sql`visitor_id = ${who.visitorId}` : sql`subject_id = ANY(${[...who.subjectIds]}::uuid[])`;
+  const { rows } = await sql<EventRow>`
+    SELECT DISTINCT ON (purpose, channel) ${EVENT_COLUMNS} FROM consent_event WHERE ${where}
+    ORDER BY purpose, channel, at DESC, id DESC`.execute(ex);
+  return rows.map(toEvent);
+}
+
+/** The events of one receipt. */
+export async function receiptEventsOf(ex: Kysely<Tables>, receiptId: string): Promise<LedgerEvent[]> {
+  const { rows } = await sql<EventRow>`
+    SELECT ${EVENT_COLUMNS} FROM consent_event WHERE receipt_id = ${receiptId}::uuid OR (receipt_id IS NULL AND id = ${receiptId}::uuid)
+    ORDER BY purpose, channel, id`.execute(ex);
+  return rows.map(toEvent);
+}
+
+/** Per day and purpose, how many banner and form choices gave, refused (GPC included) or withdrew consent. */
+export async function consentCountsByDay(
+  ex: Kysely<Tables>,
+  from: Date,
+  to: Date,
+): Promise<{ day: string; purpose: string; state: ConsentState; n: number }[]> {
+  const { rows } = await sql<{ day: string; purpose: string; state: ConsentState; n: string }>`
+    SELECT to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, purpose, state, count(*)::text AS n
+    FROM consent_event WHERE at >= ${from} AND at < ${to} AND state IN ('given', 'refused', 'withdrawn')
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`.execute(ex);
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }

@@ -1,8 +1,10 @@
-// Tables owned by consent/ (db/migrations/0006_consent_visitors_access_log.sql): the consent ledger, append-only.
+// Tables owned by consent/ (db/migrations/0006 and 0013): the consent ledger (append-only), the marketing suppression
+// list (append-only keyed hashes) and newsletter sign-ups.
+import type { ColumnType } from 'kysely';
 import type { Timestamp } from '../db/tables.ts';
 
-type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired';
-export type ConsentMethod = 'form' | 'banner' | 'email-link' | 'gpc' | 'staff' | 'privacy-centre';
+export type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired' | 'objected' | 'pending';
+export type ConsentMethod = 'form' | 'banner' | 'email-link' | 'gpc' | 'staff' | 'privacy-centre' | 'api';
 
 interface ConsentEventTable {
   id: string;
@@ -15,8 +17,39 @@ interface ConsentEventTable {
   collection_point: string | null;
   notice_fingerprint: string;
   at: Timestamp;
+  /** Events recorded together share one receipt; null on events from before receipts (their receipt is their id). */
+  receipt_id: ColumnType<string | null, string | null | undefined, never>;
+  /** A given consent lapses then (the purpose's consent-lasts). */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, never>;
+  language: ColumnType<string | null, string | null | undefined, never>;
+  /** A soft opt-in's sale or negotiation (`sale:<point>`), an objection's form field. */
+  context: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export type SuppressionChannel = '*' | 'email' | 'sms' | 'phone' | 'automated-call' | 'post';
+export type SuppressionReason = 'unsubscribed' | 'objected' | 'erased' | 'refused';
+
+interface MarketingSuppressionTable {
+  hash: Uint8Array;
+  channel: SuppressionChannel;
+  reason: SuppressionReason;
+  created_at: Timestamp;
+}
+
+interface NewsletterSubscriberTable {
+  id: string;
+  email: string;
+  language: string;
+  interests: ColumnType<string[], string[] | undefined, string[]>;
+  state: 'pending' | 'confirmed';
+  created_at: Timestamp;
+  confirm_by: Timestamp;
+  confirmed_at: Timestamp | null;
+  notice_fingerprint: string;
 }
 
 export interface ConsentTables {
   consent_event: ConsentEventTable;
+  marketing_suppression: MarketingSuppressionTable;
+  newsletter_subscriber: NewsletterSubscriberTable;
 }

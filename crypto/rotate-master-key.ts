@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
 import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
+import { hashKeyMasterIds, rewrapHashKeys } from './hash-key.ts';
 import { readKeyFile, writeKeyFile } from './key-file.ts';
 import { describeKeySource, KEYRING_RECHECK_MS, MASTER_KEY_ENV, type Keyring } from './keyring.ts';
 import { generateMasterKey, type MasterKey } from './master-key.ts';
@@ -80,6 +81,8 @@ export async function rotateMasterKey(deps: RotationDeps, options: RotateOptions
     if (added) log(`added master key ${added.id}; it is now the active key`);
     const activeKeyId = keyring.active().id;
     let { rewrapped, remaining, stranded } = await rewrapSubjectKeys(db.kysely, keyring, clock, options);
+    // The secrets of keyed hashes (the suppression list) too: their hashes must match after the old key is gone.
+    await rewrapHashKeys(db.kysely, keyring, clock.now());
     let unused = await unusedKeyIds(db.kysely, keyring);
     let retired: string[] = [];
     // Audit heads signed with an older key are re-signed with the active one, so the old key can go.
@@ -94,6 +97,7 @@ export async function rotateMasterKey(deps: RotationDeps, options: RotateOptions
       if (settleMs > 0) log(`waiting ${Math.ceil(settleMs / 1000)} s for running servers to switch to ${activeKeyId} before retiring old keys`);
       await sleep(settleMs);
       const again = await rewrapSubjectKeys(db.kysely, keyring, clock, options);
+      await rewrapHashKeys(db.kysely, keyring, clock.now());
       rewrapped += again.rewrapped;
       remaining = again.remaining;
       stranded = again.stranded;
@@ -203,6 +207,7 @@ function retireMasterKeys(keyring: Keyring, ids: readonly string[]): string[] {
 /** Configured keys, other than the active one, that wrap no live data key. */
 async function unusedKeyIds(db: Kysely<Tables>, keyring: Keyring): Promise<string[]> {
   const { byMasterKey } = await countSubjectKeys(db);
+  for (const id of await hashKeyMasterIds(db)) byMasterKey.set(id, (byMasterKey.get(id) ?? 0) + 1);
   const active = keyring.active().id;
   const configured = keyring.source.kind === 'file' ? (readKeyFile(keyring.source.path)?.keys.map((e) => e.master.id) ?? []) : keyring.ids();
   return configured.filter((id) => id !== active && !byMasterKey.has(id));

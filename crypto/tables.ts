@@ -1,4 +1,4 @@
-// Tables owned by crypto/ (db/migrations/0004_subject_keys.sql).
+// Tables owned by crypto/ (db/migrations/0004_subject_keys.sql, 0013 for hash_key).
 import type { Timestamp } from '../db/tables.ts';
 
 /**
@@ -14,6 +14,16 @@ interface SubjectKeyTable {
   shredded_at: Timestamp | null;
 }
 
+/** A secret for keyed hashes (the marketing suppression list), stored only wrapped by a master key. */
+interface HashKeyTable {
+  name: string;
+  master_key_id: string;
+  wrapped_key: Uint8Array;
+  created_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+
 export interface CryptoTables {
   subject_key: SubjectKeyTable;
+  hash_key: HashKeyTable;
 }

@@ -6,6 +6,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { ServerResponse } from 'node:http';
 import type { AppContext } from '../app/app-context.ts';
 import { consolePlugin } from '../console/console-plugin.ts';
+import { ConsentLedger } from '../consent/consent-ledger.ts';
+import { consentRoutes } from '../consent/consent-routes.ts';
 import { CustodianError } from '../core/errors.ts';
 import { disclosuresRoutes } from '../disclosures/disclosures-routes.ts';
 import { exportRoutes } from '../requests/export-routes.ts';
@@ -102,6 +104,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   // One collector for every way data comes in (the API, the hosted forms, staff): answered before the app closes.
   const collector = new Collector(ctx);
   app.addHook('onClose', () => collector.close());
+  // Consent choices (the banner, the API) are group-committed by one ledger writer.
+  const ledger = new ConsentLedger(ctx);
+  app.addHook('onClose', () => ledger.close());
 
   // Staff access first: its route hook must see every route registered after it.
   await app.register(staffPlugin, { db: ctx.db, clock: ctx.clock, https });
@@ -112,6 +117,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(collectRoutes, { ctx, collector });
   await app.register(requestsRoutes, { ctx, publicUrl });
   await app.register(exportRoutes, { ctx });
+  await app.register(consentRoutes, { ctx, ledger, publicUrl });
   await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });
   await app.register(consolePlugin, { ctx, https });

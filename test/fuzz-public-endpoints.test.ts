@@ -165,7 +165,19 @@ async function fuzz(requests: fc.Arbitrary<Req>, check: (req: Req, res: LightMyR
 
 type Fuzzer =
   | { kind: 'collect' | 'form-page'; point: string }
-  | { kind: 'unknown-point' | 'sign-in' | 'get' | 'centre-page' | 'centre-form' | 'centre-link' | 'centre-confirm' | 'request-api' };
+  | {
+      kind:
+        | 'unknown-point'
+        | 'sign-in'
+        | 'get'
+        | 'centre-page'
+        | 'centre-form'
+        | 'centre-link'
+        | 'centre-confirm'
+        | 'request-api'
+        | 'consent-api'
+        | 'consent-read';
+    };
 
 function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
   // The privacy centre: pages that answer a person (a form again, or a page saying the link does not work).
@@ -173,6 +185,9 @@ function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
   if (r.url === '/privacy-center/confirm') return r.method === 'GET' ? { kind: 'centre-link' } : r.method === 'POST' ? { kind: 'centre-confirm' } : undefined;
   if (r.url === '/privacy-center/answer' && r.method === 'GET') return { kind: 'centre-link' };
   if (r.url === '/api/v1/requests' && r.method === 'POST') return { kind: 'request-api' };
+  // The consent API (consent/consent-routes.ts): choices, the state and receipts by id, the CORS preflight.
+  if (r.url === '/api/v1/consent' && r.method === 'POST') return { kind: 'consent-api' };
+  if (/^\/api\/v1\/consent(\/|$)/.test(r.url) && (r.method === 'GET' || r.method === 'OPTIONS')) return { kind: 'consent-read' };
   if (r.method === 'GET') return /[:*]/.test(r.url) ? undefined : { kind: 'get' };
   if (r.method !== 'POST') return undefined;
   const collect = /^\/api\/v1\/collect\/([^/:*]+)$/.exec(r.url)?.[1];
@@ -215,6 +230,9 @@ test('every public route is known to the fuzzer, every collection point and the 
     'POST /api/v1/requests',
     'GET /healthz',
     'GET /openapi.json',
+    'POST /api/v1/consent',
+    'GET /api/v1/consent/:id',
+    'GET /.well-known/gpc.json',
   ];
   for (const e of expected) assert.ok(fuzzed.has(e), `${e} is not among the public routes fuzzed`);
   assert.ok(!fuzzed.has('POST /api/v1/staff/collect/:point') && !fuzzed.has('GET /console/people'), 'staff routes are not public');
@@ -387,7 +405,7 @@ function unknownPoints(): fc.Arbitrary<Req> {
 
 for (const route of routes) {
   const f = fuzzerFor(route);
-  if (!f || f.kind === 'get' || f.kind === 'request-api' || f.kind.startsWith('centre-')) continue;
+  if (!f || f.kind === 'get' || f.kind === 'request-api' || f.kind.startsWith('centre-') || f.kind.startsWith('consent-')) continue;
   test(`${route.method} ${route.url}: ${RUNS} malformed requests are refused with a coded 4xx and store nothing`, async () => {
     if (f.kind === 'collect') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res), true);
     else if (f.kind === 'form-page') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res, true), true);
@@ -571,6 +589,68 @@ test(`POST /api/v1/requests: ${RUNS} malformed requests get a coded 400 and stor
     (_q, res) => assertRefused(res),
     true,
   );
+});
+
+test(`POST /api/v1/consent: ${RUNS} malformed choices (an unknown purpose, a non-boolean, a bad id, any shape) get a coded 4xx and store nothing`, async () => {
+  const choosable = new Set(Object.keys(register.purposes));
+  const badPurpose = fc.oneof(
+    anyString(30, 1).filter((k) => !choosable.has(k)),
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'strictly-necessary'),
+  );
+  const anyId = fc.oneof(fc.uuid(), anyString(140), junkScalar, fc.constant('v'.repeat(20)));
+  const body: fc.Arbitrary<Body> = fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc
+        .record({
+          visitorId: fc.option(anyId, { nil: undefined }),
+          subjectId: fc.option(anyId, { nil: undefined }),
+          bad: badPurpose,
+          value: fc.oneof(fc.boolean(), junkScalar),
+          good: fc.option(fc.dictionary(fc.constantFrom(...choosable), fc.oneof(fc.boolean(), junkScalar)), { nil: undefined }),
+          extra: fc.option(fc.tuple(anyString(10, 1), junkScalar), { nil: undefined }),
+        })
+        .map(({ visitorId, subjectId, bad, value, good, extra }): Body => {
+          const purposes = objectOf([...Object.entries(good ?? {}), [bad, value]]);
+          const entries: [string, unknown][] = [['purposes', purposes]];
+          if (visitorId !== undefined) entries.push(['visitorId', visitorId]);
+          if (subjectId !== undefined) entries.push(['subjectId', subjectId]);
+          if (extra) entries.push(extra);
+          return { kind: 'json', value: objectOf(entries) };
+        }),
+    },
+    { weight: 1, arbitrary: junkScalar.map((v): Body => ({ kind: 'json', value: { visitorId: v, purposes: { 'marketing-consent': true } } })) },
+    { weight: 1, arbitrary: nonObjectJson.map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: garbageForm },
+    { weight: 1, arbitrary: emptyBodies },
+    { weight: 1, arbitrary: hugeOrDeep },
+  );
+  const gpc = fc.constantFrom<Record<string, string>>({}, { 'sec-gpc': '1' }, { 'sec-gpc': '0' });
+  await fuzz(
+    fc.tuple(body, gpc).map(([b, h]) => encode('POST', '/api/v1/consent', b, undefined, h)),
+    (_q, res) => assertRefused(res),
+    true,
+  );
+});
+
+test(`GET /api/v1/consent/{id} and /receipts/{id}: ${RUNS} ids nobody has get a coded 404 (or 400), never a 5xx`, async () => {
+  const id = fc.oneof(
+    fc.uuid(),
+    anyString(140, 1).filter((s) => s !== '.' && s !== '..'),
+  );
+  await fuzz(
+    fc
+      .tuple(fc.constantFrom('/api/v1/consent/', '/api/v1/consent/receipts/'), id, fc.constantFrom('GET', 'OPTIONS'))
+      .map(([prefix, i, method]) => request({ method, url: `${prefix}${pct(i)}`, headers: {} })),
+    (q, res) => {
+      assertRefused(res);
+      if (q.method === 'GET') assert.ok(res.statusCode === 404 || res.statusCode === 400, `${res.statusCode}`);
+    },
+    true,
+  );
+  const preflight = await inject(request({ method: 'OPTIONS', url: '/api/v1/consent', headers: { origin: 'https://www.example.com' } }));
+  assert.equal(preflight.statusCode, 204);
+  assert.equal(preflight.headers['access-control-allow-origin'], '*');
 });
 
 test(`GET /privacy-center/answer: ${RUNS} links nobody was sent get the "link does not work" page (404), never a 5xx`, async () => {

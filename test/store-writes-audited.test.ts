@@ -19,7 +19,7 @@ import {
   purgeRequestContacts,
   recordReminder,
 } from '../requests/requests-store.ts';
-import { recordConsentEvents } from '../consent/consent-store.ts';
+import { insertLedgerRows, recordConsentEvents } from '../consent/consent-store.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
 import { newSession } from '../staff/sessions.ts';
 import { recordSignOut } from '../staff/sessions-store.ts';
@@ -236,6 +236,22 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
           ),
         );
     },
+  },
+  'consent/consent-store.ts:insertLedgerRows': {
+    action: 'consent.record',
+    run: () =>
+      t.db.kysely.transaction().execute((trx) => {
+        const receiptId = randomUUID();
+        const row = { id: randomUUID(), receiptId, subjectId: null, visitorId: 'audited-visitor-0001', purpose: 'marketing-consent' };
+        return insertLedgerRows(
+          trx,
+          t.ctx.auditor,
+          [{ ...row, channel: null, state: 'refused', method: 'banner', point: null, expiresAt: null, language: null, context: null }],
+          [{ actor: 'system:test', action: 'consent.record', detail: { receipt: receiptId } }],
+          t.register.fingerprint,
+          now(),
+        );
+      }),
   },
   'subjects/subjects-store.ts:eraseRecords': {
     action: 'record.delete',
@@ -512,6 +528,8 @@ const NOT_AUDITED: Record<string, string> = {
     'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
   'mail/mail-store.ts:claimDueMail':
     "takes a message for one attempt (state 'sending', the attempt counted); the attempt's outcome is audited (recordMailSent, recordMailFailure)",
+  'crypto/hash-keys-store.ts:insertHashKey': 'key material (the secret of keyed hashes, wrapped), not personal data',
+  'crypto/hash-keys-store.ts:storeRewrappedHashKey': 're-wrapping changes no key and no value; the rotation is audited once (recordKeyRotation)',
   'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',
   'crypto/subject-keys-store.ts:shredKeyRow': 'called only by subjects/erase-subject.ts, whose recordSubjectShred records the shred in the same transaction',
   'crypto/subject-keys-store.ts:storeRewrapped': 're-wrapping changes no data key and no value; the rotation is audited once (recordKeyRotation)',

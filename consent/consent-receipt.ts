@@ -1,0 +1,122 @@
+// Consent receipts shaped after ISO/IEC 27560 (consent record information structure) and the Kantara Consent Receipt
+// v1.1, in W3C DPV terms: what was agreed to or refused, by whom (a visitor or person id, never a name), when, under
+// which version of the notice, for which purposes with their legal basis, data, recipients and retention, and how to
+// withdraw. The purposes are described from the register version in force when the event was recorded.
+import type { Register } from '../register/load-register.ts';
+import type { Language } from '../register/schema.ts';
+import { pickText } from '../register/text.ts';
+import { DPV } from '../register/vocabulary.ts';
+import type { LedgerEvent } from './consent-store.ts';
+import { stateOf } from './consent-state.ts';
+import type { ConsentMethod, ConsentState } from './tables.ts';
+
+export const RECEIPT_SCHEMA = 'ISO/IEC 27560:2023 consent record, DPV 2.1 terms (custodian receipt v1)';
+
+/** DPV consent status (and, for an objection, the right exercised). */
+const STATUS: Record<ConsentState, string> = {
+  given: 'dpv:ConsentGiven',
+  refused: 'dpv:ConsentRefused',
+  withdrawn: 'dpv:ConsentWithdrawn',
+  expired: 'dpv:ConsentExpired',
+  pending: 'dpv:ConsentRequested',
+  objected: 'dpv:RightToObject',
+};
+
+/** How the choice was expressed. */
+const METHOD: Record<ConsentMethod, string> = {
+  banner: 'dpv:ExpressedConsent (cookie banner)',
+  form: 'dpv:ExpressedConsent (web form)',
+  'email-link': 'dpv:ExpressedConsent (confirmed from the mailbox)',
+  staff: 'dpv:ExpressedConsent (recorded by staff)',
+  gpc: 'Global Privacy Control signal (Sec-GPC: 1): refusal and automated objection, Art. 21(5)',
+  'privacy-centre': 'dpv:ExpressedConsent (privacy centre)',
+  api: 'dpv:ExpressedConsent (API)',
+};
+
+export interface ReceiptContext {
+  /** The register in force now. */
+  readonly register: Register;
+  /** Registers served before, by fingerprint. */
+  readonly versions: ReadonlyMap<string, { register: Register; noticeVersion: string | null; effective: string }>;
+  readonly publicUrl: string;
+  readonly now: Date;
+}
+
+/** One receipt: the events recorded together (one choice). */
+export function buildReceipt(events: readonly LedgerEvent[], ctx: ReceiptContext): Record<string, unknown> {
+  const first = events[0]!;
+  const version = ctx.versions.get(first.noticeFingerprint);
+  const register = version?.register ?? ctx.register;
+  const lang: Language = first.language === 'de' ? 'de' : first.language === 'en' ? 'en' : register.notice.language;
+  const c = register.controller;
+  return {
+    schema: RECEIPT_SCHEMA,
+    schema_version: '1.0',
+    record_id: first.receiptId,
+    language: lang,
+    jurisdiction: c.jurisdiction === 'uk' ? 'GB' : (c.country ?? 'EU'),
+    data_subject: first.subjectId ? { id: first.subjectId, id_type: 'custodian-subject' } : { id: first.visitorId, id_type: 'visitor-cookie' },
+    controllers: [
+      {
+        name: c.name,
+        address: pickText(c.address, lang),
+        ...(c.email ? { email: c.email } : {}),
+        ...(c.dpo ? { dpo: { ...(c.dpo.email ? { email: c.dpo.email } : {}), title: pickText(c.dpo.title, lang) } } : {}),
+      },
+    ],
+    notice: {
+      fingerprint: first.noticeFingerprint,
+      version: version?.noticeVersion ?? register.notice.version ?? null,
+      effective: version?.effective ?? register.notice.effective,
+      url: `${ctx.publicUrl}/privacy?lang=${lang}`,
+      versions_url: `${ctx.publicUrl}/privacy/versions`,
+    },
+    presented_to_subject: { method: METHOD[first.method], point: first.point },
+    purposes: events.map((e) => purposeEntry(register, e, lang)),
+    events: events.map((e) => {
+      const now = stateOf(e, ctx.now);
+      return {
+        event_id: e.id,
+        event_time: e.at.toISOString(),
+        event_type: STATUS[e.state],
+        purpose: e.purpose,
+        ...(e.channel ? { channel: e.channel } : {}),
+        method: METHOD[e.method],
+        ...(e.context ? { context: e.context } : {}),
+        validity: e.expiresAt ? { until: e.expiresAt.toISOString() } : null,
+        state_now: STATUS[now.state],
+      };
+    }),
+    withdrawal: {
+      how: withdrawalText(register, events, lang),
+      url: `${ctx.publicUrl}/privacy-center/withdraw-consent?lang=${lang}`,
+    },
+    receipt_url: `${ctx.publicUrl}/api/v1/consent/receipts/${first.receiptId}`,
+  };
+}
+
+function purposeEntry(register: Register, e: LedgerEvent, lang: Language): Record<string, unknown> {
+  const p = Object.hasOwn(register.purposes, e.purpose) ? register.purposes[e.purpose] : undefined;
+  if (!p) return { id: e.purpose };
+  return {
+    id: e.purpose,
+    title: pickText(p.title, lang),
+    ...(p.dpv ? { dpv: p.dpv } : {}),
+    legal_basis: DPV.basis[p.basis],
+    data_categories: p.data.map((d) => ({ id: d, title: pickText(register.data[d]?.title, lang) ?? d })),
+    recipients: p.recipients.map((r) => ({ id: r, title: pickText(register.recipients[r]?.title, lang) ?? r, country: register.recipients[r]?.country })),
+    retention: { keep: p.retention.keep, then: DPV.action[p.retention.then] },
+    ...(p['consent-lasts'] ? { consent_lasts: p['consent-lasts'] } : {}),
+    ...(p.channels ? { channels: p.channels } : {}),
+  };
+}
+
+function withdrawalText(register: Register, events: readonly LedgerEvent[], lang: Language): string {
+  for (const e of events) {
+    const w = register.purposes[e.purpose]?.withdraw;
+    if (w) return pickText(w, lang);
+  }
+  return lang === 'de'
+    ? 'Über die Cookie-Einstellungen auf jeder Seite oder im Datenschutz-Center, so einfach wie die Einwilligung.'
+    : 'Through the cookie settings on every page or the privacy centre, as easily as you gave it.';
+}
