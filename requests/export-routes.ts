@@ -12,7 +12,7 @@ import { rolesWith } from '../staff/roles.ts';
 import { renderAnswerPdf } from './answer-pdf.ts';
 import { answerLinkRequest, downloadAnswer } from './fulfil.ts';
 import { buildPortabilityExport, portabilityCsv, portabilityFhir } from './portability.ts';
-import { renderAnswerHtml } from './render-answer.ts';
+import { renderAnswerHtml, renderLinkNotWorking } from './render-answer.ts';
 import { type TransmitOptions, transmitPortability } from './transmit-portability.ts';
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
@@ -36,13 +36,18 @@ export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (base
         description:
           '`html` (default) and `pdf`: the answer with every Art. 15 item. `json`: for an access request the whole answer; for a portability request only what the person provided on consent or contract by electronic means (Art. 20), with what was left out and why. `csv` (one row per record) and `fhir` (the health records as an HL7 FHIR R4 collection Bundle): portability requests only.',
         tags: ['requests'],
-        querystring: z.object({ token: z.string().max(100), format: z.enum(FORMATS).default('html') }),
+        querystring: z.object({ token: z.string().max(100).default(''), format: z.enum(FORMATS).default('html') }),
         produces: ['text/html', 'application/json', 'application/pdf', 'text/csv', 'application/fhir+json'],
       },
     },
     async (req, reply) => {
       const { token, format } = req.query;
-      const link = await answerLinkRequest(ctx, token);
+      const link = await answerLinkRequest(ctx, token).catch((e: unknown) => {
+        // A person following a broken or expired link gets a page that says so, not a JSON error.
+        if (format === 'html' && e instanceof CustodianError && e.code === 'not_found') return null;
+        throw e;
+      });
+      if (!link) return reply.code(404).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderLinkNotWorking(lang, ctx.register));
       const portability = link.type === 'portability';
       if (!portability && (format === 'csv' || format === 'fhir'))
         throw new CustodianError('invalid_query', 'CSV and FHIR are the forms of a portability answer; this is an access answer');

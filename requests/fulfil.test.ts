@@ -131,6 +131,8 @@ describe('access', () => {
     t.clock.set('2027-03-05T10:00:00Z');
     const late = await t.app.inject({ method: 'GET', url: `/privacy-center/answer?token=${tok}` });
     assert.equal(late.statusCode, 404);
+    assert.match(late.body, /This link does not work/);
+    assert.match(String(late.headers['content-type']), /text\/html/);
     t.clock.set('2027-02-01T10:00:00Z');
     dpo = await t.signedIn('dpo');
   });

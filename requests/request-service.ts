@@ -10,7 +10,7 @@ import { isUuid } from '../core/ids.ts';
 import type { Tables } from '../db/tables.ts';
 import type { Register } from '../register/load-register.ts';
 import { chosenSubjects } from '../subjects/subjects-store.ts';
-import { confirmationMail } from './request-mail.ts';
+import { confirmationMail, rightName } from './request-mail.ts';
 import {
   closePause,
   getRequest,
@@ -55,6 +55,43 @@ export function acknowledgeBy(receivedOn: string): string {
   const d = new Date(`${receivedOn}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + 29);
   return d.toISOString().slice(0, 10);
+}
+
+const REFUSAL_REASONS: Record<string, { en: string; de: string }> = {
+  'manifestly-unfounded': { en: 'the request is manifestly unfounded', de: 'der Antrag ist offenkundig unbegründet' },
+  'manifestly-excessive': {
+    en: 'the request is manifestly excessive (for example, it repeats an earlier one)',
+    de: 'der Antrag ist exzessiv (etwa weil er einen früheren wiederholt)',
+  },
+  'identity-not-verified': {
+    en: 'we could not verify that the request comes from the person the data is about',
+    de: 'wir konnten nicht feststellen, dass der Antrag von der betroffenen Person stammt',
+  },
+  'exemption-applies': { en: 'an exemption in data protection law applies', de: 'eine gesetzliche Ausnahme greift' },
+  'health-record-retention': {
+    en: 'the law requires us to keep these health records',
+    de: 'das Gesetz verpflichtet uns, diese Gesundheitsdaten aufzubewahren',
+  },
+  'legal-claims': {
+    en: 'we need the data to establish, exercise or defend legal claims',
+    de: 'wir benötigen die Daten zur Geltendmachung, Ausübung oder Verteidigung von Rechtsansprüchen',
+  },
+};
+
+function refusalMail(deps: Pick<RequestDeps, 'register'>, type: RequestType, reasons: readonly string[]): { subjectLine: string; text: string } {
+  const lang = deps.register.notice.language;
+  const controller = deps.register.controller.name;
+  const why = reasons.map((r) => `- ${REFUSAL_REASONS[r]?.[lang] ?? r}`).join('\n');
+  const uk = deps.register.controller.jurisdiction === 'uk';
+  if (lang === 'de')
+    return {
+      subjectLine: `Ihr Antrag an ${controller}`,
+      text: `Guten Tag,\n\nwir können Ihrem Antrag (${rightName(lang, type)}) nicht nachkommen. Gründe:\n${why}\n\nSie können sich bei einer Datenschutz-Aufsichtsbehörde beschweren und einen gerichtlichen Rechtsbehelf einlegen.\n\n${controller}`,
+    };
+  return {
+    subjectLine: `Your request to ${controller}`,
+    text: `Hello,\n\nWe cannot do what you asked (${rightName(lang, type)}). Why:\n${why}\n\nYou can complain to ${uk ? "the Information Commissioner's Office (ico.org.uk)" : 'a data protection supervisory authority'}, and you can seek a remedy through the courts.\n\n${controller}`,
+  };
 }
 
 /** The keyed form of an address that finds repeated requests: lower-cased and trimmed, then hashed. */
@@ -363,6 +400,15 @@ export async function closeRequest(
       },
       { action: 'request.close', actor: input.actor, detail: { outcome: input.outcome, onTime: localDate(rulesOf(deps.register), now) <= row.due_on } },
     );
+    // A refusal is told with its reasons, the right to complain and the right to a judicial remedy (Art. 12(4)).
+    if (input.outcome === 'refused' && row.contact_email && row.status === 'open')
+      await deps.mailer.enqueue(trx, deps.auditor, {
+        kind: 'request-answer',
+        to: row.contact_email,
+        requestId: row.id,
+        actor: input.actor,
+        ...refusalMail(deps, row.type, input.reasons),
+      });
   });
 }
 

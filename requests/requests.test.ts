@@ -170,6 +170,21 @@ describe('staff record a request that came by letter', () => {
     assert.equal(r.statusCode, 409);
   });
 
+  test('a refusal is emailed with its reasons, the right to complain to the ICO and to a court', async () => {
+    const id = (
+      await call(staff, 'POST', '/api/v1/staff/requests', { type: 'erasure', channel: 'email', receivedAt: '2027-01-20', email: 'refused@example.com' })
+    ).json().id as string;
+    const r = await call(dpo, 'POST', `/api/v1/staff/requests/${id}/close`, { outcome: 'refused', reasons: ['manifestly-excessive'] });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().status, 'refused');
+    const mail = await lastMailTo('refused@example.com');
+    assert.match(mail.text, /manifestly excessive/);
+    assert.match(mail.text, /Information Commissioner/);
+    assert.match(mail.text, /courts/);
+    const none = await call(dpo, 'POST', `/api/v1/staff/requests/${id}/close`, { outcome: 'refused', reasons: [] });
+    assert.equal(none.statusCode, 409, 'already closed');
+  });
+
   test('an extension told after the first month is refused; an erasure request cannot be paused', async () => {
     const id = (await call(staff, 'POST', '/api/v1/staff/requests', { type: 'erasure', channel: 'post', receivedAt: '2026-12-01' })).json().id as string;
     const r = await call(dpo, 'POST', `/api/v1/staff/requests/${id}/extend`, { months: 1, reason: 'Many records in several systems.' });
