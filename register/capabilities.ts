@@ -15,10 +15,13 @@ export const INSTALLED: Capabilities = Object.freeze({
   'global-privacy-control': false,
   /** People a material change concerns are told before it takes effect (mail from the notice versions, not built yet). */
   'change-notices': false,
-  /** A privacy centre where people make rights requests and withdraw consent themselves (requests/, being built). */
-  'privacy-centre': false,
-  /** Complaints recorded, acknowledged within 30 days and answered (UK DPA 2018 s.164A; requests/, being built). */
-  'complaint-handling': false,
+  /** A privacy centre where people make rights requests and withdraw consent themselves (web/privacy-center-routes.ts). */
+  'privacy-centre': true,
+  /**
+   * Complaints recorded (the privacy centre, staff), due for acknowledgement 30 days from receipt with reminders, the
+   * acknowledgement and the outcome emailed with the route to the regulator (requests/fulfil-rights.ts, UK DPA 2018 s.164A).
+   */
+  'complaint-handling': true,
 });
 
 /** What each capability lets a notice say, for `check` messages. */

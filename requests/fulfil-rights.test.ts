@@ -209,4 +209,15 @@ test('a complaint is due for acknowledgement within 30 days of receipt, and ackn
   const mail = await mailsTo('unhappy@example.com');
   assert.ok(mail.some((m) => /acknowledge your complaint/.test(m) && /Information Commissioner/.test(m)));
   assert.equal((await call('POST', `/api/v1/staff/requests/${res.json().id}/acknowledge`, {})).statusCode, 409);
+  // The outcome is told in words, with the route to the regulator.
+  assert.equal((await call('POST', `/api/v1/staff/requests/${res.json().id}/close`, { outcome: 'done' })).statusCode, 400);
+  const closed = await call('POST', `/api/v1/staff/requests/${res.json().id}/close`, {
+    outcome: 'done',
+    message: 'We found that your scan was sent to the wrong imaging centre; it has been deleted there and we have changed our checks.',
+  });
+  assert.equal(closed.statusCode, 200, closed.body);
+  const outcome = (await mailsTo('unhappy@example.com')).at(-1)!;
+  assert.match(outcome, /the outcome/);
+  assert.match(outcome, /wrong imaging centre/);
+  assert.match(outcome, /Information Commissioner/);
 });

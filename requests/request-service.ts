@@ -380,10 +380,13 @@ export async function linkRequestSubject(deps: RequestDeps, id: string, input: {
 export async function closeRequest(
   deps: RequestDeps,
   id: string,
-  input: { outcome: Outcome; reasons: readonly string[]; actor: string },
+  input: { outcome: Outcome; reasons: readonly string[]; actor: string /** A complaint's outcome, in words, for the complainant. */; message?: string },
 ): Promise<RequestView> {
   return change(deps, id, async (trx, row, { now }) => {
     if (row.status === 'unconfirmed' && input.outcome !== 'refused') throw new CustodianError('conflict', 'the requester has not confirmed this request yet');
+    const message = input.message?.trim() ?? '';
+    if (row.type === 'complaint' && input.outcome !== 'refused' && row.contact_email && (message.length < 20 || message.length > 5000))
+      throw new CustodianError('invalid_body', 'tell the complainant the outcome in words (20 to 5000 characters): it is emailed to them');
     if (input.outcome === 'refused' && input.reasons.length === 0) throw new CustodianError('invalid_body', 'a refusal needs its reasons');
     for (const r of input.reasons)
       if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(r)) throw new CustodianError('invalid_body', 'reasons are codes (lower-case letters, digits and hyphens)');
@@ -409,7 +412,31 @@ export async function closeRequest(
         actor: input.actor,
         ...refusalMail(deps, row.type, input.reasons),
       });
+    // A complaint's outcome is told with the right to take it to the regulator (UK DPA 2018 s.164A).
+    else if (row.type === 'complaint' && row.contact_email && message)
+      await deps.mailer.enqueue(trx, deps.auditor, {
+        kind: 'request-answer',
+        to: row.contact_email,
+        requestId: row.id,
+        actor: input.actor,
+        ...complaintOutcomeMail(deps, message),
+      });
   });
+}
+
+function complaintOutcomeMail(deps: Pick<RequestDeps, 'register'>, message: string): { subjectLine: string; text: string } {
+  const lang = deps.register.notice.language;
+  const controller = deps.register.controller.name;
+  const uk = deps.register.controller.jurisdiction === 'uk';
+  if (lang === 'de')
+    return {
+      subjectLine: `Ihre Beschwerde an ${controller}: unser Ergebnis`,
+      text: `Guten Tag,\n\nwir haben Ihre Beschwerde geprüft.\n\n${message}\n\nWenn Sie mit dem Ergebnis nicht zufrieden sind, können Sie sich an eine Datenschutz-Aufsichtsbehörde wenden.\n\n${controller}`,
+    };
+  return {
+    subjectLine: `Your complaint to ${controller}: the outcome`,
+    text: `Hello,\n\nWe have looked into your complaint.\n\n${message}\n\nIf you are not satisfied, you can complain to ${uk ? "the Information Commissioner's Office (ico.org.uk)" : 'a data protection supervisory authority'}.\n\n${controller}`,
+  };
 }
 
 export interface RequestView {

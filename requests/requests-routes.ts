@@ -245,8 +245,8 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
   action(
     'close',
     'Close the request with its outcome (reason codes; a refusal needs them)',
-    z.object({ outcome: z.enum(OUTCOMES), reasons: z.array(z.string().max(64)).max(20).default([]) }),
-    (id, b, actor) => closeRequest(ctx, id, { outcome: b.outcome, reasons: b.reasons, actor }),
+    z.object({ outcome: z.enum(OUTCOMES), reasons: z.array(z.string().max(64)).max(20).default([]), message: z.string().max(5000).optional() }),
+    (id, b, actor) => closeRequest(ctx, id, { outcome: b.outcome, reasons: b.reasons, actor, ...(b.message ? { message: b.message } : {}) }),
   );
 
   app.post(
