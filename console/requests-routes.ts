@@ -277,7 +277,7 @@ export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void 
       .split(/[\s,]+/)
       .map((r) => r.trim().toLowerCase())
       .filter(Boolean);
-    return closeRequest(ctx, id, { outcome, reasons, actor });
+    return closeRequest(ctx, id, { outcome, reasons, actor, ...(f.message ? { message: f.message } : {}) });
   });
 }
 
