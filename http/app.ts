@@ -15,6 +15,7 @@ import { requestsRoutes } from '../requests/requests-routes.ts';
 import { staffPlugin } from '../staff/staff-plugin.ts';
 import { collectRoutes } from '../subjects/collect/collect-routes.ts';
 import { Collector } from '../subjects/collect/collector.ts';
+import { consentBannerRoutes } from '../web/consent-routes.ts';
 import { formsRoutes } from '../web/forms-routes.ts';
 import { privacyCenterRoutes } from '../web/privacy-center-routes.ts';
 import { privacyRoutes } from '../web/privacy-routes.ts';
@@ -113,6 +114,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(systemRoutes, { ctx });
   const publicUrl = options.publicUrl ?? 'http://localhost:8080';
   await app.register(privacyRoutes, { ctx });
+  await app.register(consentBannerRoutes, { ctx });
   await app.register(privacyCenterRoutes, { ctx, publicUrl });
   await app.register(collectRoutes, { ctx, collector });
   await app.register(requestsRoutes, { ctx, publicUrl });

@@ -1,7 +1,10 @@
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 
-/** Security headers on every response. Pages are server-rendered with inline CSS only; no scripts are needed yet. */
+/**
+ * Security headers on every response. Pages are server-rendered with inline CSS; the one script is our own cookie
+ * banner (/consent.js), which posts the choice to our own API.
+ */
 export async function installSecurityHeaders(app: FastifyInstance, options: { https: boolean }): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -9,6 +12,8 @@ export async function installSecurityHeaders(app: FastifyInstance, options: { ht
       directives: {
         defaultSrc: ["'none'"],
         styleSrc: ["'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],

@@ -9,8 +9,8 @@ export type Capability = (typeof CAPABILITY_KEYS)[number];
 export type Capabilities = Readonly<Record<Capability, boolean>>;
 
 export const INSTALLED: Capabilities = Object.freeze({
-  /** A "Cookie settings" link at the foot of every page reopens the cookie banner (web/client/, not built yet). */
-  'cookie-settings': false,
+  /** A "Cookie settings" link at the foot of every page reopens the cookie banner (GET /consent.js, web/consent-client/). */
+  'cookie-settings': true,
   /** A `Sec-GPC: 1` signal is recorded as a refusal of every consent purpose (consent/gpc, not built yet). */
   'global-privacy-control': false,
   /** People a material change concerns are told before it takes effect (mail from the notice versions, not built yet). */

@@ -8,6 +8,12 @@ import { renderNotice } from '../documents/render-notice.ts';
 import { listServedVersions } from '../register/notice-versions-store.ts';
 import { LANGUAGES, type Language } from '../register/schema.ts';
 
+/** The foot of a served page: a "Cookie settings" link to the cookie banner (web/consent-client/), and the banner. */
+function cookieSettings(lang: Language): string {
+  const label = lang === 'de' ? 'Cookie-Einstellungen' : 'Cookie settings';
+  return `<p class="cookie-settings"><a href="#cookies" data-consent-settings>${label}</a></p>\n<script src="/consent.js"></script>`;
+}
+
 const LangQuery = z.object({ lang: z.enum(LANGUAGES).optional() });
 
 const Change = z.object({ kind: z.string(), key: z.string(), severity: z.enum(['material', 'minor']), text: z.string() });
@@ -31,6 +37,8 @@ export const privacyRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'db' | 'r
     let text = cache.get(key);
     if (text === undefined) {
       text = renderNotice(register, { format, lang });
+      // The served page carries the "Cookie settings" link the notice promises, and the banner it opens.
+      if (format === 'html') text = text.replace('</body>', `${cookieSettings(lang)}\n</body>`);
       cache.set(key, text);
     }
     return text;

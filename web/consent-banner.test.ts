@@ -1,0 +1,129 @@
+// GET /consent.js: what the banner is told about each register, and what it weighs (≤ 6 KB gzipped, everything it
+// loads: the script is all of it, styles inline).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parse, stringify } from 'yaml';
+import type { YamlDoc } from '../documents/fixtures/load-fixture.ts';
+import { parseRegister, type Register } from '../register/load-register.ts';
+import { exampleRegister, testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { bannerScript } from './consent-bundle.ts';
+import { bannerConfig, FALLBACK_CONSENT_COOKIE } from './consent-config.ts';
+
+const BUDGET = 6 * 1024;
+
+function variant(example: string, change: (doc: YamlDoc) => void): Register {
+  const doc = parse(readFileSync(new URL(`../examples/${example}/register.yaml`, import.meta.url), 'utf8'));
+  change(doc);
+  const loaded = parseRegister(stringify(doc));
+  if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
+  return loaded.register;
+}
+
+test('the German vendor: its analytics purpose with every Google cookie, the choice in borlabs-cookie for two months, Google Consent Mode', () => {
+  const c = bannerConfig(exampleRegister('image-information-systems'));
+  assert.equal(c.cookie, 'borlabs-cookie');
+  assert.equal(c.life, 60 * 86_400, 'P2M, the cookie that keeps the choice');
+  assert.equal(c.ga, true);
+  assert.deepEqual(
+    c.purposes.map((p) => [p.id, p.gcm, p.cookies.length]),
+    [['analytics', 'a', 3]],
+  );
+  const analytics = c.purposes[0]!;
+  assert.deepEqual(analytics.title, {
+    en: 'Analyse the use of our website with Google Analytics',
+    de: 'Nutzung unserer Website mit Google Analytics auswerten',
+  });
+  assert.deepEqual(analytics.cookies[1], {
+    n: '_gid',
+    p: { en: 'Google (Analytics and Google APIs)', de: 'Google (Analytics und Google APIs)' },
+    l: { en: '24 hours', de: '24 Stunden' },
+  });
+});
+
+test('a purpose that says how long its consent lasts sets the lifetime; without a declared choice cookie, a fallback name', () => {
+  const c = bannerConfig(
+    variant('image-information-systems', (d) => {
+      d.purposes.analytics['consent-lasts'] = 'P1M';
+    }),
+  );
+  assert.equal(c.life, 30 * 86_400);
+  assert.equal(bannerConfig(exampleRegister('image-solutions')).cookie, 'cookie_consent');
+  assert.equal(bannerConfig(exampleRegister('image-solutions')).life, 6 * 30 * 86_400);
+  assert.equal(bannerConfig(exampleRegister('i-image-it')).cookie, FALLBACK_CONSENT_COOKIE);
+  assert.deepEqual(bannerConfig(exampleRegister('image-diagnostic-technology')).purposes, [], 'strictly necessary cookies only');
+});
+
+test('UK DUAA: exempt statistics cookies are marked so the banner offers an objection instead of asking', () => {
+  const c = bannerConfig(
+    variant('image-solutions', (d) => {
+      d.cookies['google-analytics'].exemption = 'statistics';
+      d.cookies['google-analytics-day'].exemption = 'statistics';
+    }),
+  );
+  assert.deepEqual(
+    c.purposes.map((p) => [p.id, p.exempt]),
+    [['analytics-cookies', 'statistics']],
+  );
+});
+
+test('the fingerprint changes when the consent purposes or their cookies change, and only then', () => {
+  const base = bannerConfig(exampleRegister('image-information-systems')).v;
+  const cookie = bannerConfig(
+    variant('image-information-systems', (d) => {
+      d.cookies['google-analytics-id'].names.push('_gcl_aw');
+    }),
+  ).v;
+  const other = bannerConfig(
+    variant('image-information-systems', (d) => {
+      d.controller.name = 'Another name GmbH';
+    }),
+  ).v;
+  assert.notEqual(cookie, base);
+  assert.equal(other, base);
+});
+
+const EXAMPLES = ['image-information-systems', 'image-solutions', 'i-image-it', 'image-diagnostic-technology', 'odl-dental-lab'];
+
+test(`the banner is within the budget of ${BUDGET} bytes gzipped for every example`, async () => {
+  const sizes: string[] = [];
+  for (const name of EXAMPLES) {
+    const { body, gzip } = await bannerScript(bannerConfig(exampleRegister(name)));
+    const size = gzipSync(body, { level: 9 }).length;
+    assert.ok(size <= BUDGET, `${name}: ${size} bytes gzipped`);
+    assert.equal(gzip.length, size, 'served gzipped as measured');
+    assert.doesNotMatch(body, /\bimport\b|\brequire\(/, 'one file, nothing else loaded');
+    sizes.push(`${name} ${body.length} B, ${size} B gzipped`);
+  }
+  console.log(`# /consent.js: ${sizes.join('; ')}`);
+});
+
+let t: TestApp;
+before(async () => {
+  t = await testApp('image-information-systems');
+});
+after(async () => t?.close());
+
+test('GET /consent.js: the configuration in the script, gzipped when asked, cached and revalidated, for any origin', async () => {
+  const plain = await t.app.inject({ url: '/consent.js' });
+  assert.equal(plain.statusCode, 200);
+  assert.match(String(plain.headers['content-type']), /^text\/javascript/);
+  assert.equal(plain.headers['cross-origin-resource-policy'], 'cross-origin', 'websites on other origins can include it');
+  assert.ok(plain.body.includes(JSON.stringify(bannerConfig(t.register))), 'the configuration is in the script');
+  const zipped = await t.app.inject({ url: '/consent.js', headers: { 'accept-encoding': 'gzip, br' } });
+  assert.equal(zipped.headers['content-encoding'], 'gzip');
+  assert.equal(gunzipSync(zipped.rawPayload).toString(), plain.body);
+  assert.ok(zipped.rawPayload.length <= BUDGET);
+  const again = await t.app.inject({ url: '/consent.js', headers: { 'if-none-match': String(plain.headers.etag) } });
+  assert.equal(again.statusCode, 304);
+});
+
+test('the privacy notice page carries the Cookie settings link and the banner', async () => {
+  const en = await t.app.inject({ url: '/privacy' });
+  assert.match(en.body, /<a href="#cookies" data-consent-settings>Cookie settings<\/a>/);
+  assert.match(en.body, /<script src="\/consent.js"><\/script>\n<\/body>/);
+  assert.match(String(en.headers['content-security-policy']), /script-src 'self'/);
+  const de = await t.app.inject({ url: '/privacy?lang=de' });
+  assert.match(de.body, /data-consent-settings>Cookie-Einstellungen</);
+});
