@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = {
   audit: 'bench/audit-bench.ts',
   collect: 'bench/collect-bench.ts',
+  consent: 'bench/consent-bench.ts',
   match: 'bench/match-bench.ts',
   startup: 'bench/startup-bench.ts',
 } as const;

@@ -5,7 +5,9 @@
 // Group commit: choices that arrive together are written in one transaction (one statement after the audit heads are
 // locked), each answered on its own once it commits. At low load a batch holds one choice, so nothing waits; under
 // load the cost per choice shrinks to a share of a few round trips. A batch that fails is written again choice by
-// choice, so one bad choice never fails another.
+// choice, so one bad choice never fails another. Several writers run at once, each in a lane of its own: a lane's
+// audit events name it in their actor (`public:banner~2`), so they join their own audit chain (audit/partition.ts
+// spreads events without a subject by actor) and writers never queue behind one head row.
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/app-context.ts';
 import type { AuditInput } from '../audit/auditor.ts';
@@ -57,6 +59,7 @@ export class ConsentLedger {
   readonly #writers: number;
   #queue: Pending[] = [];
   #active = 0;
+  readonly #lanes: number[] = [];
   #idle: (() => void)[] = [];
 
   constructor(deps: LedgerDeps, options: { maxBatch?: number; writers?: number } = {}) {
@@ -64,7 +67,7 @@ export class ConsentLedger {
     this.#purposes = consentPurposes(deps.register);
     this.#max = options.maxBatch ?? 256;
     // PGlite is one connection: a second writer would only wait for it.
-    this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 3);
+    this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 4);
   }
 
   /** Checks a choice (throws `invalid_body` naming every problem, `not_found` for an unknown person) and records it. */
@@ -154,18 +157,19 @@ export class ConsentLedger {
   }
 
   async #drain(): Promise<void> {
+    const lane = this.#lanes.pop() ?? this.#active;
     this.#active++;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
         try {
-          const at = await this.#write(batch);
+          const at = await this.#write(batch, lane);
           for (const b of batch) b.resolve({ ...b.result, recordedAt: at });
         } catch (error) {
           if (batch.length === 1) batch[0]!.reject(error);
           else
             for (const b of batch) {
-              await this.#write([b]).then(
+              await this.#write([b], lane).then(
                 (at) => b.resolve({ ...b.result, recordedAt: at }),
                 (e: unknown) => b.reject(e),
               );
@@ -174,11 +178,12 @@ export class ConsentLedger {
       }
     } finally {
       this.#active--;
+      this.#lanes.push(lane);
       if (this.#active === 0 && this.#queue.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 
-  async #write(batch: readonly Pending[]): Promise<Date> {
+  async #write(batch: readonly Pending[], lane: number): Promise<Date> {
     const { db, auditor, register, clock } = this.#deps;
     const now = clock.now();
     await db.kysely.transaction().execute((trx) =>
@@ -186,7 +191,7 @@ export class ConsentLedger {
         trx,
         auditor,
         batch.flatMap((b) => b.rows),
-        batch.map((b) => b.audit),
+        batch.map((b) => (lane === 0 ? b.audit : { ...b.audit, actor: `${b.audit.actor}~${lane}` })),
         register.fingerprint,
         now,
       ),
