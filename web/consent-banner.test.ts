@@ -119,11 +119,17 @@ test('GET /consent.js: the configuration in the script, gzipped when asked, cach
   assert.equal(again.statusCode, 304);
 });
 
-test('the privacy notice page carries the Cookie settings link and the banner', async () => {
+test('the privacy notice page carries the Cookie settings link and the banner (en, de)', async () => {
   const en = await t.app.inject({ url: '/privacy' });
   assert.match(en.body, /<a href="#cookies" data-consent-settings>Cookie settings<\/a>/);
   assert.match(en.body, /<script src="\/consent.js"><\/script>\n<\/body>/);
   assert.match(String(en.headers['content-security-policy']), /script-src 'self'/);
   const de = await t.app.inject({ url: '/privacy?lang=de' });
   assert.match(de.body, /data-consent-settings>Cookie-Einstellungen</);
+});
+
+test('the hosted forms carry the Cookie settings link and the banner', async () => {
+  const form = await t.app.inject({ url: '/forms/contact-form' });
+  assert.equal(form.statusCode, 200);
+  assert.match(form.body, /<a href="\/privacy#cookies" data-consent-settings>Cookie settings<\/a><\/p><script src="\/consent.js"><\/script>/);
 });

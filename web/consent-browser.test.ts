@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { parseRegister, type Register } from '../register/load-register.ts';
 import { hasChromium, launchBrowser } from '../test/helpers/browser.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { bannerScript } from './consent-bundle.ts';
 import { bannerConfig } from './consent-config.ts';
 
 const skip = hasChromium ? false : 'Debian chromium is not installed (.ci/run installs it)';
@@ -29,11 +30,25 @@ function register(): Register {
 }
 
 const hits = { analytics: 0, embed: 0 };
-let stubbed = false;
 let t: TestApp;
 let base: string;
 let browser: PwBrowser;
 let shots: string;
+
+/** Image Solutions with its Google Analytics cookies exempt as statistics (UK DUAA). */
+function ukRegister(): Register {
+  const doc = parse(readFileSync(new URL('../examples/image-solutions/register.yaml', import.meta.url), 'utf8'));
+  for (const key of ['google-analytics', 'google-analytics-day']) doc.cookies[key].exemption = 'statistics';
+  const loaded = parseRegister(stringify(doc));
+  if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
+  return loaded.register;
+}
+
+const UK_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>UK test page</title>
+<script src="/test/uk-consent.js"></script>
+<script type="text/plain" data-consent="analytics-cookies" src="/test/analytics.js"></script>
+</head><body><main><h1>Imaging products</h1></main></body></html>`;
 
 const PAGE = (lang: string) => `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>Test page</title>
@@ -63,11 +78,10 @@ before(async () => {
         hits.embed++;
         return reply.header('content-security-policy', "frame-ancestors 'self'").header('x-frame-options', 'SAMEORIGIN').type('text/html').send('<p>video</p>');
       });
-      // Until the consent ledger's route lands (consent/), a stand-in that answers as its contract says.
-      if (!app.hasRoute({ method: 'POST', url: CONSENT_API })) {
-        stubbed = true;
-        app.post(CONSENT_API, async (_req, reply) => reply.code(201).send({ id: crypto.randomUUID() }));
-      }
+      // A UK register's banner (statistics cookies exempt under the DUAA) on a page of its own.
+      const uk = bannerScript(bannerConfig(ukRegister()));
+      app.get('/test/uk-consent.js', async (_req, reply) => reply.type('text/javascript').send((await uk).body));
+      app.get('/test/uk-page', async (_req, reply) => reply.header('content-security-policy', page).type('text/html').send(UK_PAGE));
     },
   });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -95,6 +109,24 @@ async function fresh(options: { gpc?: boolean } = {}): Promise<{ context: Browse
 
 /** Google Consent Mode's queue, as JSON (gtag pushes arguments objects). */
 const dataLayer = (page: Page) => page.evaluate<string>('JSON.stringify(window.dataLayer.map((a) => Array.from(a)))');
+
+interface Sent {
+  visitorId: string;
+  purposes: Record<string, boolean>;
+  method: string;
+  language: string;
+}
+
+/** The consent ledger's current state for a visitor (GET /api/v1/consent/{id}): purpose → [state, method]. */
+async function ledger(visitorId: string): Promise<Record<string, [string, string]>> {
+  const res = await t.app.inject({ url: `${CONSENT_API}/${visitorId}` });
+  assert.equal(res.statusCode, 200, res.body);
+  const purposes = res.json().purposes as Record<string, { state: string; method: string }>;
+  return Object.fromEntries(Object.entries(purposes).map(([p, v]) => [p, [v.state, v.method]]));
+}
+
+/** The gated analytics script has run (a function, not a string: the page's CSP forbids eval). */
+const analyticsRan = (page: Page) => page.waitForFunction(() => (globalThis as { analyticsRan?: boolean }).analyticsRan === true);
 
 const text = async (l: Locator) => (await l.textContent()) ?? '';
 
@@ -158,19 +190,20 @@ test('before consent nothing optional runs; Accept all and Reject all look alike
   await page.screenshot({ path: join(shots, 'banner-en-choose.png') });
 
   await choiceSaved(page, () => dialog(page).getByRole('button', { name: 'Accept all' }).click());
-  await page.waitForFunction('window.analyticsRan === true');
+  await analyticsRan(page);
   await page.locator('iframe[src="/test/embed"]').waitFor();
   assert.equal(await dialog(page).isVisible(), false);
   assert.ok((await optionalCookies(context)).includes('_ga'), 'analytics ran and set its cookie');
-  const sent = bodies[0] as { visitorId: string; purposes: Record<string, boolean> };
+  const sent = bodies[0] as Sent;
   assert.match(sent.visitorId, /^[0-9a-f-]{36}$/);
-  assert.deepEqual(sent.purposes, { analytics: true, 'embedded-media': true });
+  assert.deepEqual(sent, { visitorId: sent.visitorId, purposes: { analytics: true, 'embedded-media': true }, method: 'banner', language: 'en' });
+  assert.deepEqual(await ledger(sent.visitorId), { analytics: ['given', 'banner'], 'embedded-media': ['given', 'banner'] }, 'in the consent ledger');
   assert.match(await dataLayer(page), /"consent","update",\{"analytics_storage":"granted"/);
 
   // The choice survives a reload: no banner, everything runs again.
   const ran = hits.analytics;
   await page.reload();
-  await page.waitForFunction('window.analyticsRan === true');
+  await analyticsRan(page);
   assert.equal(hits.analytics, ran + 1);
   assert.equal(await dialog(page).count(), 0, 'not asked again');
 
@@ -217,7 +250,7 @@ test('the banner works with the keyboard alone, in German', { skip }, async () =
   assert.equal(await dialog(page).getByRole('switch').first().isChecked(), true);
   while (!(await focused()).startsWith('Auswahl speichern')) await page.keyboard.press('Tab');
   await choiceSaved(page, () => page.keyboard.press('Enter'));
-  await page.waitForFunction('window.analyticsRan === true');
+  await analyticsRan(page);
   assert.equal(hits.embed, before.embed, 'the embed stays off: only analytics was chosen');
   assert.equal(await page.evaluate("document.activeElement === document.body || !document.activeElement?.closest('dialog')"), true, 'focus left the banner');
   await context.close();
@@ -230,8 +263,18 @@ test('with Global Privacy Control on, analytics never loads and the banner says 
   await dialog(page).waitFor();
   assert.match(await text(dialog(page)), /Global Privacy Control/);
   while (bodies.length === 0) await page.waitForTimeout(20);
-  const sent = bodies[0] as { purposes: Record<string, boolean> };
+  const sent = bodies[0] as Sent;
   assert.deepEqual(sent.purposes, { analytics: false, 'embedded-media': false });
+  assert.equal(sent.method, 'gpc');
+  const recorded = await ledger(sent.visitorId);
+  assert.deepEqual(
+    [recorded.analytics, recorded['embedded-media']],
+    [
+      ['refused', 'gpc'],
+      ['refused', 'gpc'],
+    ],
+    'in the consent ledger',
+  );
   await page.reload();
   assert.equal(await dialog(page).count(), 0, 'told once');
   assert.equal(hits.analytics, before);
@@ -243,25 +286,54 @@ test('an expired consent, or one given to other purposes, is asked again', { ski
   const { v, cookie } = config();
   const past = Math.floor(Date.now() / 1000) - 60;
   const future = past + 86_400;
-  for (const value of [`${v}.${past}.00000000-0000-4000-8000-000000000000.analytics~embedded-media`, `old${v}.${future}.x.analytics`]) {
-    const { context, page } = await fresh();
+  const { context, page } = await fresh();
+  const stale = [`${v}.${past}.00000000-0000-4000-8000-000000000000.analytics~embedded-media`, `old${v}.${future}.x.analytics`];
+  for (const value of stale) {
+    await context.clearCookies();
     await context.addCookies([{ name: cookie, value, url: base }]);
     const before = hits.analytics;
     await page.goto(`${base}/test/page`);
     await dialog(page).waitFor();
     assert.equal(hits.analytics, before, 'nothing runs on the stale choice');
-    await context.close();
   }
   // The same cookie, still valid: not asked, and analytics runs.
-  const { context, page } = await fresh();
+  await context.clearCookies();
   await context.addCookies([{ name: cookie, value: `${v}.${future}.x.analytics`, url: base }]);
   await page.goto(`${base}/test/page`);
-  await page.waitForFunction('window.analyticsRan === true');
+  await analyticsRan(page);
   assert.equal(await dialog(page).count(), 0);
   await context.close();
 });
 
-test('the route the banner posts to', { skip }, () => {
-  // Reported, so a run shows whether the consent ledger's real route answered or the stand-in did.
-  console.log(`# consent API: ${stubbed ? 'stand-in route (consent/ has not landed)' : 'the real route'}; screenshots in ${shots}`);
+test('UK: exempt statistics cookies run without asking, the banner says so, and one click objects', { skip }, async () => {
+  const { context, page } = await fresh();
+  const bodies: unknown[] = [];
+  // This app's ledger keeps the German vendor's purposes: the UK register's choice is caught on its way there.
+  await page.route(`${base}${CONSENT_API}`, async (route) => {
+    bodies.push(route.request().postDataJSON());
+    await route.fulfill({ status: 201, contentType: 'application/json', body: '{}' });
+  });
+  const before = hits.analytics;
+  await page.goto(`${base}/test/uk-page`);
+  await analyticsRan(page);
+  assert.equal(hits.analytics, before + 1, 'exempt statistics run before any choice');
+  assert.match(await text(dialog(page)), /UK law lets us use these cookies without asking/);
+  assert.equal(await dialog(page).getByRole('button', { name: 'Accept all' }).count(), 0, 'nothing to consent to');
+  await page.screenshot({ path: join(shots, 'banner-uk-exempt.png') });
+  await dialog(page)
+    .getByRole('button', { name: /^Object: Set analytics cookies/ })
+    .click();
+  while (bodies.length === 0) await page.waitForTimeout(20);
+  assert.deepEqual((bodies[0] as { purposes: unknown }).purposes, { 'analytics-cookies': false }, 'the objection, posted');
+  assert.deepEqual(
+    (await optionalCookies(context)).filter((n) => n !== 'cookie_consent'),
+    [],
+    'its cookies deleted',
+  );
+  await page.reload();
+  assert.equal(await page.evaluate('window.analyticsRan'), undefined);
+  assert.equal(hits.analytics, before + 1, 'no longer runs');
+  assert.equal(await dialog(page).count(), 0, 'not asked again');
+  await context.close();
+  console.log(`# screenshots in ${shots}`);
 });

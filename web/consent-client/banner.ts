@@ -178,18 +178,21 @@ const save = (grant: Set<string>) => {
   const purposes: Record<string, boolean> = {};
   // Exempt purposes are named only to object to them.
   for (const p of P) if (!p.exempt || !grant.has(p.id)) purposes[p.id] = grant.has(p.id);
-  fetch(`${origin}/api/v1/consent`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ visitorId: id, purposes, method: gpc ? 'gpc' : 'banner', language: lang }),
-    credentials: 'omit',
-    keepalive: true,
-  }).catch(() => {});
+  if (Object.keys(purposes).length)
+    fetch(`${origin}/api/v1/consent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ visitorId: id, purposes, method: gpc ? 'gpc' : 'banner', language: lang }),
+      credentials: 'omit',
+      keepalive: true,
+    }).catch(() => {});
   gtag('consent', 'update', signals());
   clear();
   run();
 };
-const all = (yes: boolean) => save(new Set(P.filter((p) => yes || (p.exempt && ok(p.id))).map((p) => p.id)));
+// Reject all objects to the exempt purposes too; keeping the current state is how an informational banner closes.
+const all = (yes: boolean) => save(new Set(yes ? P.map((p) => p.id) : []));
+const keep = () => save(new Set(P.filter((p) => ok(p.id)).map((p) => p.id)));
 
 // The dialog: one element, the layer drawn into it.
 const css = `.cc{position:fixed;inset:auto 0 1em;z-index:2147483647;max-height:85vh;overflow:auto;box-sizing:border-box;width:calc(100% - 2em);max-width:40em;margin:0 auto;box-shadow:0 4px 24px #0005;border:2px solid #1a1a1a;border-radius:6px;padding:1em 1.25em;background:#fff;color:#1a1a1a;font:16px/1.45 system-ui,sans-serif}.cc h2{font-size:1.2em;margin:0 0 .5em}.cc-r{display:flex;flex-wrap:wrap;gap:.5em;margin-top:1em}.cc-b,.cc-l{font:inherit;cursor:pointer;border-radius:4px;padding:.5em 1em}.cc-b{background:#1d4ed8;color:#fff;border:2px solid #1d4ed8;min-width:10em}.cc-l{background:none;border:0;color:#1d4ed8;text-decoration:underline}.cc a{color:#1d4ed8}.cc :focus-visible,.cc-p :focus-visible{outline:3px solid #b45309;outline-offset:2px}.cc-g{border-top:1px solid #6b6b6b;padding:.5em 0}.cc label{font-weight:600;display:block;margin-bottom:.3em}.cc table{border-collapse:collapse;font-size:.875em}.cc td,.cc th{border:1px solid #6b6b6b;padding:.2em .4em;text-align:left}.cc-p{display:flex;flex-direction:column;justify-content:center;align-items:center;gap:.5em;background:#f3f4f6;color:#1a1a1a;border:1px solid #6b6b6b;padding:1em;box-sizing:border-box;text-align:center}`;
@@ -230,15 +233,17 @@ const layer = (second: boolean) => {
         const b = button(
           ok(p.id) ? s.object : s.objected,
           () => {
-            const g = new Set(allowed || P.filter((x) => ok(x.id)).map((x) => x.id));
+            const g = new Set(P.filter((x) => ok(x.id)).map((x) => x.id));
             g.delete(p.id);
             save(g);
             b.textContent = s.objected;
+            b.setAttribute('aria-label', `${s.objected}: ${t(p.title)}`);
             b.disabled = true;
           },
           'cc-l',
         );
         b.disabled = !ok(p.id);
+        b.setAttribute('aria-label', `${ok(p.id) ? s.object : s.objected}: ${t(p.title)}`);
         list.append(el('li', {}, `${t(p.title)} `, b));
       }
       desc.append(list);
@@ -249,7 +254,8 @@ const layer = (second: boolean) => {
         button(s.reject, () => (all(false), close())),
         button(s.choose, () => layer(true), 'cc-l'),
       );
-    else actions.append(button(s.close, close));
+    // Nothing to consent to (exempt cookies only) or already refused by GPC: closing keeps things as they are.
+    else actions.append(button(s.close, () => (gpc || keep(), close())));
   } else {
     const boxes: [string, HTMLInputElement][] = [];
     P.forEach((p, i) => {
