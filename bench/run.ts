@@ -9,6 +9,7 @@ const BENCHES = {
   collect: 'bench/collect-bench.ts',
   consent: 'bench/consent-bench.ts',
   match: 'bench/match-bench.ts',
+  requests: 'bench/requests-bench.ts',
   startup: 'bench/startup-bench.ts',
 } as const;
 type Name = keyof typeof BENCHES;
