@@ -128,6 +128,19 @@ async function ledger(visitorId: string): Promise<Record<string, [string, string
 /** The gated analytics script has run (a function, not a string: the page's CSP forbids eval). */
 const analyticsRan = (page: Page) => page.waitForFunction(() => (globalThis as { analyticsRan?: boolean }).analyticsRan === true);
 
+/** WCAG contrast ratio of two computed colours (rgb(r, g, b)). */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((x) => {
+      const v = Number(x) / 255;
+      return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
 const text = async (l: Locator) => (await l.textContent()) ?? '';
 
 /** Cookies other than the one that keeps the choice. */
@@ -180,6 +193,17 @@ test('before consent nothing optional runs; Accept all and Reject all look alike
       ];
     });
   assert.deepEqual(await style(accept), await style(reject), 'same style');
+  // WCAG 2.2 AA: text contrast at least 4.5:1 (the buttons, the link-styled button and the text on the banner).
+  const banner = (await style(dialog(page)))[0]!;
+  for (const [l, background] of [
+    [accept, undefined],
+    [dialog(page).getByRole('button', { name: 'Let me choose' }), banner],
+    [dialog(page).locator('p').first(), banner],
+  ] as const) {
+    const [bg, fg] = await style(l);
+    const ratio = contrast(fg!, background ?? bg!);
+    assert.ok(ratio >= 4.5, `contrast ${ratio.toFixed(2)}`);
+  }
   await page.screenshot({ path: join(shots, 'banner-en.png') });
 
   await dialog(page).getByRole('button', { name: 'Let me choose' }).click();
@@ -253,6 +277,17 @@ test('the banner works with the keyboard alone, in German', { skip }, async () =
   await analyticsRan(page);
   assert.equal(hits.embed, before.embed, 'the embed stays off: only analytics was chosen');
   assert.equal(await page.evaluate("document.activeElement === document.body || !document.activeElement?.closest('dialog')"), true, 'focus left the banner');
+  // Withdrawing by keyboard: the Cookie settings link, then Reject all; focus comes back to the link.
+  await page.getByRole('link', { name: 'Cookie-Einstellungen' }).focus();
+  await page.keyboard.press('Enter');
+  await dialog(page).getByRole('switch').first().waitFor();
+  for (let i = 0; i < 20 && (await focused()) !== 'Alle ablehnen'; i++) await page.keyboard.press('Tab');
+  await choiceSaved(page, () => page.keyboard.press('Enter'));
+  assert.equal(await focused(), 'Cookie-Einstellungen', 'focus back where it was');
+  // A placeholder loads its one embed when asked.
+  await page.getByRole('button', { name: 'Inhalt laden von YouTube' }).click();
+  await page.locator('iframe[src="/test/embed"]').waitFor();
+  assert.equal(hits.embed, before.embed + 1);
   await context.close();
 });
 
