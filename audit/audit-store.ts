@@ -225,36 +225,21 @@ export function recordIdsOfEventsSql(action: string): RawBuilder<unknown> {
 }
 
 /** The events that name a rights request (detail.request), oldest first: the request's part of the trail. */
-export async function eventsNamingRequest(
-  db: Kysely<Tables>,
-  requestId: string,
-  since: Date,
-): Promise<
-  {
-    partition: string;
-    seq: string;
-    id: string;
-    at_text: string;
-    actor: string;
-    action: string;
-    subject_id: string | null;
-    record_ids: string[];
-    detail: unknown;
-    hash: string;
-  }[]
-> {
-  const { rows } = await sql<{
-    partition: string;
-    seq: string;
-    id: string;
-    at_text: string;
-    actor: string;
-    action: string;
-    subject_id: string | null;
-    record_ids: string[];
-    detail: unknown;
-    hash: string;
-  }>`
+export interface RequestEventRow {
+  readonly partition: string;
+  readonly seq: string;
+  readonly id: string;
+  readonly at_text: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly subject_id: string | null;
+  readonly record_ids: string[];
+  readonly detail: unknown;
+  readonly hash: string;
+}
+
+export async function eventsNamingRequest(db: Kysely<Tables>, requestId: string, since: Date): Promise<RequestEventRow[]> {
+  const { rows } = await sql<RequestEventRow>`
     SELECT partition, seq, id, ${sql.raw(AT_MICROS_SQL)} AS at_text, actor, action, subject_id, record_ids, detail, encode(hash, 'hex') AS hash
     FROM audit_event WHERE at >= ${since} AND detail->>'request' = ${requestId}
     ORDER BY at, partition, seq`.execute(db);

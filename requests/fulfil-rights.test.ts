@@ -9,6 +9,7 @@ import { scanRequest } from '../test/helpers/scan-request.ts';
 import { smtpSink, type SmtpSink } from '../test/helpers/smtp-sink.ts';
 import type { Browser } from '../test/helpers/staff-client.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { linkedRequest, staffApi } from '../test/helpers/staff-api.ts';
 
 let t: TestApp;
 let sink: SmtpSink;
@@ -36,27 +37,11 @@ after(async () => {
   await sink?.close();
 });
 
-async function call(method: 'GET' | 'POST', url: string, json?: unknown) {
-  return dpo.request({ method, url, html: false, ...(method === 'POST' ? { json: json ?? {}, headers: { 'x-csrf-token': await dpo.csrf() } } : {}) });
-}
+const call = (method: 'GET' | 'POST', url: string, json?: unknown) => staffApi(dpo, method, url, json);
 
 async function mailsTo(to: string): Promise<string[]> {
   await t.ctx.mailer.flush();
   return sink.received.filter((r) => r.envelopeTo.includes(to)).map((m) => m.raw.replace(/=\r\n/g, ''));
-}
-
-async function linkedRequest(type: string, email: string, subjectId: string): Promise<string> {
-  const res = await call('POST', '/api/v1/staff/requests', {
-    type,
-    channel: 'email',
-    receivedAt: '2027-01-25',
-    email,
-    verified: { method: 'document-seen', seen: 'passport' },
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  const id = res.json().id as string;
-  assert.equal((await call('POST', `/api/v1/staff/requests/${id}/link`, { subject: subjectId })).statusCode, 200);
-  return id;
 }
 
 async function patient(n: number): Promise<{ subjectId: string; recordIds: string[] }> {
@@ -72,7 +57,7 @@ describe('rectification', () => {
       (await call('POST', '/api/v1/staff/disclosures', { subject: p.subjectId, recipient: 'imaging-centres', purpose: 'provide-scan' })).statusCode,
       201,
     );
-    const id = await linkedRequest('rectification', 'p1.rights@example.com', p.subjectId);
+    const id = await linkedRequest(dpo, 'rectification', 'p1.rights@example.com', p.subjectId);
     const view = await personView(t.ctx, p.subjectId, { reveal: true, actor: 'system:test' });
     const records = view!.purposes.flatMap((g) => g.records);
     const name = records.find((r) => r.field === 'patient.name')!;
@@ -111,7 +96,7 @@ describe('rectification', () => {
   test('a record of someone the request is not about is refused', async () => {
     const p = await patient(2);
     const other = await patient(3);
-    const id = await linkedRequest('rectification', 'p2.rights@example.com', p.subjectId);
+    const id = await linkedRequest(dpo, 'rectification', 'p2.rights@example.com', p.subjectId);
     const r = await call('POST', `/api/v1/staff/requests/${id}/rectify`, { record: other.recordIds[0], value: 'Someone Else' });
     assert.equal(r.statusCode, 404);
   });
@@ -120,7 +105,7 @@ describe('rectification', () => {
 describe('restriction', () => {
   test('restricted records are not disclosed; lifting emails the person first, then they are active again', async () => {
     const p = await patient(4);
-    const id = await linkedRequest('restriction', 'p4.rights@example.com', p.subjectId);
+    const id = await linkedRequest(dpo, 'restriction', 'p4.rights@example.com', p.subjectId);
     const r = await call('POST', `/api/v1/staff/requests/${id}/restrict`, {});
     assert.equal(r.statusCode, 200, r.body);
     assert.equal(r.json().restricted, p.recordIds.length);
@@ -152,7 +137,7 @@ describe('objection and withdrawal of consent', () => {
 
   test('objection: legitimate-interest records erased unless compelling grounds are recorded for their purpose', async () => {
     const a = await enquirer(1, false);
-    const id = await linkedRequest('objection', 'e1@example.com', a);
+    const id = await linkedRequest(dpo, 'objection', 'e1@example.com', a);
     const r = await call('POST', `/api/v1/staff/requests/${id}/object`, {});
     assert.equal(r.statusCode, 200, r.body);
     assert.ok(r.json().erased >= 2);
@@ -160,7 +145,7 @@ describe('objection and withdrawal of consent', () => {
     assert.ok(left.every((x) => x.state === 'erased' && x.value_text === null));
 
     const b = await enquirer(2, false);
-    const id2 = await linkedRequest('objection', 'e2@example.com', b);
+    const id2 = await linkedRequest(dpo, 'objection', 'e2@example.com', b);
     const kept = await call('POST', `/api/v1/staff/requests/${id2}/object`, {
       compellingGrounds: [{ purpose: 'enquiries', reason: 'An open warranty claim about this enquiry' }],
     });
@@ -175,7 +160,7 @@ describe('objection and withdrawal of consent', () => {
 
   test('withdrawal: a ledger event per consent given; records that also serve another purpose stay', async () => {
     const c = await enquirer(3, true);
-    const id = await linkedRequest('withdraw-consent', 'e3@example.com', c);
+    const id = await linkedRequest(dpo, 'withdraw-consent', 'e3@example.com', c);
     const r = await call('POST', `/api/v1/staff/requests/${id}/withdraw-consent`, {});
     assert.equal(r.statusCode, 200, r.body);
     assert.equal(r.json().withdrawn, 1);

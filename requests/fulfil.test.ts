@@ -8,6 +8,7 @@ import { scanRequest } from '../test/helpers/scan-request.ts';
 import { smtpSink, type SmtpSink } from '../test/helpers/smtp-sink.ts';
 import type { Browser } from '../test/helpers/staff-client.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { linkedRequest, staffApi } from '../test/helpers/staff-api.ts';
 
 let t: TestApp;
 let sink: SmtpSink;
@@ -23,9 +24,7 @@ after(async () => {
   await sink?.close();
 });
 
-async function call(method: 'GET' | 'POST', url: string, json?: unknown) {
-  return dpo.request({ method, url, html: false, ...(method === 'POST' ? { json: json ?? {}, headers: { 'x-csrf-token': await dpo.csrf() } } : {}) });
-}
+const call = (method: 'GET' | 'POST', url: string, json?: unknown) => staffApi(dpo, method, url, json);
 
 async function mailTo(to: string): Promise<string> {
   for (let i = 0; i < 50; i++) {
@@ -35,22 +34,6 @@ async function mailTo(to: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no mail to ${to}`);
-}
-
-/** A verified request from `email`, recorded by staff and linked to `subjectId`. */
-async function linkedRequest(type: string, email: string, subjectId: string): Promise<string> {
-  const res = await call('POST', '/api/v1/staff/requests', {
-    type,
-    channel: 'email',
-    receivedAt: '2027-01-25',
-    email,
-    verified: { method: 'document-seen', seen: 'passport' },
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  const id = res.json().id as string;
-  const linked = await call('POST', `/api/v1/staff/requests/${id}/link`, { subject: subjectId });
-  assert.equal(linked.statusCode, 200, linked.body);
-  return id;
 }
 
 describe('access', () => {
@@ -69,7 +52,7 @@ describe('access', () => {
       url: '/api/v1/collect/scan-request',
       payload: { ...scanRequest('access', 2, 'Sibling scan, lower jaw'), 'patient.email': 'p1.access@example.com' },
     });
-    requestId = await linkedRequest('access', 'p1.access@example.com', subjectId);
+    requestId = await linkedRequest(dpo, 'access', 'p1.access@example.com', subjectId);
   });
 
   test('health records supplied by the clinician are held back until a health professional gives an opinion', async () => {
@@ -139,7 +122,7 @@ describe('access', () => {
 
   test('issued without an opinion, the download still lists the health records held back, with why, and never their values', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('access', 4, 'Held back area text') });
-    const id = await linkedRequest('access', 'p4.access@example.com', res.json().subjectId);
+    const id = await linkedRequest(dpo, 'access', 'p4.access@example.com', res.json().subjectId);
     const issued = await call('POST', `/api/v1/staff/requests/${id}/answer`);
     assert.equal(issued.statusCode, 200, issued.body);
     assert.ok(issued.json().withheld >= 2);
@@ -168,7 +151,7 @@ describe('erasure', () => {
   test('clinical records are kept and restricted (legal obligation), and say so; then they cannot be disclosed', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/api/v1/collect/scan-request', payload: scanRequest('erase', 3, 'Kept scan area') });
     const subjectId = res.json().subjectId as string;
-    const id = await linkedRequest('erasure', 'p3.erase@example.com', subjectId);
+    const id = await linkedRequest(dpo, 'erasure', 'p3.erase@example.com', subjectId);
     const done = await call('POST', `/api/v1/staff/requests/${id}/erase`, {});
     assert.equal(done.statusCode, 200, done.body);
     const out = done.json();
@@ -192,7 +175,7 @@ describe('erasure', () => {
     });
     assert.equal(enquiry.statusCode, 201, enquiry.body);
     const subjectId = enquiry.json().subjectId as string;
-    const id = await linkedRequest('erasure', 'quentin.quill@example.com', subjectId);
+    const id = await linkedRequest(dpo, 'erasure', 'quentin.quill@example.com', subjectId);
     const done = await call('POST', `/api/v1/staff/requests/${id}/erase`, {});
     assert.equal(done.statusCode, 200, done.body);
     assert.deepEqual(done.json().kept, []);

@@ -11,6 +11,7 @@ import type { Browser } from '../test/helpers/staff-client.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { expireUnconfirmed, purgeClosedRequestContacts, remindStaff } from './housekeeping.ts';
 import { confirmRequest } from './request-service.ts';
+import { staffApi } from '../test/helpers/staff-api.ts';
 
 let t: TestApp;
 let dpo: Browser;
@@ -25,9 +26,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(method: 'GET' | 'POST', url: string, json?: unknown) {
-  return dpo.request({ method, url, html: false, ...(method === 'POST' ? { json: json ?? {}, headers: { 'x-csrf-token': await dpo.csrf() } } : {}) });
-}
+const call = (method: 'GET' | 'POST', url: string, json?: unknown) => staffApi(dpo, method, url, json);
 
 async function held(): Promise<{ to: string; subjectLine: string; text: string }[]> {
   const rows = await t.db.kysely.selectFrom('mail_outbox').select(['to_address', 'subject_line', 'body_text']).orderBy('created_at').execute();

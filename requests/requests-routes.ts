@@ -192,20 +192,20 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
     },
   );
 
+  /** The route options of a staff step on one request (POST /api/v1/staff/requests/{id}/{path}), answered as `answer`. */
+  const stepOptions = <B extends z.ZodType, A extends z.ZodType>(summary: string, body: B, answer: A) => ({
+    preValidation: manage,
+    schema: {
+      summary: `${summary} (staff)`,
+      tags: ['requests', 'staff'],
+      params: Id,
+      body,
+      response: { 200: answer, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+    },
+  });
   const action = <B extends z.ZodType>(path: string, summary: string, body: B, run: (id: string, body: z.infer<B>, actor: string) => Promise<RequestView>) =>
-    app.post(
-      `/api/v1/staff/requests/:id/${path}`,
-      {
-        preValidation: manage,
-        schema: {
-          summary: `${summary} (staff)`,
-          tags: ['requests', 'staff'],
-          params: Id,
-          body,
-          response: { 200: RequestBody, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-        },
-      },
-      async (req) => run(req.params.id, req.body as z.infer<B>, actorOf(req)),
+    app.post(`/api/v1/staff/requests/:id/${path}`, stepOptions(summary, body, RequestBody), async (req) =>
+      run(req.params.id, req.body as z.infer<B>, actorOf(req)),
     );
 
   action(
@@ -345,20 +345,10 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
     body: B,
     run: (id: string, body: z.infer<B>, actor: string) => Promise<Record<string, unknown>>,
   ) =>
-    app.post(
-      `/api/v1/staff/requests/:id/${path}`,
-      {
-        preValidation: manage,
-        schema: {
-          summary: `${summary} (staff)`,
-          tags: ['requests', 'staff'],
-          params: Id,
-          body,
-          response: { 200: done, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-        },
-      },
-      async (req) => ({ ok: true as const, ...(await run(req.params.id, req.body as z.infer<B>, actorOf(req))) }),
-    );
+    app.post(`/api/v1/staff/requests/:id/${path}`, stepOptions(summary, body, done), async (req) => ({
+      ok: true as const,
+      ...(await run(req.params.id, req.body as z.infer<B>, actorOf(req))),
+    }));
 
   fulfil(
     'rectify',

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { scanRequest } from './helpers/scan-request.ts';
 import type { Browser } from './helpers/staff-client.ts';
 import { testApp, type TestApp } from './helpers/test-app.ts';
+import { staffApi } from './helpers/staff-api.ts';
 
 let t: TestApp;
 let dpo: Browser;
@@ -19,9 +20,7 @@ before(async () => {
 });
 after(async () => t?.close());
 
-async function call(method: 'GET' | 'POST', url: string, json?: unknown) {
-  return dpo.request({ method, url, html: false, ...(method === 'POST' ? { json: json ?? {}, headers: { 'x-csrf-token': await dpo.csrf() } } : {}) });
-}
+const call = (method: 'GET' | 'POST', url: string, json?: unknown) => staffApi(dpo, method, url, json);
 
 /** Every row of every table in the database's schema, as text (all but `except`). */
 async function dump(except: readonly string[] = []): Promise<string> {
