@@ -9,6 +9,7 @@ import { staffUsers } from '../staff/users-service.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { sendConsoleError } from './console-page.ts';
+import { disclosuresRoutes } from './disclosures-routes.ts';
 import { outboxRoutes } from './outbox-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
 import { requestsRoutes } from './requests-routes.ts';
@@ -19,6 +20,8 @@ export interface ConsoleOptions {
   readonly ctx: AppContext;
   /** Behind an https proxy: cookies get `Secure` and the sign-in cookie its `__Host-` prefix. */
   readonly https: boolean;
+  /** The address people reach this server at, for links in mail (an access answer's link). */
+  readonly publicUrl?: string;
 }
 
 /** What every console route file is given. */
@@ -39,6 +42,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   accountRoutes(app, scope);
   peopleRoutes(app, scope);
   samePersonRoutes(app, scope);
+  disclosuresRoutes(app, scope);
   requestsRoutes(app, scope);
   auditRoutes(app, scope);
   outboxRoutes(app, scope);

@@ -1,14 +1,16 @@
 // Console pages for rights requests: the queue (soonest due first, overdue and due-soon flags, a chart of open
 // requests by week due), recording a request that came by email, letter, phone or in person, and one request's page
 // with everything about it and a form for each step (verify, ask for identity, pause and resume, extend, link a
-// person, close). People are linked one by one by staff: a shared email is not an identity, so people found by the
-// requester's email are only suggestions. Viewing and recording need requests.record; every step requests.manage.
+// person, close) and for fulfilling it per type (request-fulfil.ts). People are linked one by one by staff: a shared
+// email is not an identity, so people found by the requester's email are only suggestions. Viewing and recording need
+// requests.record; every step requests.manage.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { receivedInstant } from '../core/received-instant.ts';
 import { CustodianError } from '../core/errors.ts';
 import { parseInput } from '../core/framework-errors.ts';
 import { UUID_PATTERN } from '../core/ids.ts';
+import { buildAccessAnswer } from '../requests/access-answer.ts';
 import { listRequestViews } from '../requests/request-queue.ts';
 import {
   askForIdentity,
@@ -34,6 +36,7 @@ import { consolePageContext, sendPage } from './console-page.ts';
 import type { ConsoleScope } from './console-plugin.ts';
 import { kindTitle } from './people-routes.ts';
 import { weeklyChart } from './request-chart.ts';
+import { type ActionResult, describeAnswer, doneText, fulfilActions, fulfilPageData } from './request-fulfil.ts';
 
 const TYPE_LABELS: Record<RequestType, string> = {
   access: 'Access (a copy)',
@@ -83,7 +86,15 @@ const DONE: Record<string, string> = {
 
 const Params = z.object({ id: z.string().regex(UUID_PATTERN, 'is not a request id') });
 const QueueQuery = z.object({ status: z.enum(['open', 'closed']).default('open') });
-const ShowQuery = z.object({ find: z.literal('1').optional(), done: z.string().max(20).optional() });
+const ShowQuery = z.object({
+  find: z.literal('1').optional(),
+  done: z.string().max(20).optional(),
+  // What a step did, for the page to say it (numbers and purpose keys; checked again before they are shown).
+  n: z.string().max(8).optional(),
+  erased: z.string().max(8).optional(),
+  stopped: z.string().max(2000).optional(),
+  continued: z.string().max(2000).optional(),
+});
 
 type Form = Record<string, string>;
 interface FormError {
@@ -93,6 +104,7 @@ interface FormError {
 
 export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   const { ctx, controllerName } = scope;
+  const publicUrl = scope.publicUrl ?? 'http://localhost:8080';
   const { register } = ctx;
   const actorOf = (req: FastifyRequest) => staffActor(req.staff?.userId ?? 'unknown');
   const today = () => localDate(rulesOf(register), ctx.clock.now());
@@ -183,7 +195,15 @@ export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void 
     }
   });
 
-  const showPage = async (req: FastifyRequest, reply: FastifyReply, id: string, status: number, errors: FormError[], form: Form = {}) => {
+  const showPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    status: number,
+    errors: FormError[],
+    form: Form = {},
+    preview: ReturnType<typeof describeAnswer> | null = null,
+  ) => {
     const query = parseInput(ShowQuery, req.query, 'invalid_query');
     const r = await showRequest(ctx, id);
     const role = req.staff?.role ?? 'auditor';
@@ -197,6 +217,9 @@ export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void 
             .map((m) => ({ id: m.mergedInto ?? m.id, kind: kindTitle(register, m.kind), matchedBy: m.matchedBy }))
         : null;
     const open = r.status === 'open' || r.status === 'unconfirmed';
+    const isManager = can(role, 'requests.manage');
+    const fulfil = await fulfilPageData(ctx, r, { canManage: isManager && r.status === 'open', isManager, actor: actorOf(req) });
+    const done = query.done && Object.hasOwn(DONE, query.done) ? DONE[query.done] : query.done ? doneText(ctx, query.done, query) : null;
     return sendPage(req, reply.code(status), controllerName, `${TYPE_LABELS[r.type]} request`, 'request', {
       r,
       type: TYPE_LABELS[r.type],
@@ -206,7 +229,11 @@ export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void 
       verification: r.verification ? { ...r.verification, method: METHODS[r.verification.method] ?? r.verification.method } : null,
       paused: r.pauses.some((p) => p.to === null),
       candidates,
-      done: query.done && Object.hasOwn(DONE, query.done) ? DONE[query.done] : null,
+      done,
+      fulfil,
+      preview,
+      isManager,
+      canFulfil: isManager && r.status === 'open',
       errors,
       form,
       open,
@@ -224,21 +251,41 @@ export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void 
     return showPage(req, reply, id.toLowerCase(), 200, []);
   });
 
-  /** One step on a request: run it, then back to the page; a refusal (400, 404 person, 409) shows on the page. */
+  /**
+   * One step on a request: run it, then back to the page (with what it did, when it says); a refusal (400, 404
+   * person, 409) shows on the page.
+   */
   const action = (name: string, run: (id: string, f: Form, actor: string) => Promise<unknown>) =>
     app.post(`/console/requests/:id/${name}`, manage, async (req, reply) => {
       const { id } = parseInput(Params, req.params, 'invalid_params');
       const f = formOf(req.body);
+      let result: unknown;
       try {
-        await run(id.toLowerCase(), f, actorOf(req));
+        result = await run(id.toLowerCase(), f, actorOf(req));
       } catch (e) {
         // A missing request is still a 404 page: showPage throws it.
         if (e instanceof CustodianError && e.status < 500 && wantsHtml(req))
           return showPage(req, reply, id.toLowerCase(), e.status, [{ field: `${name}-form`, text: e.message }], f);
         throw e;
       }
-      return reply.redirect(`/console/requests/${id.toLowerCase()}?done=${name}`, 303);
+      const said = isSaid(result) ? `&${new URLSearchParams(result.say)}` : '';
+      return reply.redirect(`/console/requests/${id.toLowerCase()}?done=${name}${said}`, 303);
     });
+
+  // The access answer as it would be issued now: sealed values are opened for it and the opening is audited, so it
+  // is a post with the CSRF token (like revealing a person's sealed values), never a link.
+  app.post('/console/requests/:id/preview', manage, async (req, reply) => {
+    const { id } = parseInput(Params, req.params, 'invalid_params');
+    try {
+      const answer = await buildAccessAnswer(ctx, id.toLowerCase(), { actor: actorOf(req) });
+      reply.header('cache-control', 'no-store');
+      return await showPage(req, reply, id.toLowerCase(), 200, [], {}, describeAnswer(answer));
+    } catch (e) {
+      if (e instanceof CustodianError && e.status < 500 && e.code !== 'not_found' && wantsHtml(req))
+        return showPage(req, reply, id.toLowerCase(), e.status, [{ field: 'preview-form', text: e.message }]);
+      throw e;
+    }
+  });
 
   const date = (value: string | undefined) => (value?.trim() ? { value: value.trim() } : null);
   action('verify', (id, f, actor) => {
@@ -279,6 +326,11 @@ export function requestsRoutes(app: FastifyInstance, scope: ConsoleScope): void 
       .filter(Boolean);
     return closeRequest(ctx, id, { outcome, reasons, actor, ...(f.message ? { message: f.message } : {}) });
   });
+  fulfilActions(ctx, publicUrl, action);
+}
+
+function isSaid(result: unknown): result is NonNullable<ActionResult> {
+  return typeof result === 'object' && result !== null && 'say' in result;
 }
 
 /** Form fields as strings (a repeated or odd field is left out, as a browser never sends it). */

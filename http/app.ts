@@ -122,6 +122,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(consentRoutes, { ctx, ledger, publicUrl });
   await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });
-  await app.register(consolePlugin, { ctx, https });
+  await app.register(consolePlugin, { ctx, https, publicUrl });
   return app;
 }
