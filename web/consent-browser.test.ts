@@ -35,10 +35,10 @@ let base: string;
 let browser: PwBrowser;
 let shots: string;
 
-/** Image Solutions with its Google Analytics cookies exempt as statistics (UK DUAA). */
+/** Image Solutions with its analytics cookies first-party aggregate statistics, exempt (UK DUAA). */
 function ukRegister(): Register {
   const doc = parse(readFileSync(new URL('../examples/image-solutions/register.yaml', import.meta.url), 'utf8'));
-  for (const key of ['google-analytics', 'google-analytics-day']) doc.cookies[key].exemption = 'statistics';
+  for (const key of ['google-analytics', 'google-analytics-day']) Object.assign(doc.cookies[key], { exemption: 'statistics', provider: 'first-party' });
   const loaded = parseRegister(stringify(doc));
   if (!loaded.ok) throw new Error(loaded.problems.map((p) => p.message).join('\n'));
   return loaded.register;
