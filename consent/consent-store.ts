@@ -6,7 +6,7 @@ import type { AuditInput, Auditor } from '../audit/auditor.ts';
 import type { Tables } from '../db/tables.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
-/** A consent given on a form or recorded by staff, as one row of a batch. */
+/** A consent given on a form or recorded by staff, as one row of a batch; or an objection ticked on a form. */
 export interface GivenConsentRow {
   readonly id: string;
   readonly subjectId: string;
@@ -14,6 +14,10 @@ export interface GivenConsentRow {
   readonly channel: string | null;
   readonly method: ConsentMethod;
   readonly point: string;
+  /** 'given' unless said otherwise: 'objected' for a form's objection box ("no news by post"). */
+  readonly state?: 'given' | 'objected';
+  /** The form field that carried an objection. */
+  readonly context?: string | null;
 }
 
 /**
@@ -47,11 +51,12 @@ export async function consentedPurposes(
  */
 export function insertGivenConsentsSql(rows: readonly GivenConsentRow[], noticeFingerprint: string, now: Date): RawBuilder<unknown> {
   return sql`
-    INSERT INTO consent_event (id, subject_id, purpose, channel, state, method, collection_point, notice_fingerprint, at)
-    SELECT u.id, u.subject_id, u.purpose, u.channel, 'given', u.method, u.point, ${noticeFingerprint}, ${now}::timestamptz
+    INSERT INTO consent_event (id, subject_id, purpose, channel, state, method, collection_point, notice_fingerprint, at, context)
+    SELECT u.id, u.subject_id, u.purpose, u.channel, u.state, u.method, u.point, ${noticeFingerprint}, ${now}::timestamptz, u.context
     FROM unnest(${rows.map((c) => c.id)}::uuid[], ${rows.map((c) => c.subjectId)}::uuid[], ${rows.map((c) => c.purpose)}::text[],
-                ${rows.map((c) => c.channel)}::text[], ${rows.map((c) => c.method)}::text[], ${rows.map((c) => c.point)}::text[])
-         AS u(id, subject_id, purpose, channel, method, point)`;
+                ${rows.map((c) => c.channel)}::text[], ${rows.map((c) => c.method)}::text[], ${rows.map((c) => c.point)}::text[],
+                ${rows.map((c) => c.state ?? 'given')}::text[], ${rows.map((c) => c.context ?? null)}::text[])
+         AS u(id, subject_id, purpose, channel, method, point, state, context)`;
 }
 
 /** A change of consent recorded one by one (a withdrawal, an objection to marketing), with its audit event. */

@@ -301,7 +301,12 @@ const Field = z.strictObject({
   max: z.number().int().positive().optional(),
   /** A checkbox that gives consent to this (consent-based) purpose when ticked; recorded in the consent ledger. */
   consent: Key.optional(),
-  /** With `consent`: the marketing channel the consent covers (email, sms, phone...). */
+  /**
+   * A checkbox that objects to this marketing purpose when ticked ("no news by post"): recorded in the consent ledger
+   * as an objection, and that marketing stops at once. With `channel`, only that channel; without, every channel.
+   */
+  objects: Key.optional(),
+  /** With `consent` or `objects`: the marketing channel the consent or objection covers (email, sms, phone, post...). */
   channel: z.enum(MARKETING_CHANNELS).optional(),
   /** Whom this field is about, where not the point's subject (the referring dentist's own email on a patient's form). */
   about: Key.optional(),
@@ -364,6 +369,12 @@ const ProcessorActivity = z.strictObject({
 const Service = z.strictObject({
   /** Per-request log with truncated IP and browser family; kept as long as the named purpose's retention says. */
   'access-log': z.strictObject({ purpose: Key }).optional(),
+  /**
+   * The newsletter, confirmed by double opt-in (consent/newsletter.ts): its sign-up point (an email field and a
+   * consent box for an email purpose); the emailed confirmation link lasts `confirm-within`, after which an
+   * unconfirmed sign-up is deleted.
+   */
+  newsletter: z.strictObject({ point: Key, 'confirm-within': Duration.default('P7D') }).optional(),
   /** Server-side visitor sessions keyed by a random id in the named (strictly necessary) cookie. */
   'visitor-session': z.strictObject({ cookie: Key, idle: Duration.default('PT30M') }).optional(),
 });

@@ -11,6 +11,7 @@ import { createHmac } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../app/app-context.ts';
 import { givenPurposesOf, recordConsentEvents } from '../consent/consent-store.ts';
+import { suppressRefusedMarketing } from '../consent/marketing.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import { openValue, sealValue } from '../crypto/seal.ts';
@@ -268,6 +269,8 @@ export async function objectForRequest(
         register.fingerprint,
         now,
       );
+      // Their addresses go on the suppression list (keyed hashes), which outlives any later erasure.
+      await suppressRefusedMarketing(deps, trx, { subjectId: s, reason: 'objected', actor: input.actor, purposes: marketing });
       const gone = records.filter((r) => r.purposes.length > 0 && r.purposes.every((p) => stopped.includes(p))).map((r) => r.id);
       erased += await eraseRecords(trx, deps.auditor, { subjectId: s, recordIds: gone, actor: input.actor, reason: 'objection' });
       const decisions: Decision[] = gone.map((r) => ({ recordId: r, action: 'erased', reason: 'objection-upheld' }));

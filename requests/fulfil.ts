@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../app/app-context.ts';
 import { addDuration } from '../core/duration.ts';
+import { suppressRefusedMarketing } from '../consent/marketing.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import type { Register } from '../register/load-register.ts';
@@ -238,6 +239,8 @@ export async function fulfilErasure(
       await insertDecisions(trx, deps.auditor, { requestId: row.id, subjectId: subject_id, decisions, actor: input.actor, now });
       await noticeRecipients(deps, trx, { requestId: row.id, subjectId: subject_id, change: 'erasure', recordIds: toErase, actor: input.actor, now });
       await noticeRecipients(deps, trx, { requestId: row.id, subjectId: subject_id, change: 'restriction', recordIds: toRestrict, actor: input.actor, now });
+      // Before the identifiers go: someone who was on a marketing list is never contacted again (keyed hashes).
+      await suppressRefusedMarketing(deps, trx, { subjectId: subject_id, reason: 'erased', actor: input.actor });
       await deps.mailer.eraseMailOf(trx, subject_id, input.actor);
       return { n, nothingKept: toRestrict.length === 0 };
     });

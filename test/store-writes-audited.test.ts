@@ -20,6 +20,8 @@ import {
   recordReminder,
 } from '../requests/requests-store.ts';
 import { insertLedgerRows, recordConsentEvents } from '../consent/consent-store.ts';
+import * as newsletter from '../consent/newsletter-store.ts';
+import { insertSuppressions } from '../consent/suppression-store.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
 import { newSession } from '../staff/sessions.ts';
 import { recordSignOut } from '../staff/sessions-store.ts';
@@ -110,6 +112,22 @@ async function sendingMail(): Promise<string> {
   const { id } = await newMail('queued', new Date('2020-01-01T00:00:00Z'));
   const claimed = await mail.claimDueMail(t.db.kysely, new Date('2020-01-01T00:00:00Z'), now());
   assert.equal(claimed?.id, id);
+  return id;
+}
+
+/** A pending newsletter sign-up whose link runs out a day after `at`. */
+async function newSubscriber(at = now()): Promise<string> {
+  const id = randomUUID();
+  await newsletter.insertSubscriber(t.db.kysely, t.ctx.auditor, {
+    id,
+    email: `${id}@subscriber.example`,
+    language: 'en',
+    interests: [],
+    now: at,
+    confirmBy: new Date(at.getTime() + 86_400_000),
+    fingerprint: t.register.fingerprint,
+    actor: 'system:test',
+  });
   return id;
 }
 
@@ -252,6 +270,33 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
           now(),
         );
       }),
+  },
+  'consent/suppression-store.ts:insertSuppressions': {
+    action: 'marketing.suppress',
+    run: () =>
+      insertSuppressions(t.db.kysely, t.ctx.auditor, {
+        entries: [{ hash: Buffer.alloc(32, 7), channel: 'email' }],
+        reason: 'unsubscribed',
+        subjectId: null,
+        actor: 'system:test',
+        now: now(),
+      }),
+  },
+  'consent/newsletter-store.ts:insertSubscriber': { action: 'newsletter.subscribe', run: () => newSubscriber() },
+  'consent/newsletter-store.ts:confirmSubscriber': {
+    action: 'newsletter.confirm',
+    run: async () => newsletter.confirmSubscriber(t.db.kysely, t.ctx.auditor, { id: await newSubscriber(), now: now(), actor: 'system:test' }),
+  },
+  'consent/newsletter-store.ts:deleteSubscriber': {
+    action: 'newsletter.unsubscribe',
+    run: async () => newsletter.deleteSubscriber(t.db.kysely, t.ctx.auditor, { id: await newSubscriber(), actor: 'system:test' }),
+  },
+  'consent/newsletter-store.ts:purgeUnconfirmedSubscribers': {
+    action: 'newsletter.purge',
+    run: async () => {
+      await newSubscriber(new Date('2020-01-01T00:00:00Z'));
+      return newsletter.purgeUnconfirmedSubscribers(t.db.kysely, t.ctx.auditor, now());
+    },
   },
   'subjects/subjects-store.ts:eraseRecords': {
     action: 'record.delete',

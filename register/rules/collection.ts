@@ -44,7 +44,16 @@ export function checkCollection(ctx: RuleContext): void {
         if (!c.purposes.includes(f.consent)) error([...fp, 'consent'], `"${f.consent}" is not one of this point's purposes`);
         if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.consent}" does not declare the ${f.channel} channel`);
         if (f.required) error([...fp, 'required'], 'consent must be freely given: a consent checkbox cannot be required (no pre-ticked or mandatory boxes)');
-      } else if (f.channel) error([...fp, 'channel'], '"channel" only applies to consent checkboxes');
+      } else if (f.objects) {
+        const target = r.purposes[f.objects];
+        if (f.type !== 'boolean') error([...fp, 'type'], 'an objection checkbox must have type boolean');
+        if (!ref([...fp, 'objects'], f.objects, keys.purposes, 'purpose')) continue;
+        if (!target!.channels)
+          error([...fp, 'objects'], `"${f.objects}" is not direct marketing (it declares no channels): object to it through the privacy centre`);
+        if (!c.purposes.includes(f.objects)) error([...fp, 'objects'], `"${f.objects}" is not one of this point's purposes`);
+        if (f.channel && !target!.channels?.[f.channel]) error([...fp, 'channel'], `"${f.objects}" does not declare the ${f.channel} channel`);
+        if (f.required) error([...fp, 'required'], 'an objection checkbox cannot be required');
+      } else if (f.channel) error([...fp, 'channel'], '"channel" only applies to consent and objection checkboxes');
       if (f.about !== undefined) ref([...fp, 'about'], f.about, keys.subjects, 'subject kind', used.subjects);
       if (f['birth-date'] && f.type !== 'date') error([...fp, 'type'], 'a birth-date field must have type date');
       if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');

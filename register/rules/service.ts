@@ -16,6 +16,18 @@ export function checkService(ctx: RuleContext): void {
       );
     }
   }
+  const newsletter = r.service.newsletter;
+  if (newsletter) {
+    const point = r.collection[newsletter.point];
+    const at = ['service', 'newsletter', 'point'];
+    if (!point) ref(at, newsletter.point, Object.keys(r.collection), 'collection point');
+    else {
+      const fields = Object.values(point.fields);
+      if (!fields.some((f) => f.type === 'email')) error(at, `the newsletter's sign-up point "${newsletter.point}" has no email field`);
+      const consent = fields.find((f) => f.consent && f.channel === 'email');
+      if (!consent) error(at, `the newsletter's sign-up point "${newsletter.point}" has no consent box for email (consent: <purpose>, channel: email)`);
+    }
+  }
   const visitor = r.service['visitor-session'];
   if (visitor) {
     const cookie = r.cookies[visitor.cookie];

@@ -194,6 +194,26 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     });
   }
 
+  // 3b. Objections ticked on the form (a boolean field with `objects:`, such as "no news by post"): recorded in the
+  // ledger with the values, so that marketing stops at once (consent/marketing.ts reads the ledger).
+  for (const [i, s] of batch.entries()) {
+    const fields = register.collection[s.point]!.fields;
+    for (const [name, value] of s.values) {
+      const objects = fields[name]?.objects;
+      if (!objects || value !== true) continue;
+      const id = randomUUID();
+      const row = { id, subjectId: subjects[i]!.subjectId, purpose: objects, channel: fields[name]!.channel ?? null, point: s.point, context: `field:${name}` };
+      consentRows.push({ ...row, method: s.vouched ? ('staff' as const) : ('form' as const), state: 'objected', actor: s.actor });
+      audit.push({
+        actor: s.actor,
+        action: 'consent.record',
+        subjectId: row.subjectId,
+        purpose: objects,
+        detail: { state: 'objected', channel: row.channel, consent: id },
+      });
+    }
+  }
+
   // 4. Which purposes each value serves; which people need a data key.
   const plans = batch.map((s, i) => {
     const point = register.collection[s.point]!;

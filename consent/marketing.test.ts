@@ -1,0 +1,107 @@
+// Marketing preferences that are honoured: a form's objection box stops that marketing at once; email consent from a
+// public form counts only once confirmed; the suppression list (keyed hashes) outlives the person's erasure.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
+import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { contactHash, mayMarket, suppressRefusedMarketing } from './marketing.ts';
+
+let idt: TestApp;
+let it: TestApp;
+before(async () => {
+  idt = await testApp('image-diagnostic-technology');
+  it = await testApp('i-image-it');
+});
+after(async () => {
+  await idt?.close();
+  await it?.close();
+});
+
+const clinician = (n: number, noNews: boolean) => ({
+  name: `Dr Clinician ${n}`,
+  email: `clinician${n}@practice.example`,
+  address: '1 High Street, Exeter',
+  postcode: 'EX1 1AA',
+  phone: `+44 1392 00${String(n).padStart(4, '0')}`,
+  ...(noNews ? { 'no-news': true } : {}),
+});
+
+test('the scan-referral form: "no news" ticked records an objection and stops the product news on every channel at once', async () => {
+  const ticked = await idt.app.inject({ method: 'POST', url: '/api/v1/collect/clinician-registration', payload: clinician(1, true) });
+  assert.equal(ticked.statusCode, 201, ticked.body);
+  const { subjectId } = ticked.json() as { subjectId: string };
+  const { rows } = await sql<{ state: string; purpose: string; context: string }>`
+    SELECT state, purpose, context FROM consent_event WHERE subject_id = ${subjectId}`.execute(idt.db.kysely);
+  assert.deepEqual(rows, [{ state: 'objected', purpose: 'product-news', context: 'field:no-news' }]);
+  for (const channel of ['email', 'post'])
+    assert.deepEqual(await mayMarket(idt.ctx, { subjectId, purpose: 'product-news', channel }), { allowed: false, reason: 'objected' });
+
+  const unticked = (await idt.app.inject({ method: 'POST', url: '/api/v1/collect/clinician-registration', payload: clinician(2, false) })).json() as {
+    subjectId: string;
+  };
+  assert.deepEqual(await mayMarket(idt.ctx, { subjectId: unticked.subjectId, purpose: 'product-news', channel: 'email' }), {
+    allowed: true,
+    reason: 'soft-opt-in',
+  });
+  assert.deepEqual(await mayMarket(idt.ctx, { subjectId: unticked.subjectId, purpose: 'product-news', channel: 'sms' }), {
+    allowed: false,
+    reason: 'channel-not-declared',
+  });
+  // The current state says so too.
+  const state = (await idt.app.inject({ url: `/api/v1/consent/${subjectId}` })).json();
+  assert.equal(state.purposes['product-news'].state, 'objected');
+});
+
+test('the IT firm: "no post" objects to post only; email consent ticked on the public form waits for confirmation from the mailbox', async () => {
+  const res = await it.app.inject({
+    method: 'POST',
+    url: '/api/v1/collect/contact-form',
+    payload: {
+      name: 'Ann Example',
+      email: 'ann@example.com',
+      message: 'Please call',
+      'marketing.email': true,
+      'marketing.phone': true,
+      'marketing.no-post': true,
+    },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  const { subjectId } = res.json() as { subjectId: string };
+  assert.deepEqual(await mayMarket(it.ctx, { subjectId, purpose: 'marketing-post', channel: 'post' }), { allowed: false, reason: 'objected' });
+  assert.deepEqual(await mayMarket(it.ctx, { subjectId, purpose: 'marketing-consent', channel: 'email' }), { allowed: false, reason: 'consent-unconfirmed' });
+  assert.deepEqual(await mayMarket(it.ctx, { subjectId, purpose: 'marketing-consent', channel: 'phone' }), { allowed: true, reason: 'consent' });
+  assert.deepEqual(await mayMarket(it.ctx, { subjectId, purpose: 'marketing-consent', channel: 'sms' }), { allowed: false, reason: 'no-consent' });
+});
+
+test('the suppression list: an objector stays suppressed after erasure; a new submission with the same address is never marketed to', async () => {
+  const first = (await idt.app.inject({ method: 'POST', url: '/api/v1/collect/clinician-registration', payload: clinician(3, true) })).json() as {
+    subjectId: string;
+  };
+  const added = await idt.db.kysely
+    .transaction()
+    .execute((trx) => suppressRefusedMarketing(idt.ctx, trx, { subjectId: first.subjectId, reason: 'erased', actor: 'system:test' }));
+  assert.equal(added, 2, 'email and phone, every channel');
+  // The list holds keyed hashes only: no address, no subject.
+  const { rows } = await sql<{ hash: Uint8Array; channel: string; reason: string }>`SELECT hash, channel, reason FROM marketing_suppression`.execute(
+    idt.db.kysely,
+  );
+  assert.equal(rows.length, 2);
+  const emailHash = await contactHash(idt.ctx, idt.db.kysely, 'email', 'clinician3@practice.example');
+  assert.ok(rows.some((r) => Buffer.from(r.hash).equals(emailHash) && r.channel === '*' && r.reason === 'erased'));
+  assert.ok(!JSON.stringify(rows).includes('clinician3'));
+  // Rows cannot be taken off the list.
+  await assert.rejects(sql`DELETE FROM marketing_suppression`.execute(idt.db.kysely));
+  // Someone new with the same address, who did not object: still never contacted.
+  const again = (
+    await idt.app.inject({ method: 'POST', url: '/api/v1/collect/clinician-registration', payload: { ...clinician(3, false), phone: '+44 1392 999999' } })
+  ).json() as {
+    subjectId: string;
+  };
+  assert.deepEqual(await mayMarket(idt.ctx, { subjectId: again.subjectId, purpose: 'product-news', channel: 'post' }), {
+    allowed: false,
+    reason: 'suppressed',
+  });
+  const audit = (await idt.audits()).filter((e) => e.action === 'marketing.suppress');
+  assert.equal(audit.length, 1);
+  assert.ok(!JSON.stringify(audit).includes('clinician3'));
+});

@@ -1,0 +1,128 @@
+// Marketing preferences, honoured. Whether a person may be sent a purpose's marketing on a channel follows the
+// register's PECR rule for that channel and the ledger:
+// - opt-in (email, SMS, phone, automated calls): only with a consent given for that purpose (and channel, where it was
+//   given per channel), not expired; an email consent given on a public form counts only once confirmed from that
+//   mailbox (a later event with method email-link), so nobody can sign someone else's address up;
+// - soft opt-in: unless refused, objected to or withdrawn;
+// - opt-out (post, live calls): unless objected to or refused.
+// And never when one of the person's identifiers is on the suppression list for that channel (or every channel): a
+// keyed hash that survives their erasure, so an unsubscribed, objecting or erased person is never contacted again.
+import type { Kysely } from 'kysely';
+import type { AppContext } from '../app/app-context.ts';
+import type { Tables } from '../db/tables.ts';
+import { HashKeys } from '../crypto/hash-key.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import type { Register } from '../register/load-register.ts';
+import { getSubjectOverview, mergedFamilies } from '../subjects/subjects-store.ts';
+import { eventsOf, type LedgerEvent } from './consent-store.ts';
+import { insertSuppressions, isSuppressed, type SuppressionEntry } from './suppression-store.ts';
+import type { SuppressionChannel, SuppressionReason } from './tables.ts';
+
+/** The name of the suppression list's hash secret (crypto/hash-key.ts). */
+const SUPPRESSION_KEY = 'marketing-suppression';
+/** Identifier kinds someone is contacted by. */
+const CONTACT_KINDS = new Set(['email', 'phone']);
+
+const hashKeysOf = new WeakMap<Keyring, HashKeys>();
+function hashKeys(keyring: Keyring): HashKeys {
+  let h = hashKeysOf.get(keyring);
+  if (!h) hashKeysOf.set(keyring, (h = new HashKeys(keyring)));
+  return h;
+}
+
+type MarketingDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'subjectKeys' | 'auditor'>;
+
+/** The keyed hash of an identifier (`email`, `phone`), normalised as stored. */
+export function contactHash(deps: Pick<MarketingDeps, 'subjectKeys' | 'clock'>, db: Kysely<Tables>, kind: string, value: string): Promise<Buffer> {
+  return hashKeys(deps.subjectKeys.keyring).hash(db, SUPPRESSION_KEY, `${kind}:${value}`, deps.clock.now());
+}
+
+async function contactHashesOf(deps: MarketingDeps, ex: Kysely<Tables>, subjectId: string): Promise<Buffer[]> {
+  const overview = await getSubjectOverview(ex, subjectId);
+  const contacts = (overview?.identifiers ?? []).filter((i) => CONTACT_KINDS.has(i.kind));
+  return Promise.all(contacts.map((i) => contactHash(deps, ex, i.kind, i.value)));
+}
+
+/** Puts identifiers (already hashed) on the suppression list for these channels; audited. */
+export async function suppressHashes(
+  deps: MarketingDeps,
+  ex: Kysely<Tables>,
+  input: { hashes: readonly Uint8Array[]; channels: readonly SuppressionChannel[]; reason: SuppressionReason; subjectId: string | null; actor: string },
+): Promise<number> {
+  const entries: SuppressionEntry[] = input.hashes.flatMap((hash) => input.channels.map((channel) => ({ hash, channel })));
+  return insertSuppressions(ex, deps.auditor, { entries, reason: input.reason, subjectId: input.subjectId, actor: input.actor, now: deps.clock.now() });
+}
+
+/**
+ * The marketing this person objected to, refused or withdrew, as suppression entries for their contact identifiers:
+ * every channel of a purpose refused as a whole, the one channel where it was per channel; on erasure, every channel
+ * for anyone who was on a marketing list. Called on an objection and before an erasure deletes the identifiers, in the
+ * caller's transaction. Returns how many entries were new.
+ */
+export async function suppressRefusedMarketing(
+  deps: MarketingDeps,
+  ex: Kysely<Tables>,
+  input: { subjectId: string; reason: SuppressionReason; actor: string; purposes?: readonly string[] },
+): Promise<number> {
+  const family = [...(await mergedFamilies(ex, [input.subjectId])).keys()];
+  const latest = latestPerPurposeChannel(await eventsOf(ex, { subjectIds: family }));
+  const channels = new Set<SuppressionChannel>();
+  for (const e of latest) {
+    const purpose = deps.register.purposes[e.purpose];
+    if (!purpose?.channels || !['objected', 'refused', 'withdrawn'].includes(e.state)) continue;
+    channels.add(e.channel === null ? '*' : (e.channel as SuppressionChannel));
+  }
+  for (const p of input.purposes ?? []) if (deps.register.purposes[p]?.channels) channels.add('*');
+  // Erased: anyone who was on a marketing list is never contacted again, whatever they chose before.
+  if (input.reason === 'erased') {
+    const marketing = (p: string) => deps.register.purposes[p]?.channels !== undefined;
+    const records = (await Promise.all(family.map((s) => getSubjectOverview(ex, s)))).flatMap((o) => o?.records ?? []);
+    if (latest.some((e) => marketing(e.purpose)) || records.some((r) => r.purposes.some(marketing))) channels.add('*');
+  }
+  if (channels.size === 0) return 0;
+  const hashes = (await Promise.all(family.map((s) => contactHashesOf(deps, ex, s)))).flat();
+  if (hashes.length === 0) return 0;
+  return suppressHashes(deps, ex, { hashes, channels: [...channels].sort(), reason: input.reason, subjectId: input.subjectId, actor: input.actor });
+}
+
+export interface MarketingVerdict {
+  readonly allowed: boolean;
+  /** Why not (or on what): a code. */
+  readonly reason:
+    | 'consent'
+    | 'soft-opt-in'
+    | 'opt-out'
+    | 'channel-not-declared'
+    | 'no-consent'
+    | 'consent-unconfirmed'
+    | 'consent-expired'
+    | 'objected'
+    | 'refused'
+    | 'withdrawn'
+    | 'suppressed';
+}
+
+/** May this person be sent this purpose's marketing on this channel now? */
+export async function mayMarket(deps: MarketingDeps, input: { subjectId: string; purpose: string; channel: string }): Promise<MarketingVerdict> {
+  const rule = deps.register.purposes[input.purpose]?.channels?.[input.channel as keyof NonNullable<Register['purposes'][string]['channels']>];
+  if (!rule) return { allowed: false, reason: 'channel-not-declared' };
+  const ex = deps.db.kysely;
+  const family = [...(await mergedFamilies(ex, [input.subjectId])).keys()];
+  if (await isSuppressed(ex, (await Promise.all(family.map((s) => contactHashesOf(deps, ex, s)))).flat(), input.channel))
+    return { allowed: false, reason: 'suppressed' };
+  const events = (await eventsOf(ex, { subjectIds: family })).filter((e) => e.purpose === input.purpose && (e.channel === null || e.channel === input.channel));
+  const latest = events.at(-1);
+  if (latest && (latest.state === 'objected' || latest.state === 'refused' || latest.state === 'withdrawn')) return { allowed: false, reason: latest.state };
+  if (rule === 'opt-out') return { allowed: true, reason: 'opt-out' };
+  if (rule === 'soft-opt-in') return { allowed: true, reason: 'soft-opt-in' };
+  if (latest?.state !== 'given') return { allowed: false, reason: 'no-consent' };
+  if (latest.expiresAt && latest.expiresAt <= deps.clock.now()) return { allowed: false, reason: 'consent-expired' };
+  if (input.channel === 'email' && latest.method === 'form') return { allowed: false, reason: 'consent-unconfirmed' };
+  return { allowed: true, reason: 'consent' };
+}
+
+function latestPerPurposeChannel(events: readonly LedgerEvent[]): LedgerEvent[] {
+  const out = new Map<string, LedgerEvent>();
+  for (const e of events) out.set(`${e.purpose}\u0000${e.channel ?? ''}`, e);
+  return [...out.values()];
+}
