@@ -81,6 +81,15 @@ before(async () => {
       // A UK register's banner (statistics cookies exempt under the DUAA) on a page of its own.
       const uk = bannerScript(bannerConfig(ukRegister()));
       app.get('/test/uk-consent.js', async (_req, reply) => reply.type('text/javascript').send((await uk).body));
+      // A business's own site: another origin (localhost) that includes the banner from Custodian's (127.0.0.1).
+      app.get('/test/other-origin', async (_req, reply) => {
+        const custodian = `http://127.0.0.1:${new URL(base).port}`;
+        const csp = `default-src 'self'; script-src 'self' ${custodian}; style-src 'unsafe-inline'; frame-src 'self'; connect-src ${custodian}`;
+        return reply
+          .header('content-security-policy', csp)
+          .type('text/html')
+          .send(PAGE('en').replace('src="/consent.js"', `src="${custodian}/consent.js"`));
+      });
       app.get('/test/uk-page', async (_req, reply) => reply.header('content-security-policy', page).type('text/html').send(UK_PAGE));
     },
   });
@@ -337,6 +346,26 @@ test('an expired consent, or one given to other purposes, is asked again', { ski
   await page.goto(`${base}/test/page`);
   await analyticsRan(page);
   assert.equal(await dialog(page).count(), 0);
+  await context.close();
+});
+
+test("on the business's own site (another origin) the banner posts its choice across origins; embeds added later are gated too", { skip }, async () => {
+  const { context, page, bodies } = await fresh();
+  const site = base.replace('127.0.0.1', 'localhost');
+  await page.goto(`${site}/test/other-origin`);
+  await dialog(page).waitFor();
+  await choiceSaved(page, () => dialog(page).getByRole('button', { name: 'Accept all' }).click());
+  await analyticsRan(page);
+  const sent = bodies[0] as Sent;
+  assert.deepEqual(await ledger(sent.visitorId), { analytics: ['given', 'banner'], 'embedded-media': ['given', 'banner'] });
+  assert.deepEqual((await context.cookies(site)).map((c) => c.name).sort(), ['_ga', config().cookie].sort(), 'the choice is kept on the site itself');
+  // An embed added after the page loaded: allowed already, so it loads.
+  const embeds = hits.embed;
+  await page.evaluate(
+    "document.body.insertAdjacentHTML('beforeend', '<iframe id=late data-consent=embedded-media data-src=/test/embed width=200 height=100></iframe>')",
+  );
+  await page.locator('#late[src="/test/embed"]').waitFor();
+  assert.ok(hits.embed > embeds);
   await context.close();
 });
 

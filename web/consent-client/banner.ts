@@ -299,6 +299,8 @@ const start = () => {
   });
   run();
   clear();
+  // Gated elements added later (a single-page app, a late embed) are handled as they arrive.
+  new MutationObserver(run).observe(d.body, { childList: true, subtree: true });
   if (allowed || !P.length) return;
   // A Global Privacy Control signal is a choice already made: saved at once, the banner only says so (once).
   if (gpc) save(new Set());
