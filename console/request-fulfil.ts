@@ -213,9 +213,8 @@ export async function fulfilPageData(ctx: AppContext, r: RequestView, options: {
   const decisions = await decisionsOf(ctx.db.kysely, r.id);
   const open = r.status === 'open';
   const type = r.type;
-  const needsRecords =
-    (open && options.canManage && ['erasure', 'rectification', 'restriction'].includes(type)) ||
-    (['erasure', 'restriction', 'rectification'].includes(type) && decisions.length > 0);
+  // The records are listed (never opened) for the forms, and to name the records in what was decided.
+  const needsRecords = (open && options.canManage && ['erasure', 'rectification', 'restriction'].includes(type)) || decisions.length > 0;
   const records = needsRecords && r.subjects.length > 0 ? await recordsOf(ctx, r.subjects, options.actor) : [];
   const fieldOf = new Map(records.map((x) => [x.id, `${x.field} (${x.category})`]));
   const decided = (action: string) => decisions.filter((d) => d.action === action);

@@ -1,6 +1,7 @@
 // A rights request end to end in a real browser (Debian's Chromium): a patient asks for a copy of their data on the
-// privacy centre, confirms it from the link in the email, and a DPO finds it in the queue, links the patient and
-// closes it. Screenshots of each step go to a temporary folder, named in the test output.
+// privacy centre, confirms it from the link in the email, and a DPO finds it in the queue, links the patient, records
+// the health professional's opinion, previews the answer and issues it. Screenshots of each step go to a temporary
+// folder, named in the test output.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,10 @@ function watchCsp(page: Page): string[] {
   return blocked;
 }
 
-test('a patient asks for a copy on the privacy centre and confirms it; a DPO links them and closes it', { skip, timeout: 60_000 }, async (ctx) => {
+test('a patient asks for a copy on the privacy centre and confirms it; a DPO links them, previews the answer and issues it', {
+  skip,
+  timeout: 60_000,
+}, async (ctx) => {
   const shots = mkdtempSync(join(tmpdir(), 'custodian-rights-request-'));
   const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
   const browser = await launchBrowser();
@@ -117,11 +121,19 @@ test('a patient asks for a copy on the privacy centre and confirms it; a DPO lin
     assert.ok(await dpo.locator(`section a[href="/console/people/${patientId}"]`).first().isVisible());
 
     await shot(dpo, '7-request');
-    await dpo.getByLabel('Outcome').selectOption('done');
-    await dpo.getByRole('button', { name: 'Close the request' }).click();
-    assert.match((await dpo.getByRole('status').first().textContent()) ?? '', /The request is closed/);
+    // The scan was supplied by the dentist: held back until a health professional's opinion is recorded.
+    await dpo.getByLabel('Who gave it: name and profession').fill('Dr A. Jones, consultant radiologist');
+    await dpo.getByRole('button', { name: 'Record the opinion' }).click();
+    assert.match((await dpo.getByRole('status').first().textContent()) ?? '', /opinion is recorded/);
+    await dpo.getByRole('button', { name: 'Preview the answer (opens sealed values; recorded in the audit log)' }).click();
+    assert.ok(await dpo.getByRole('heading', { name: 'Preview of the answer' }).isVisible());
+    assert.match((await dpo.getByRole('table', { name: 'Records' }).textContent()) ?? '', /Maxillary sinus/);
+    await shot(dpo, '8-preview');
+    await dpo.getByRole('button', { name: 'Issue the answer and email the link' }).click();
+    assert.match((await dpo.getByRole('status').first().textContent()) ?? '', /The answer is issued/);
+    assert.match((await dpo.locator('#answer-issued').textContent()) ?? '', /emailed to pat@example\.com and works until 2027-03-03/);
     assert.match((await dpo.locator('dl.facts').first().textContent()) ?? '', /Completed: Done/);
-    await shot(dpo, '8-closed');
+    await shot(dpo, '9-answered');
     assert.deepEqual(dpoCsp, [], 'nothing in the console breaks the CSP');
     ctx.diagnostic(`screenshots: ${shots}`);
   } finally {
