@@ -127,6 +127,13 @@ test('the privacy notice page carries the Cookie settings link and the banner (e
   assert.match(de.body, /data-consent-settings>Cookie-Einstellungen</);
 });
 
+test('the privacy centre carries the Cookie settings link and the banner', async () => {
+  const page = await t.app.inject({ url: '/privacy-center?lang=de' });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<a href="\/privacy\?lang=de#cookies" data-consent-settings>Cookie-Einstellungen<\/a>/);
+  assert.match(page.body, /<script src="\/consent.js"><\/script>\n<\/body>/);
+});
+
 test('the hosted forms carry the Cookie settings link and the banner', async () => {
   const form = await t.app.inject({ url: '/forms/contact-form' });
   assert.equal(form.statusCode, 200);
