@@ -13,12 +13,13 @@ import { requireStaff } from '../staff/require-staff.ts';
 import { can, rolesWith } from '../staff/roles.ts';
 import { findPeople } from '../subjects/find-people.ts';
 import { mergesAbout, mergeSubjects } from '../subjects/merge-subjects.ts';
-import { personView, type PersonView } from '../subjects/person-view.ts';
+import { openPersonFile, personView, type PersonView } from '../subjects/person-view.ts';
 import { openItemsAbout } from '../subjects/review-items.ts';
 import { consolePageContext, sendPage } from './console-page.ts';
 import type { ConsoleScope } from './console-plugin.ts';
 
 const Params = z.object({ id: z.string().regex(UUID_PATTERN, 'is not a Custodian id') });
+const FileParams = Params.extend({ record: z.string().regex(UUID_PATTERN, 'is not a record id') });
 const SearchQuery = z.object({ q: z.string().max(254).optional() });
 const MergeBody = z.object({ from: z.string().trim().regex(UUID_PATTERN, 'is not a Custodian id') });
 
@@ -76,6 +77,23 @@ export function peopleRoutes(app: FastifyInstance, scope: ConsoleScope): void {
 
   app.get('/console/people/:id', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read')) }, (req, reply) =>
     showPerson(req, reply, false),
+  );
+  // A file (a CV, a photo) downloads like a reveal: a post with the CSRF token, by roles that read sealed values, audited.
+  app.post(
+    '/console/people/:id/files/:record',
+    { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read-sealed')) },
+    async (req, reply) => {
+      const { id, record } = parseInput(FileParams, req.params, 'invalid_params');
+      const file = await openPersonFile(ctx, { subjectId: id.toLowerCase(), recordId: record.toLowerCase(), actor: actorOf(req) });
+      return reply
+        .header('cache-control', 'no-store')
+        .header(
+          'content-disposition',
+          `attachment; filename="${file.name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+        )
+        .type(file.mediaType)
+        .send(file.content);
+    },
   );
   app.post('/console/people/:id/reveal', { schema: { hide: true }, preValidation: requireStaff(rolesWith('records.read-sealed')) }, (req, reply) =>
     showPerson(req, reply, true),

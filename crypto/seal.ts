@@ -23,6 +23,20 @@ export function openValue(dek: Uint8Array, sealed: Uint8Array, aad: string): str
   return plain.toString('utf8');
 }
 
+/** Seals a file's bytes under `dek`, bound to its record (`file` and the record id: never taken for the record's value). */
+export function sealFile(dek: Uint8Array, bytes: Uint8Array, recordId: string): Uint8Array {
+  return sealBytes(dek, bytes, fileAad(recordId));
+}
+
+/** Opens what `sealFile` sealed for the same record; refuses (`seal_invalid`) anything altered or moved. */
+export function openFile(dek: Uint8Array, sealed: Uint8Array, recordId: string): Buffer {
+  return openBytes(dek, sealed, fileAad(recordId), 'a sealed file could not be opened: it was altered, or belongs to another record or subject');
+}
+
+function fileAad(recordId: string): Buffer {
+  return Buffer.from(`file\u0000${recordId.toLowerCase()}`, 'utf8');
+}
+
 /** Wraps a subject's data key under a master key; the subject and master key ids are bound in as AAD. */
 export function wrapKey(master: MasterKey, dek: Uint8Array, subjectId: string): Uint8Array {
   if (dek.length !== KEY_BYTES) throw new CustodianError('internal', `a data key must be ${KEY_BYTES} bytes`);

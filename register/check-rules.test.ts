@@ -369,6 +369,31 @@ expectProblem(
 );
 
 expectProblem(
+  '"accept" belongs to file fields only',
+  [['      clinical.area: { data: clinical, type: long-text }', '      clinical.area: { data: clinical, type: long-text, accept: [pdf] }']],
+  'collection.scan-request.fields["clinical.area"].accept',
+  'accept: [pdf]',
+  /"accept" only applies to fields of type file/,
+);
+
+expectProblem(
+  'a file field says which kinds of file it takes',
+  [['      clinical.area: { data: clinical, type: long-text }', '      clinical.area: { data: clinical, type: file }']],
+  'collection.scan-request.fields["clinical.area"].type',
+  'type: file',
+  /say which kinds of file this field takes with "accept"/,
+  'warning',
+);
+
+expectProblem(
+  'a file field allows at most 25 MiB',
+  [['      clinical.area: { data: clinical, type: long-text }', '      clinical.area: { data: clinical, type: file, accept: [pdf], max-size: 99999999 }']],
+  'collection.scan-request.fields["clinical.area"].max-size',
+  'max-size',
+  /at most 26214400/,
+);
+
+expectProblem(
   '"no-marketing-sharing" is refused when a marketing purpose gives data to a controller',
   [
     ['  effective: 2026-11-01', '  effective: 2026-11-01\n  statements: [no-marketing-sharing]'],

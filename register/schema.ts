@@ -57,6 +57,12 @@ export const OPEN_ENDED_KEEPS = ['until-objection', 'until-withdrawn', 'until-er
 
 const FIELD_TYPES = ['text', 'long-text', 'email', 'phone', 'date', 'number', 'boolean', 'choice', 'postcode', 'url', 'file'] as const;
 
+/** Kinds of file a file field may accept, each recognised by its content (subjects/collect/file-type.ts). */
+export const FILE_TYPES = ['pdf', 'jpeg', 'png', 'webp', 'heic', 'docx', 'odt'] as const;
+/** A file field's size limit when the register gives none, and the most any may allow (bytes). */
+export const DEFAULT_FILE_MAX_BYTES = 10 * 1024 * 1024;
+const FILE_MAX_BYTES_LIMIT = 25 * 1024 * 1024;
+
 /** Identifier kinds: a field marked with one of these is stored as an identifier of the subject it names. */
 export const IDENTIFIER_KINDS = ['email', 'phone', 'patient-number', 'practice-number', 'gdc-number', 'customer-number', 'visitor-id'] as const;
 
@@ -299,6 +305,10 @@ const Field = z.strictObject({
   'issued-by': z.string().optional(),
   choices: z.array(z.string()).optional(),
   max: z.number().int().positive().optional(),
+  /** A file field: the kinds of file accepted, recognised by content (default: pdf, jpeg, png). */
+  accept: z.array(z.enum(FILE_TYPES)).min(1).optional(),
+  /** A file field: the largest file accepted, in bytes (default 10 MiB, at most 25 MiB). */
+  'max-size': z.number().int().positive().max(FILE_MAX_BYTES_LIMIT).optional(),
   /** A checkbox that gives consent to this (consent-based) purpose when ticked; recorded in the consent ledger. */
   consent: Key.optional(),
   /**

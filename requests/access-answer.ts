@@ -33,6 +33,8 @@ export interface AnswerRecord {
   readonly categoryTitle: string;
   /** Null when withheld (with the reason) or no longer readable. */
   readonly value: string | null;
+  /** A file (a CV, a photo): its kind and size; the value is its name. */
+  readonly file: { readonly mediaType: string; readonly size: number } | null;
   readonly withheld: WithheldReason | null;
   readonly purposes: readonly string[];
   readonly collectedAt: string;
@@ -146,6 +148,7 @@ export async function buildAccessAnswer(deps: AnswerDeps, requestId: string, opt
         category: line.category,
         categoryTitle: category ? pickText(category.title, lang) : line.category,
         value: withheld ? null : line.value,
+        file: withheld ? null : line.file,
         withheld,
         purposes,
         collectedAt: line.collectedAt.toISOString(),

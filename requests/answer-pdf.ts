@@ -92,7 +92,9 @@ export function renderAnswerPdf(answer: AccessAnswer, lang: Language, options: A
     for (const r of answer.records) {
       const value = r.withheld
         ? { text: t.reason[r.withheld], textColor: WITHHELD, font: { src: 'italic' } }
-        : { text: (r.value ?? '') + (r.restricted ? `\n(${t.restricted})` : '') };
+        : {
+            text: (r.value ?? '') + (r.file ? ` (${r.file.mediaType}, ${Math.ceil(r.file.size / 1024)} KB)` : '') + (r.restricted ? `\n(${t.restricted})` : ''),
+          };
       table.row([`${r.field}\n${r.categoryTitle}`, value, r.collectedAt.slice(0, 10), r.keptUntil.map((k) => k.until).join('\n')]);
     }
     table.end();

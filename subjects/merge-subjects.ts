@@ -7,8 +7,9 @@ import type { Transaction } from 'kysely';
 import type { AppContext } from '../app/app-context.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
-import { openValue, sealValue } from '../crypto/seal.ts';
+import { openFile, openValue, sealFile, sealValue } from '../crypto/seal.ts';
 import type { Tables } from '../db/tables.ts';
+import { sealedFilesOf, storeResealedFiles } from './files-store.ts';
 import { decideReviewItem, lockReviewItem } from './identity-store.ts';
 import {
   confirmMergeRow,
@@ -45,6 +46,7 @@ export async function mergeInTransaction(
   // Sealed values are bound to their subject's key: re-seal them under the key of the subject that stays.
   const now = deps.clock.now();
   const resealed = await reseal(trx, deps, await sealedValuesToMove(trx, input.from), input.from, input.into, now);
+  await resealFiles(trx, deps, resealed, input.from, input.into);
   const mergeId = randomUUID();
   const moved = await mergeSubjectRows(trx, deps.auditor, { id: mergeId, from: input.from, into: input.into, resealed, actor: input.actor, now });
   return { mergeId, movedRecords: moved.length };
@@ -67,6 +69,7 @@ export async function undoMerge(deps: MergeDeps, input: { mergeId: string; actor
     if (await mergedSince(trx, row.into)) throw new CustodianError('conflict', 'the person was merged again since: undo that merge first');
     const now = deps.clock.now();
     const resealed = await reseal(trx, deps, await sealedValuesToReturn(trx, row), row.into, row.from, now);
+    await resealFiles(trx, deps, resealed, row.into, row.from);
     const back = await unmergeSubjectRows(trx, deps.auditor, { merge: row, resealed, actor: input.actor, now });
     const item = await lockReviewItem(trx, { mergeId: row.id });
     if (item) await decideReviewItem(trx, deps.auditor, { item, state: 'rejected', mergeId: row.id, actor: input.actor, now });
@@ -116,4 +119,19 @@ async function reseal(
 /** The merges that involve this person, newest first (pending ones can still be undone or confirmed). */
 export function mergesAbout(deps: Pick<AppContext, 'db'>, subjectId: string): Promise<MergeRow[]> {
   return mergesOf(deps.db.kysely, subjectId);
+}
+
+/** The files of records whose values moved, re-sealed the same way (their keys exist by now: `reseal` made them). */
+async function resealFiles(trx: Transaction<Tables>, deps: MergeDeps, moved: readonly { id: string }[], owner: string, to: string): Promise<void> {
+  const files = await sealedFilesOf(
+    trx,
+    moved.map((r) => r.id),
+  );
+  if (files.length === 0) return;
+  const oldKey = (await deps.subjectKeys.get(trx, owner))!;
+  const newKey = (await deps.subjectKeys.get(trx, to))!;
+  await storeResealedFiles(
+    trx,
+    files.map((f) => ({ id: f.id, sealed: sealFile(newKey, openFile(oldKey, f.sealed, f.id), f.id) })),
+  );
 }

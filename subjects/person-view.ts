@@ -2,9 +2,11 @@
 // and retention date. Sealed values are opened only when asked by a role allowed to, and each such read is in the
 // audit trail (subjects-store.readSealedValues) in the same transaction as the read. The console words it.
 import type { AppContext } from '../app/app-context.ts';
-import { openValue } from '../crypto/seal.ts';
+import { CustodianError } from '../core/errors.ts';
+import { openFile, openValue } from '../crypto/seal.ts';
 import { keepUntil, type KeepUntil } from '../retention/keep-until.ts';
 import { birthDateOf } from './birth-date.ts';
+import { fileFacts, readSealedFile } from './files-store.ts';
 import { getSubjectOverview, readSealedValues, type RecordRow } from './subjects-store.ts';
 
 export type PersonViewDeps = Pick<AppContext, 'db' | 'register' | 'subjectKeys' | 'auditor'>;
@@ -17,6 +19,8 @@ interface RecordLine {
   /** The value, or null when sealed and not revealed, or erased. */
   readonly value: string | null;
   readonly sealed: boolean;
+  /** A file field's file: its kind and size (its name is the value); downloaded through `openPersonFile`. */
+  readonly file: { readonly mediaType: string; readonly size: number } | null;
   readonly state: string;
   readonly source: string;
   readonly channel: string;
@@ -61,6 +65,10 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
     }
     const valueFor = (r: RecordRow) => (r.state === 'erased' ? null : r.sealed ? (opened.get(r.id) ?? null) : r.value_text);
     const birthDate = birthDateOf(register, overview.records, valueFor);
+    const files = await fileFacts(
+      trx,
+      overview.records.filter((r) => r.sealed).map((r) => r.id),
+    );
 
     const groups = new Map<string, PurposeGroup>();
     for (const r of overview.records) {
@@ -84,6 +92,7 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
           special: Boolean(register.data[r.category]?.special),
           value: valueFor(r),
           sealed: r.sealed,
+          file: files.get(r.id) ?? null,
           state: r.state,
           source: r.source,
           channel: r.channel,
@@ -110,5 +119,18 @@ export async function personView(deps: PersonViewDeps, subjectId: string, option
       revealed: opened.size > 0,
       keyShredded,
     };
+  });
+}
+
+/** One of the person's files, opened for a download by a role allowed to read sealed values; the read is audited. */
+export async function openPersonFile(
+  deps: PersonViewDeps,
+  read: { subjectId: string; recordId: string; actor: string },
+): Promise<{ name: string; mediaType: string; content: Buffer }> {
+  return deps.db.kysely.transaction().execute(async (trx) => {
+    const dek = await deps.subjectKeys.get(trx, read.subjectId);
+    const file = dek ? await readSealedFile(trx, deps.auditor, read) : undefined;
+    if (!dek || !file) throw new CustodianError('not_found', 'this person has no such file');
+    return { name: openValue(dek, file.name, read.recordId), mediaType: file.mediaType, content: openFile(dek, file.content, read.recordId) };
   });
 }

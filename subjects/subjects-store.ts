@@ -526,6 +526,16 @@ export async function recordSubjectShred(
     .where('value_sealed', 'is not', null)
     .returning('id')
     .execute();
+  // Unreadable without the key already; deleted as well, so nothing of the files is left to guard.
+  if (records.length > 0)
+    await trx
+      .deleteFrom('record_file')
+      .where(
+        'record_id',
+        'in',
+        records.map((r) => r.id),
+      )
+      .execute();
   const family = [...(await mergedFamilies(trx, [subjectId])).keys()];
   await trx.updateTable('subject').set({ erased_at: shred.now }).where('id', 'in', family).where('erased_at', 'is', null).execute();
   // Deleted, not kept retired: an identifier is the person's data too (their email, phone, patient number).
@@ -685,6 +695,16 @@ export async function eraseRecords(
     .where('state', '!=', 'erased')
     .returning('id')
     .execute();
+  // A file field's file goes with its value (the record keeps only its tombstone).
+  if (rows.length > 0)
+    await trx
+      .deleteFrom('record_file')
+      .where(
+        'record_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
   await auditor.append(trx, {
     actor: erase.actor,
     action: 'record.delete',

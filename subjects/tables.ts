@@ -72,6 +72,15 @@ export interface RecordTable {
   register_fingerprint: string;
 }
 
+/** A file field's file (db/migrations/0014_record_files.sql): the record's value is its name. */
+interface RecordFileTable {
+  record_id: string;
+  media_type: string;
+  size_bytes: number;
+  /** Sealed under the person's data key, bound to `file:<record id>`. */
+  content: Uint8Array;
+}
+
 interface RetentionOverrideTable {
   id: string;
   subject_id: string;
@@ -85,6 +94,7 @@ export interface SubjectTables {
   subject: SubjectTable;
   subject_identifier: SubjectIdentifierTable;
   record: RecordTable;
+  record_file: RecordFileTable;
   identity_review: IdentityReviewTable;
   subject_merge: SubjectMergeTable;
   retention_override: RetentionOverrideTable;

@@ -28,6 +28,7 @@ import { recordSignOut } from '../staff/sessions-store.ts';
 import * as users from '../staff/users-store.ts';
 import { writeBatchStatement } from '../subjects/collect/batch-store.ts';
 import { sql } from 'kysely';
+import { readSealedFile } from '../subjects/files-store.ts';
 import { decideReviewItem } from '../subjects/identity-store.ts';
 import { mergeSubjects } from '../subjects/merge-subjects.ts';
 import {
@@ -555,6 +556,22 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     action: 'mail.read',
     run: async () => mail.readMailMessage(t.db.kysely, t.ctx.auditor, (await newMail('held')).id, 'system:test'),
   },
+  'subjects/files-store.ts:readSealedFile': {
+    action: 'record.read-sealed',
+    run: async () => {
+      const subjectId = await collected(909);
+      const sealed = await t.db.kysely
+        .selectFrom('record')
+        .select('id')
+        .where('subject_id', '=', subjectId)
+        .where('value_sealed', 'is not', null)
+        .executeTakeFirstOrThrow();
+      await sql`INSERT INTO record_file (record_id, media_type, size_bytes, content) VALUES (${sealed.id}, 'application/pdf', 1, ${Buffer.from([0])})`.execute(
+        t.db.kysely,
+      );
+      return readSealedFile(t.db.kysely, t.ctx.auditor, { subjectId, recordId: sealed.id, actor: 'system:test' });
+    },
+  },
   'mail/mail-store.ts:markMailSentByHand': {
     action: 'mail.send',
     run: async () => mail.markMailSentByHand(t.db.kysely, t.ctx.auditor, { id: (await newMail('held')).id, actor: 'system:test', now: now() }),
@@ -573,6 +590,8 @@ const NOT_AUDITED: Record<string, string> = {
     'the access log is itself a log of requests: auditing each line would double every request; its purge is audited',
   'mail/mail-store.ts:claimDueMail':
     "takes a message for one attempt (state 'sending', the attempt counted); the attempt's outcome is audited (recordMailSent, recordMailFailure)",
+  'subjects/files-store.ts:storeResealedFiles':
+    'called only by subjects/merge-subjects.ts while a merge or its undoing moves the records, which mergeSubjectRows and unmergeSubjectRows audit in the same transaction',
   'crypto/hash-keys-store.ts:insertHashKey': 'key material (the secret of keyed hashes, wrapped), not personal data',
   'crypto/hash-keys-store.ts:storeRewrappedHashKey': 're-wrapping changes no key and no value; the rotation is audited once (recordKeyRotation)',
   'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',

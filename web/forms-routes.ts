@@ -1,6 +1,8 @@
 // Hosted forms: every collection point of the register as an accessible HTML form at /forms/{point}, posting
 // through the same collection path as the API. Where the register declares a visitor session, what a person typed
-// (never sealed values) is kept server-side as a draft, so leaving the page and coming back loses nothing.
+// (never sealed values, never files) is kept server-side as a draft, so leaving the page and coming back loses
+// nothing. Forms with file fields post multipart/form-data. Pages and problems are in the register's notice language,
+// or the one asked for (?lang=en|de), with the register's labels: never a field's key.
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import { Eta } from 'eta';
@@ -10,9 +12,13 @@ import { approximateSeconds } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isSealedCategory } from '../register/categories.ts';
 import type { Register } from '../register/load-register.ts';
-import type { Field } from '../register/schema.ts';
+import { DEFAULT_FILE_MAX_BYTES, type Field, type Language } from '../register/schema.ts';
 import { pickText } from '../register/text.ts';
 import type { Collector } from '../subjects/collect/collector.ts';
+import { MEDIA_TYPES } from '../subjects/collect/file-type.ts';
+import { DEFAULT_FILE_TYPES, type FieldProblem } from '../subjects/collect/prepare-submission.ts';
+import { acceptMultipart, pointLimits, readMultipart } from '../subjects/collect/read-multipart.ts';
+import { formStrings } from './form-strings.ts';
 import { NewSessionLimit } from '../visitors/new-session-limit.ts';
 import { loadVisitorSession, newVisitorToken, saveVisitorSession, visitorSessionConfig, type VisitorSessionConfig } from '../visitors/visitor-session-store.ts';
 
@@ -33,6 +39,9 @@ interface FormField {
   choices: readonly string[];
   max: number | undefined;
   autocomplete: string | undefined;
+  /** File fields: the input's accept list and the hint naming the kinds and size. */
+  accept: string | undefined;
+  hint: string | undefined;
 }
 
 const INPUT_KIND: Record<Field['type'], string> = {
@@ -58,6 +67,7 @@ export interface FormsOptions {
 export async function formsRoutes(app: FastifyInstance, { ctx, collector, https }: FormsOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   const { register } = ctx;
+  await acceptMultipart(app, register);
   const sessions = visitorSessionConfig(register);
   const newSessions = new NewSessionLimit({ max: NEW_SESSIONS_PER_NETWORK, windowMs: NEW_SESSIONS_WINDOW_MS });
 
@@ -65,27 +75,38 @@ export async function formsRoutes(app: FastifyInstance, { ctx, collector, https 
     // Forms staff fill in (post, phone, email) are not published.
     if (point.channel !== 'web') continue;
     const draftKey = `draft:${key}`;
+    const limits = pointLimits(register, key);
 
     app.get(`/forms/${key}`, { schema: { hide: true } }, async (req, reply) => {
       const draft = sessions ? ((await readSession(req, sessions))?.[draftKey] as Record<string, string> | undefined) : undefined;
-      return send(reply, 200, page(register, key, draft ?? {}, []));
+      return send(reply, 200, page(register, key, langOf(req), draft ?? {}, []));
     });
 
-    app.get(`/forms/${key}/thanks`, { schema: { hide: true } }, async (_req, reply) => send(reply, 200, page(register, key, {}, [], true)));
+    app.get(`/forms/${key}/thanks`, { schema: { hide: true } }, async (req, reply) => send(reply, 200, page(register, key, langOf(req), {}, [], true)));
 
     app.post(`/forms/${key}`, { schema: { hide: true } }, async (req, reply) => {
-      const body = flatBody(req.body);
+      const lang = langOf(req);
+      let body: Record<string, unknown> = {};
       try {
+        body = req.isMultipart() ? await readMultipart(req, limits) : flatBody(req.body);
         await collector.submit({ point: key, body, actor: `public:${key}` });
       } catch (e) {
-        if (!(e instanceof CustodianError) || (e.code !== 'invalid_fields' && e.code !== 'consent_required')) throw e;
-        const problems = (e.details?.problems ?? []) as { field: string; problem: string }[];
-        if (sessions) await keepDraft(req, reply, sessions, draftKey, body);
-        return send(reply, 400, page(register, key, body, problems));
+        if (!(e instanceof CustodianError) || !['invalid_fields', 'consent_required', 'payload_too_large'].includes(e.code)) throw e;
+        if (e.code === 'payload_too_large') return send(reply, 413, page(register, key, lang, {}, tooLarge(register, key)));
+        const problems = (e.details?.problems ?? []) as FieldProblem[];
+        const text = textOnly(body);
+        if (sessions) await keepDraft(req, reply, sessions, draftKey, text);
+        return send(reply, 400, page(register, key, lang, text, problems));
       }
       if (sessions) await keepDraft(req, reply, sessions, draftKey, {});
-      return reply.redirect(`/forms/${key}/thanks`, 303);
+      return reply.redirect(`/forms/${key}/thanks${langQuery(req)}`, 303);
     });
+  }
+
+  /** The language asked for, else the register's. */
+  function langOf(req: FastifyRequest): Language {
+    const lang = (req.query as { lang?: unknown } | undefined)?.lang;
+    return lang === 'en' || lang === 'de' ? lang : register.notice.language;
   }
 
   async function readSession(req: FastifyRequest, config: VisitorSessionConfig): Promise<Record<string, unknown> | null> {
@@ -132,33 +153,86 @@ export async function formsRoutes(app: FastifyInstance, { ctx, collector, https 
   }
 }
 
-function page(register: Register, key: string, values: Record<string, string>, problems: { field: string; problem: string }[], thanks = false): string {
+/** The query string that keeps an explicitly chosen language. */
+function langQuery(req: FastifyRequest): string {
+  const lang = (req.query as { lang?: unknown } | undefined)?.lang;
+  return lang === 'en' || lang === 'de' ? `?lang=${lang}` : '';
+}
+
+/** A field as people read it: its label in the language, else a plain version of its name (check warns about that). */
+function labelOf(field: Field | undefined, name: string, lang: Language): string {
+  if (field?.label) return pickText(field.label, lang);
+  const words = name.replace(/[._-]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * The collection's problems as this form shows them: "only used with your consent" once, at the consent checkbox,
+ * naming the fields it concerns, instead of at each of them.
+ */
+function formProblems(register: Register, key: string, problems: readonly FieldProblem[]): FieldProblem[] {
   const point = register.collection[key]!;
-  const title = pickText(point.title, register.notice.language);
-  const fields: FormField[] = Object.entries(point.fields)
-    .filter(([, f]) => f.type !== 'file')
-    .map(([name, f]) => ({
+  const out: FieldProblem[] = [];
+  const atBox = new Map<string, string[]>();
+  for (const p of problems) {
+    const boxes = p.code === 'consent-needed' && Array.isArray(p.params?.consent) ? (p.params.consent as string[]) : [];
+    const box = boxes.find((b) => Object.hasOwn(point.fields, b));
+    if (!box) out.push(p);
+    else atBox.set(box, [...(atBox.get(box) ?? []), p.field]);
+  }
+  for (const [box, fields] of atBox) out.push({ field: box, code: 'consent-needed', problem: 'must be ticked', params: { fields } });
+  return out;
+}
+
+function tooLarge(register: Register, key: string): FieldProblem[] {
+  const files = Object.entries(register.collection[key]!.fields).filter(([, f]) => f.type === 'file');
+  return files.map(([name, f]) => ({ field: name, code: 'file-too-big', problem: 'is too large', params: { max: f['max-size'] ?? DEFAULT_FILE_MAX_BYTES } }));
+}
+
+function page(register: Register, key: string, lang: Language, values: Record<string, string>, refused: readonly FieldProblem[], thanks = false): string {
+  const point = register.collection[key]!;
+  const s = formStrings(lang);
+  const title = pickText(point.title, lang);
+  const problems = formProblems(register, key, refused);
+  const label = (name: string) => labelOf(Object.hasOwn(point.fields, name) ? point.fields[name] : undefined, name, lang);
+  const message = (p: FieldProblem) => s.problem(p.code, label(p.field), p.params ?? {}, (names) => names.map(label), p.problem);
+  const fields: FormField[] = Object.entries(point.fields).map(([name, f]) => {
+    const problem = problems.find((p) => p.field === name);
+    const accept = f.type === 'file' ? (f.accept ?? DEFAULT_FILE_TYPES) : [];
+    return {
       name,
       id: `f-${name.replace(/[^a-z0-9-]/gi, '-')}`,
-      label: f.label ? pickText(f.label, register.notice.language) : name,
+      label: label(name),
       kind: INPUT_KIND[f.type],
       required: f.required,
-      value: values[name] ?? '',
-      error: problems.find((p) => p.field === name)?.problem ?? null,
+      value: f.type === 'file' ? '' : (values[name] ?? ''),
+      error: problem ? message(problem) : null,
       choices: f.choices ?? [],
-      max: f.max,
+      max: f.type === 'file' ? undefined : f.max,
       autocomplete: f.identifier === 'email' ? 'email' : f.identifier === 'phone' ? 'tel' : undefined,
-    }));
-  const errors = problems.map((p) => {
-    const f = fields.find((x) => x.name === p.field);
-    return { id: f?.id ?? 'main', label: f?.label ?? p.field, problem: p.problem };
+      accept: f.type === 'file' ? accept.flatMap((k) => [`.${k === 'jpeg' ? 'jpg' : k}`, MEDIA_TYPES[k]]).join(',') : undefined,
+      hint:
+        f.type === 'file'
+          ? `${s.fileHint(
+              accept.map((k) => s.kinds[k]),
+              Math.round(((f['max-size'] ?? DEFAULT_FILE_MAX_BYTES) / (1024 * 1024)) * 10) / 10,
+            )}${refused.length > 0 ? ` ${s.fileAgain}` : ''}`
+          : undefined,
+    };
   });
-  const purposes = point.purposes.map((p) => pickText(register.purposes[p]!.title, register.notice.language)).join('; ');
+  const errors = problems.map((p) => ({ id: fields.find((x) => x.name === p.field)?.id ?? 'main', message: message(p) }));
+  const purposes = point.purposes.map((p) => pickText(register.purposes[p]!.title, lang)).join('; ');
+  const other: Language = lang === 'de' ? 'en' : 'de';
+  const bilingual = [point.title, ...Object.values(point.fields).map((f) => f.label)].some((t) => t !== undefined && typeof t === 'object' && t.de);
   return eta.render('./public-form', {
-    lang: register.notice.language,
+    lang,
+    s,
+    q: lang === register.notice.language ? '' : `?lang=${lang}`,
+    other: bilingual ? other : null,
     controllerName: register.controller.name,
     title,
     point: key,
+    multipart: Object.values(point.fields).some((f) => f.type === 'file'),
     fields,
     errors,
     purposes,
@@ -169,6 +243,13 @@ function page(register: Register, key: string, values: Record<string, string>, p
 function send(reply: FastifyReply, status: number, html: string) {
   // A form page may show what someone typed (their draft, or a refused submission): never kept by a cache.
   return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+/** What a refused form may show again and keep as a draft: its text, never a file. */
+function textOnly(body: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** Form posts arrive as strings; unchecked checkboxes are absent. Anything else is not a form. */

@@ -59,6 +59,17 @@ export function checkCollection(ctx: RuleContext): void {
       if (f.identifier === 'email' && f.type !== 'email') error([...fp, 'type'], 'an email identifier must have type email');
       if (f.identifier === 'phone' && f.type !== 'phone') error([...fp, 'type'], 'a phone identifier must have type phone');
       if (f['full-name'] && f.type !== 'text') error([...fp, 'type'], 'a full-name field must have type text');
+      if (f.type !== 'file') {
+        if (f.accept) error([...fp, 'accept'], '"accept" only applies to fields of type file');
+        if (f['max-size'] !== undefined) error([...fp, 'max-size'], '"max-size" only applies to fields of type file');
+      } else {
+        if (f.identifier || f['full-name'] || f.consent) error([...fp, 'type'], 'a file cannot be an identifier, a name or a consent');
+        if (!f.accept)
+          warn(
+            [...fp, 'type'],
+            'say which kinds of file this field takes with "accept" (pdf, jpeg, png, webp, heic, docx, odt); without it, pdf, jpeg and png',
+          );
+      }
       const issuer = f['issued-by'];
       if (issuer !== undefined) {
         if (!f.identifier || identifierRule(r, f.identifier).scope !== 'issuer') {

@@ -1,13 +1,14 @@
 // The one statement that stores a collection batch: identifiers, subjects, their data keys, consents, records and
 // audit events, as data-modifying CTEs of a single statement (one round trip while the audit heads are locked).
 // The documented exception to "one owner per table": the statement writes other folders' tables, but every part of
-// it is built by the store that owns that table (subjects-store, crypto's subject-keys-store, consent-store, the
+// it is built by the store that owns that table (subjects-store and files-store, crypto's subject-keys-store, consent-store, the
 // auditor); only their composition is here.
 import { sql, type Transaction } from 'kysely';
 import type { AuditInput, Auditor } from '../../audit/auditor.ts';
 import { insertGivenConsentsSql, type GivenConsentRow } from '../../consent/consent-store.ts';
 import { insertKeyRowsSql, type NewKeyRow } from '../../crypto/subject-keys-store.ts';
 import type { Tables } from '../../db/tables.ts';
+import { emptyFileColumns, type FileColumns, insertRecordFilesSql } from '../files-store.ts';
 import { insertReviewItemsSql, type NewReviewItem } from '../identity-store.ts';
 import { claimIdentifiersSql, insertRecordsSql, insertSubjectsSql, type NewIdentifier, type RecordColumns } from '../subjects-store.ts';
 
@@ -21,6 +22,8 @@ export interface BatchRows {
   readonly newKeys: readonly NewKeyRow[];
   readonly consents: readonly GivenConsentRow[];
   readonly records: RecordColumns;
+  /** Files of file fields, sealed, for records of this batch. */
+  readonly files?: FileColumns;
   readonly audit: readonly AuditInput[];
 }
 
@@ -34,6 +37,7 @@ export async function writeBatchStatement(trx: Transaction<Tables>, auditor: Aud
     subject_keys AS (${insertKeyRowsSql(rows.newKeys, rows.now)}),
     consents AS (${insertGivenConsentsSql(rows.consents, rows.fingerprint, rows.now)}),
     records AS (${insertRecordsSql(rows.records, rows.fingerprint, rows.now)}),
+    record_files AS (${insertRecordFilesSql(rows.files ?? emptyFileColumns())}),
     audit_events AS (${chained.insertEvents}),
     audit_heads AS (${chained.advanceHeads})
     SELECT 1`.execute(trx);

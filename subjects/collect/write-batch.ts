@@ -17,9 +17,10 @@ import type { AppContext } from '../../app/app-context.ts';
 import type { AuditInput } from '../../audit/auditor.ts';
 import { consentedPurposes, type GivenConsentRow } from '../../consent/consent-store.ts';
 import { CustodianError } from '../../core/errors.ts';
-import { sealValue } from '../../crypto/seal.ts';
+import { sealFile, sealValue } from '../../crypto/seal.ts';
 import type { Tables } from '../../db/tables.ts';
 import { isSealedCategory } from '../../register/categories.ts';
+import { emptyFileColumns } from '../files-store.ts';
 import type { NewReviewItem } from '../identity-store.ts';
 import { reviewSignals, SHARED_LINE_LIMIT, traitFields, traitsOf } from '../same-person.ts';
 import {
@@ -34,7 +35,8 @@ import {
   type SubmittedIdentifier,
 } from '../subjects-store.ts';
 import { writeBatchStatement } from './batch-store.ts';
-import type { CollectResult, PreparedSubmission } from './prepare-submission.ts';
+import { pickText } from '../../register/text.ts';
+import type { CollectResult, FieldProblem, FileValue, PreparedSubmission } from './prepare-submission.ts';
 
 /** What writing a batch uses of the app (the writer thread builds its own from the same keys). */
 export type WriterDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'subjectKeys' | 'auditor'>;
@@ -219,18 +221,39 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     const point = register.collection[s.point]!;
     const subjectId = subjects[i]!.subjectId;
     const given = consented.get(subjectId) ?? new Set<string>();
-    const refused: { field: string; problem: string }[] = [];
-    const values = [...s.values].flatMap(([name, value]) => {
+    const refused: FieldProblem[] = [];
+    const entries: [string, string | number | boolean | FileValue][] = [...s.values, ...s.files];
+    const values = entries.flatMap(([name, value]) => {
       const field = point.fields[name]!;
       const purposes = point.purposes.filter((p) => {
         const purpose = register.purposes[p]!;
         return purpose.data.includes(field.data) && (purpose.basis !== 'consent' || given.has(p));
       });
       if (purposes.length === 0) {
-        refused.push({ field: name, problem: `is only used with your consent to ${consentPurposes(s.point).join(', ')}, which this submission does not give` });
+        // Named by the consent's title and its checkbox, never by internal keys.
+        const wanted = consentPurposes(s.point);
+        const boxes = Object.keys(point.fields).filter((n) => wanted.includes(point.fields[n]!.consent ?? ''));
+        const titles = wanted.map((p) => `"${pickText(register.purposes[p]!.title, 'en')}"`).join(' or ');
+        refused.push({
+          field: name,
+          code: 'consent-needed',
+          problem: `is only used with your consent to ${titles}${boxes.length > 0 ? ` (tick ${boxes.join(' or ')})` : ''}, which this submission does not give`,
+          params: { consent: boxes },
+        });
         return [];
       }
-      return [{ name, value: String(value), category: field.data, purposes, sealed: isSealedCategory(register, field.data) }];
+      // A file is always sealed, whatever its category: the record's value is its name, the bytes go beside it.
+      const file = typeof value === 'object' ? value : null;
+      return [
+        {
+          name,
+          value: file ? file.name : String(value),
+          file,
+          category: field.data,
+          purposes,
+          sealed: file !== null || isSealedCategory(register, field.data),
+        },
+      ];
     });
     if (refused.length > 0) throw new CustodianError('consent_required', 'some fields need a consent this submission does not give', { problems: refused });
     return { s, subjectId, values };
@@ -245,6 +268,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
 
   // 5. Records, sealed here, so nothing but writing is left once the audit heads are locked.
   const records = emptyRecordColumns();
+  const files = emptyFileColumns();
   const results: CollectResult[] = plans.map(({ s, subjectId, values }, i) => {
     const point = register.collection[s.point]!;
     const retentionEvent = point.starts ?? 'collected';
@@ -266,6 +290,12 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
       records.retentionStartsAt.push(retentionEvent === 'collected' ? now : null);
       records.text.push(v.sealed ? null : v.value);
       records.sealed.push(v.sealed ? Buffer.from(sealValue(keys.get(subjectId)!, v.value, id)).toString('hex') : null);
+      if (v.file) {
+        files.recordId.push(id);
+        files.mediaType.push(v.file.mediaType);
+        files.size.push(v.file.bytes.length);
+        files.content.push(Buffer.from(sealFile(keys.get(subjectId)!, v.file.bytes, id)).toString('hex'));
+      }
     }
     if (recordIds.length > 0) {
       const purposes = [...new Set(values.flatMap((v) => v.purposes))];
@@ -275,7 +305,13 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
         subjectId,
         recordIds,
         ...(purposes.length === 1 ? { purpose: purposes[0]! } : {}),
-        detail: { point: s.point, channel: s.channel, purposes: purposes.join(','), sealed: values.filter((v) => v.sealed).length },
+        detail: {
+          point: s.point,
+          channel: s.channel,
+          purposes: purposes.join(','),
+          sealed: values.filter((v) => v.sealed).length,
+          ...(values.some((v) => v.file) ? { files: values.filter((v) => v.file).length } : {}),
+        },
       });
     }
     return { subjectId, recordIds, createdSubject: subjects[i]!.created, reviewItems: reviewItems.filter((r) => r.subjectId === subjectId).length };
@@ -293,6 +329,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     newKeys: made.rows,
     consents: consentRows,
     records,
+    files,
     audit,
   });
   return results;

@@ -200,11 +200,13 @@ export function validSubmission(register: Register, key: string, options: { allO
   const boxes = consentBoxes(point);
   const allConsents = new Set(boxes.keys());
   const parts: Record<string, fc.Arbitrary<FormValue | undefined>> = {};
+  // One field of each one-of group is always given (the first), so the group is satisfied.
+  const firstOfGroups = new Set(point['one-of'].map((group) => group[0]!));
   for (const [name, f] of Object.entries(point.fields)) {
     const arb = validValue(f);
     if (!arb) continue;
     if (!f.consent && servingPurposes(register, point, f, allConsents).length === 0) continue;
-    parts[name] = f.required || options.allOptional ? arb : fc.option(arb, { nil: undefined, freq: 3 });
+    parts[name] = f.required || firstOfGroups.has(name) || options.allOptional ? arb : fc.option(arb, { nil: undefined, freq: 3 });
   }
   return fc.record(parts).map((drawn) => {
     const sub: Submission = {};
