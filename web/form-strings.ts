@@ -90,7 +90,7 @@ const en: FormStrings = {
       case 'single-value':
         return `${label} takes one value`;
       case 'unknown-field':
-        return `${label} is not part of this form`;
+        return `${label} is not a field of this form`;
       case 'file-expected':
         return `Choose a file for ${label}`;
       case 'file-empty':

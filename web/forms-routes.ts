@@ -159,9 +159,10 @@ function langQuery(req: FastifyRequest): string {
   return lang === 'en' || lang === 'de' ? `?lang=${lang}` : '';
 }
 
-/** A field as people read it: its label in the language, else a plain version of its name (check warns about that). */
+/** A field as people read it: its label in the language, else a plain version of its name. */
 function labelOf(field: Field | undefined, name: string, lang: Language): string {
-  if (field?.label) return pickText(field.label, lang);
+  if (!field) return name; // not a field of the form: named as it was sent
+  if (field.label) return pickText(field.label, lang);
   const words = name.replace(/[._-]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }

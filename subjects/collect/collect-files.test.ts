@@ -257,3 +257,39 @@ test('the CV is listed in a later access answer with its name, type and size, an
     'the file is gone with its value',
   );
 });
+
+test('random multipart bodies to the API and the hosted form: never a 5xx, and a refused one stores nothing', async () => {
+  const fc = (await import('fast-check')).default;
+  const names = ['name', 'email', 'role', 'cv', 'phone', 'cover-letter', '__proto__', 'constructor', 'zz', 'cv[]'];
+  const file = fc.record({
+    filename: fc.oneof(fc.constantFrom('cv.pdf', 'cv.png', '', '../x', 'a"b.docx'), fc.string({ maxLength: 20 })),
+    content: fc.oneof(
+      fc.constantFrom(samplePdf(), sampleDocx(), samplePng(), Buffer.alloc(0)),
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+      fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.concat([Buffer.from('%PDF-'), Buffer.from(b)])),
+    ),
+    type: fc.constantFrom('application/pdf', 'image/png', 'text/html', 'application/octet-stream'),
+  });
+  const body = fc.dictionary(fc.constantFrom(...names), fc.oneof(fc.string({ maxLength: 40 }), file), { maxKeys: 6 });
+  const count = async () =>
+    Number(
+      (
+        await it.db.kysely
+          .selectFrom('record')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  await fc.assert(
+    fc.asyncProperty(body, fc.constantFrom('/api/v1/collect/job-application', '/forms/job-application'), async (parts, url) => {
+      const before = await count();
+      const { payload, headers } = multipart(parts as Record<string, string | FilePart>);
+      const res = await it.app.inject({ method: 'POST', url, payload, headers });
+      assert.ok(res.statusCode < 500, `${res.statusCode} ${res.body.slice(0, 200)}`);
+      const stored = (await count()) - before;
+      if (res.statusCode === 201 || res.statusCode === 303) assert.ok(stored > 0);
+      else assert.equal(stored, 0, `${res.statusCode}: nothing stored`);
+    }),
+    { numRuns: 150 },
+  );
+});
