@@ -196,3 +196,19 @@ test('many choices at once are each committed and answered (group commit)', asyn
   assert.equal(Number(rows[0]!.n), 60);
   assert.equal((await t.ctx.auditor.verify(t.db)).ok, true);
 });
+
+test('the console: consent rates per purpose by week as a chart, and the proof look-up for a visitor', async () => {
+  const id = visitor();
+  await post({ visitorId: id, purposes: { analytics: true, newsletter: false } });
+  const dpo = await t.signedIn('dpo');
+  const page = await dpo.request({ url: `/console/consent?id=${id}` });
+  assert.equal(page.statusCode, 200, page.body.slice(0, 300));
+  assert.match(page.body, /<table class="chart">/);
+  assert.match(page.body, /<caption>Analyse the use of our website with Google Analytics/);
+  assert.match(page.body, /<td>\d+%<\/td>/);
+  assert.match(page.body, /Every event for this visitor/);
+  assert.match(page.body, /<code>analytics<\/code><\/td><td><\/td><td>given<\/td><td>banner<\/td>/);
+  assert.match(page.body, /href="\/api\/v1\/consent\/receipts\/[0-9a-f-]{36}"/);
+  const auditor = await t.signedIn('auditor');
+  assert.equal((await auditor.request({ url: '/console/consent' })).statusCode, 403);
+});

@@ -34,6 +34,7 @@ const NAV: readonly NavItem[] = [
   { href: '/console/people', label: 'Find a person', needs: 'records.read' },
   { href: '/console/same-person', label: 'Possibly the same person', needs: 'records.read' },
   { href: '/console/requests', label: 'Rights requests', needs: 'requests.record' },
+  { href: '/console/consent', label: 'Consent', needs: 'records.read' },
   { href: '/console/outbox', label: 'Outbox', needs: 'records.read-sealed' },
   { href: '/console/audit', label: 'Audit log', needs: 'audit.read' },
   { href: '/console/password', label: 'Change password' },

@@ -9,6 +9,7 @@ import { staffUsers } from '../staff/users-service.ts';
 import { accountRoutes } from './account-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { sendConsoleError } from './console-page.ts';
+import { consentRoutes } from './consent-routes.ts';
 import { disclosuresRoutes } from './disclosures-routes.ts';
 import { outboxRoutes } from './outbox-routes.ts';
 import { peopleRoutes } from './people-routes.ts';
@@ -46,4 +47,5 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   requestsRoutes(app, scope);
   auditRoutes(app, scope);
   outboxRoutes(app, scope);
+  consentRoutes(app, scope);
 }

@@ -8,6 +8,7 @@ import type { AppContext } from '../app/app-context.ts';
 import { consolePlugin } from '../console/console-plugin.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { consentRoutes } from '../consent/consent-routes.ts';
+import { newsletterRoutes } from '../consent/newsletter-routes.ts';
 import { CustodianError } from '../core/errors.ts';
 import { disclosuresRoutes } from '../disclosures/disclosures-routes.ts';
 import { exportRoutes } from '../requests/export-routes.ts';
@@ -120,6 +121,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(requestsRoutes, { ctx, publicUrl });
   await app.register(exportRoutes, { ctx });
   await app.register(consentRoutes, { ctx, ledger, publicUrl });
+  await app.register(newsletterRoutes, { ctx, publicUrl });
   await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });
   await app.register(consolePlugin, { ctx, https, publicUrl });

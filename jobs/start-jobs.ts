@@ -1,12 +1,13 @@
 // Background jobs on the same database (pg-boss): purging expired visitor sessions and old access-log lines, a
 // signed checkpoint of the audit trail every minute in which events were written, delivering due mail every minute
 // (when an SMTP server is configured), clearing the content of mail past its retention period daily, expiring
-// unconfirmed rights requests, a weekday reminder to owners and DPOs of requests due soon or overdue, and deleting
+// unconfirmed rights requests and newsletter sign-ups, a weekday reminder to owners and DPOs of requests due soon or overdue, and deleting
 // the requester's details from closed requests past their evidence period.
 // Several app processes can run this; pg-boss hands each scheduled run to one of them.
 import { fromPglite, PgBoss } from 'pg-boss';
 import { purgeAccessLog } from '../access-log/access-log.ts';
 import type { AppContext } from '../app/app-context.ts';
+import { purgeUnconfirmed } from '../consent/newsletter.ts';
 import { expireUnconfirmed, purgeClosedRequestContacts, remindStaff } from '../requests/housekeeping.ts';
 import { purgeVisitorSessions } from '../visitors/visitor-session-store.ts';
 
@@ -19,6 +20,8 @@ function jobDefinitions(ctx: JobsDeps, options: JobOptions): { name: string; cro
     { name: 'purge-access-log', cron: '17 * * * *', run: () => purgeAccessLog(ctx) },
     { name: 'purge-mail-content', cron: '43 3 * * *', run: () => ctx.mailer.purgeSent(ctx.clock.now()) },
     { name: 'expire-requests', cron: '23 * * * *', run: () => expireUnconfirmed(ctx) },
+    // Newsletter sign-ups never confirmed are deleted once their link has run out (register service.newsletter).
+    ...(ctx.register.service.newsletter ? [{ name: 'purge-newsletter-sign-ups', cron: '29 * * * *', run: () => purgeUnconfirmed(ctx) }] : []),
     { name: 'purge-request-contacts', cron: '51 3 * * *', run: () => purgeClosedRequestContacts(ctx) },
     { name: 'remind-requests', cron: '0 7 * * 1-5', run: () => remindStaff(ctx, { consoleUrl: options.publicUrl }), quiet: true },
     // The mailer logs each failed attempt itself (ids and codes only).

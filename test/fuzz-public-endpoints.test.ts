@@ -176,7 +176,8 @@ type Fuzzer =
         | 'centre-confirm'
         | 'request-api'
         | 'consent-api'
-        | 'consent-read';
+        | 'consent-read'
+        | 'newsletter';
     };
 
 function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
@@ -188,6 +189,7 @@ function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
   // The consent API (consent/consent-routes.ts): choices, the state and receipts by id, the CORS preflight.
   if (r.url === '/api/v1/consent' && r.method === 'POST') return { kind: 'consent-api' };
   if (/^\/api\/v1\/consent(\/|$)/.test(r.url) && (r.method === 'GET' || r.method === 'OPTIONS')) return { kind: 'consent-read' };
+  if (['/api/v1/newsletter/subscribe', '/newsletter/confirm', '/unsubscribe'].includes(r.url)) return { kind: 'newsletter' };
   if (r.method === 'GET') return /[:*]/.test(r.url) ? undefined : { kind: 'get' };
   if (r.method !== 'POST') return undefined;
   const collect = /^\/api\/v1\/collect\/([^/:*]+)$/.exec(r.url)?.[1];
@@ -405,7 +407,7 @@ function unknownPoints(): fc.Arbitrary<Req> {
 
 for (const route of routes) {
   const f = fuzzerFor(route);
-  if (!f || f.kind === 'get' || f.kind === 'request-api' || f.kind.startsWith('centre-') || f.kind.startsWith('consent-')) continue;
+  if (!f || f.kind === 'get' || f.kind === 'request-api' || f.kind.startsWith('centre-') || f.kind.startsWith('consent-') || f.kind === 'newsletter') continue;
   test(`${route.method} ${route.url}: ${RUNS} malformed requests are refused with a coded 4xx and store nothing`, async () => {
     if (f.kind === 'collect') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res), true);
     else if (f.kind === 'form-page') await fuzz(malformedSubmissions('POST', route.url, f.point), (_q, res) => assertRefused(res, true), true);
@@ -651,6 +653,47 @@ test(`GET /api/v1/consent/{id} and /receipts/{id}: ${RUNS} ids nobody has get a 
   const preflight = await inject(request({ method: 'OPTIONS', url: '/api/v1/consent', headers: { origin: 'https://www.example.com' } }));
   assert.equal(preflight.statusCode, 204);
   assert.equal(preflight.headers['access-control-allow-origin'], '*');
+});
+
+test(`the newsletter (sign-up, confirm, unsubscribe): ${RUNS} malformed sign-ups and links nobody was sent get a 4xx and change nothing`, async () => {
+  const tokenish = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{34}\.[A-Za-z0-9_-]{22}$/), anyString(80));
+  const signUp: fc.Arbitrary<Body> = fc.oneof(
+    fc
+      .record({
+        email: fc.oneof(
+          anyString(40).filter((x) => !x.includes('@')),
+          junkScalar,
+        ),
+        language: fc.option(fc.oneof(anyString(5), junkScalar), { nil: undefined }),
+      })
+      .map((value): Body => ({ kind: 'json', value: Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) })),
+    nonObjectJson.map((value): Body => ({ kind: 'json', value })),
+    garbageForm,
+    emptyBodies,
+    hugeOrDeep,
+  );
+  const requests = fc.oneof(
+    signUp.map((b) => encode('POST', '/api/v1/newsletter/subscribe', b)),
+    fc.tuple(fc.constantFrom('GET', 'POST'), fc.constantFrom('/newsletter/confirm', '/unsubscribe'), tokenish).map(([method, path, token]) =>
+      method === 'GET'
+        ? request({ method, url: `${path}?token=${pct(token)}`, headers: {} })
+        : encode('POST', `${path}?token=${pct(token)}`, {
+            kind: 'form',
+            pairs: [
+              ['token', token],
+              ['List-Unsubscribe', 'One-Click'],
+            ],
+          }),
+    ),
+  );
+  await fuzz(
+    requests,
+    (_q, res) => {
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `status ${res.statusCode}: ${res.body.slice(0, 200)}`);
+      assert.doesNotMatch(res.body, STACK);
+    },
+    true,
+  );
 });
 
 test(`GET /privacy-center/answer: ${RUNS} links nobody was sent get the "link does not work" page (404), never a 5xx`, async () => {
