@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { CustodianError } from '../core/errors.ts';
 import { masterKey } from './master-key.ts';
-import { openValue, sealValue, unwrapKey, wrapKey } from './seal.ts';
+import { openFile, openValue, sealFile, sealValue, unwrapKey, wrapKey } from './seal.ts';
 
 const refusedAs = (code: string) => (e: unknown) => e instanceof CustodianError && e.code === code;
 
@@ -95,4 +95,16 @@ test('a master key object prints and serialises without its key bytes', () => {
   const master = masterKey('k1-20261122', randomBytes(32));
   assert.equal(JSON.stringify(master), '{"id":"k1-20261122"}');
   assert.equal(master.key.length, 32);
+});
+
+test("a sealed file opens to the same bytes only for its own record, and never as that record's value", () => {
+  const dek = randomBytes(32);
+  const recordId = randomUUID();
+  const bytes = Buffer.concat([Buffer.from('%PDF-1.4 Jane Doe CV '), randomBytes(4096)]);
+  const sealed = sealFile(dek, bytes, recordId);
+  assert.deepEqual(openFile(dek, sealed, recordId), bytes);
+  assert.equal(Buffer.from(sealed).includes(Buffer.from('Jane Doe')), false);
+  assert.throws(() => openFile(dek, sealed, randomUUID()), refusedAs('seal_invalid'), 'moved to another record');
+  assert.throws(() => openValue(dek, sealed, recordId), refusedAs('seal_invalid'), "taken for the record's value");
+  assert.throws(() => openFile(randomBytes(32), sealed, recordId), refusedAs('seal_invalid'), 'under another key');
 });
