@@ -18,6 +18,7 @@ import type { Db } from '../db/connect.ts';
 import { isSealedCategory as isSealed } from '../register/categories.ts';
 import { unsubmittableReason, validSubmission, type Submission } from './helpers/submission-arbitraries.ts';
 import { testApp, type TestApp } from './helpers/test-app.ts';
+import { type FilePart, multipart, samplePdf } from './helpers/sample-files.ts';
 import { PUBLIC_CHANNELS } from '../subjects/collect/collect-routes.ts';
 import type { Browser } from './helpers/staff-client.ts';
 
@@ -144,6 +145,22 @@ for (const example of EXAMPLES) {
     try {
       const planted = await plant(t);
       const { register } = t;
+      // Files (the IT firm's CV): their bytes and their name are sealed too.
+      const fileCanaries: string[] = [];
+      for (const [key, point] of Object.entries(register.collection)) {
+        const fileFields = Object.entries(point.fields).filter(([, f]) => f.type === 'file');
+        if (fileFields.length === 0 || !PUBLIC_CHANNELS.has(point.channel)) continue;
+        const parts: Record<string, string | FilePart> = {};
+        for (const [name, f] of Object.entries(point.fields)) {
+          if (f.type === 'file') {
+            const [inFile, inName] = [canary('CLINICAL'), canary('CLINICAL')];
+            fileCanaries.push(inFile, inName);
+            parts[name] = { filename: `${inName}.pdf`, content: samplePdf(inFile) };
+          } else if (f.required) parts[name] = f.type === 'email' ? 'file.canary@example.org' : 'Filed';
+        }
+        const res = await t.app.inject({ method: 'POST', url: `/api/v1/collect/${key}`, ...multipart(parts) });
+        assert.equal(res.statusCode, 201, `${key}: ${res.body}`);
+      }
       if (planted.sealed.length > 0) sealedExamples.push(example);
       if (register.service['visitor-session']) draftsChecked += planted.sealedDrafts.length;
 
@@ -178,6 +195,7 @@ for (const example of EXAMPLES) {
           assert.ok(!bytes.includes(Buffer.from(v)), `${name}: the sealed value of ${point}.${field} is in the dump in clear`);
         for (const v of planted.sealedDrafts)
           assert.ok(!bytes.includes(Buffer.from(v)), `${name}: a sealed value typed into a refused form is in the dump in clear`);
+        for (const v of fileCanaries) assert.ok(!bytes.includes(Buffer.from(v)), `${name}: a file or its name is in the dump in clear`);
         if (register.service['visitor-session']) {
           for (const v of planted.plainDrafts)
             assert.ok(bytes.includes(Buffer.from(v)), `${name}: the draft of a refused form was not kept (or the search does not see it)`);
@@ -188,7 +206,7 @@ for (const example of EXAMPLES) {
       const { rows } = await sql<{ row: string }>`SELECT row_to_json(a)::text AS row FROM audit_event a`.execute(t.db.kysely);
       const audit = rows.map((r) => r.row).join('\n');
       for (const subject of planted.subjects) assert.ok(audit.includes(subject), `no audit event names subject ${subject}`);
-      for (const v of [...planted.plain, ...planted.plainDrafts, ...planted.sealedDrafts, ...planted.sealed.map((s) => s.value)])
+      for (const v of [...planted.plain, ...planted.plainDrafts, ...planted.sealedDrafts, ...planted.sealed.map((s) => s.value), ...fileCanaries])
         assert.ok(!audit.includes(v), `the audit trail holds the value ${v}`);
 
       assert.ok(planted.plain.length > 0, 'at least one unsealed canary was planted as a control');
