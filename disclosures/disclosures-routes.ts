@@ -1,4 +1,5 @@
 // POST /api/v1/staff/disclosures: staff (and later the imaging workflows) record that records went to a recipient.
+import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -12,6 +13,8 @@ const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.stri
 const IsoDate = z.iso.date();
 
 export const disclosuresRoutes: FastifyPluginAsync<{ ctx: DisclosureDeps }> = async (base, { ctx }) => {
+  // A browser's form post reaches the staff guard (and its 303 to sign-in) rather than a 415.
+  await base.register(formbody, { bodyLimit: 64 * 1024 });
   const app = base.withTypeProvider<ZodTypeProvider>();
   const actorOf = (req: { staff?: { userId: string } | null }) => staffActor(req.staff?.userId ?? 'unknown');
   app.post(

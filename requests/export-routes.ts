@@ -1,6 +1,7 @@
 // The answer a requester downloads by their expiring link, in every form: the readable page, PDF, and JSON (for an
 // access request, the whole answer; for a portability request, the portable data), plus, for portability, CSV and
 // the health records as an HL7 FHIR R4 Bundle. And the direct transmission of portable data to another controller.
+import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -25,6 +26,8 @@ interface ExportRoutesOptions {
 }
 
 export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (base, { ctx, transmit }) => {
+  // A browser's form post reaches the staff guard (and its 303 to sign-in) rather than a 415.
+  await base.register(formbody, { bodyLimit: 64 * 1024 });
   const app = base.withTypeProvider<ZodTypeProvider>();
   const lang = ctx.register.notice.language;
 

@@ -1,6 +1,7 @@
 // The rights-request API. Anyone may make a request (POST /api/v1/requests): it is confirmed from the mailbox
 // before anyone acts on it. Staff record requests that came by letter, email or phone, read them, and move them
 // along (/api/v1/staff/requests/...). Every route is in /openapi.json.
+import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -103,6 +104,8 @@ export interface RequestsRoutesOptions {
 }
 
 export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (base, { ctx, publicUrl }) => {
+  // A browser's form post reaches the staff guard (and its 303 to sign-in) rather than a 415.
+  await base.register(formbody, { bodyLimit: 64 * 1024 });
   const app = base.withTypeProvider<ZodTypeProvider>();
   const actorOf = (req: { staff?: { userId: string } | null }) => staffActor(req.staff?.userId ?? 'unknown');
 
