@@ -33,7 +33,7 @@ function refuse(message: string, details?: Record<string, unknown>): never {
 }
 
 /** The categories the register lets this recipient receive for this purpose. */
-export function allowedCategories(register: Register, purposeKey: string, recipientKey: string): readonly string[] {
+function allowedCategories(register: Register, purposeKey: string, recipientKey: string): readonly string[] {
   const purpose = register.purposes[purposeKey];
   if (!purpose) refuse(`the register has no purpose "${purposeKey.slice(0, 64)}"`);
   if (!register.recipients[recipientKey]) refuse(`the register has no recipient "${recipientKey.slice(0, 64)}"`);

@@ -95,7 +95,7 @@ function refusalMail(deps: Pick<RequestDeps, 'register'>, type: RequestType, rea
 }
 
 /** The keyed form of an address that finds repeated requests: lower-cased and trimmed, then hashed. */
-export function emailHash(email: string): Uint8Array {
+function emailHash(email: string): Uint8Array {
   return createHash('sha256').update(`custodian-request:${email.trim().toLowerCase()}`).digest();
 }
 

@@ -12,7 +12,7 @@ export interface CalendarRules {
   readonly timeZone: string;
 }
 
-export interface Pause {
+interface Pause {
   readonly from: string;
   /** null while the controller still waits for the answer. */
   readonly to: string | null;

@@ -5,13 +5,13 @@ import type { Timestamp } from '../db/tables.ts';
 
 export const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'objection', 'portability', 'withdraw-consent', 'complaint'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
-export const REQUEST_STATUSES = ['unconfirmed', 'open', 'completed', 'refused', 'withdrawn', 'expired'] as const;
+const REQUEST_STATUSES = ['unconfirmed', 'open', 'completed', 'refused', 'withdrawn', 'expired'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const REQUEST_CHANNELS = ['web', 'email', 'post', 'phone', 'in-person'] as const;
 export type RequestChannel = (typeof REQUEST_CHANNELS)[number];
 export const OUTCOMES = ['done', 'partly-done', 'refused', 'nothing-held'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
-export const DECISION_ACTIONS = ['disclosed', 'withheld', 'exported', 'erased', 'kept', 'restricted', 'unrestricted', 'rectified'] as const;
+const DECISION_ACTIONS = ['disclosed', 'withheld', 'exported', 'erased', 'kept', 'restricted', 'unrestricted', 'rectified'] as const;
 export type DecisionAction = (typeof DECISION_ACTIONS)[number];
 
 /** A calendar date, YYYY-MM-DD. The pg drivers are told to hand dates back as text (db/connect.ts). */
