@@ -14,15 +14,15 @@ import type { AuditInput } from '../audit/auditor.ts';
 import { addDuration } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
-import { chosenSubjects } from '../subjects/subjects-store.ts';
 import { consentPurposes, type ConsentPurposes } from './consent-purposes.ts';
 import { insertLedgerRows, type LedgerRow } from './consent-store.ts';
+import type { People } from './people.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
 export type LedgerDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor'>;
 
 /** A visitor id: the random id the banner keeps in its cookie (a UUID, or any 16 to 128 URL-safe characters). */
-export const VISITOR_ID = /^[A-Za-z0-9_-]{16,128}$/;
+const VISITOR_ID = /^[A-Za-z0-9_-]{16,128}$/;
 
 export interface ChoiceInput {
   readonly visitorId?: string | undefined;
@@ -54,6 +54,7 @@ interface Pending {
 
 export class ConsentLedger {
   readonly #deps: LedgerDeps;
+  readonly #people: People;
   readonly #purposes: ConsentPurposes;
   readonly #max: number;
   readonly #writers: number;
@@ -62,8 +63,9 @@ export class ConsentLedger {
   readonly #lanes: number[] = [];
   #idle: (() => void)[] = [];
 
-  constructor(deps: LedgerDeps, options: { maxBatch?: number; writers?: number } = {}) {
+  constructor(deps: LedgerDeps, people: People, options: { maxBatch?: number; writers?: number } = {}) {
     this.#deps = deps;
+    this.#people = people;
     this.#purposes = consentPurposes(deps.register);
     this.#max = options.maxBatch ?? 256;
     // PGlite is one connection: a second writer would only wait for it.
@@ -76,8 +78,7 @@ export class ConsentLedger {
     if (problems.length > 0) throw new CustodianError('invalid_body', 'the consent choice is not accepted', { problems });
     const subjectId = input.subjectId?.toLowerCase();
     if (subjectId !== undefined) {
-      const found = (await chosenSubjects(this.#deps.db.kysely, [subjectId])).get(subjectId);
-      if (!found || found.erased) throw new CustodianError('not_found', 'nobody with that Custodian id');
+      if ((await this.#people.holder(this.#deps.db.kysely, subjectId)) === null) throw new CustodianError('not_found', 'nobody with that Custodian id');
     }
     const now = this.#deps.clock.now();
     const prepared = this.#rows(input, subjectId ?? null, now);

@@ -10,7 +10,7 @@ import type { LedgerEvent } from './consent-store.ts';
 import { stateOf } from './consent-state.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
-export const RECEIPT_SCHEMA = 'ISO/IEC 27560:2023 consent record, DPV 2.1 terms (custodian receipt v1)';
+const RECEIPT_SCHEMA = 'ISO/IEC 27560:2023 consent record, DPV 2.1 terms (custodian receipt v1)';
 
 /** DPV consent status (and, for an objection, the right exercised). */
 const STATUS: Record<ConsentState, string> = {

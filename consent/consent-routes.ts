@@ -32,6 +32,7 @@ import { gpcSignalled } from './consent-purposes.ts';
 import { buildReceipt, type ReceiptContext } from './consent-receipt.ts';
 import { consentHistory, currentConsent } from './consent-state.ts';
 import { receiptEventsOf } from './consent-store.ts';
+import type { People } from './people.ts';
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const STATES = ['given', 'refused', 'withdrawn', 'expired', 'objected', 'pending'] as const;
@@ -74,7 +75,10 @@ function allowCrossOrigin(reply: FastifyReply): void {
   reply.header('cross-origin-resource-policy', 'cross-origin');
 }
 
-export const consentRoutes: FastifyPluginAsync<{ ctx: AppContext; ledger: ConsentLedger; publicUrl: string }> = async (base, { ctx, ledger, publicUrl }) => {
+export const consentRoutes: FastifyPluginAsync<{ ctx: AppContext; ledger: ConsentLedger; people: People; publicUrl: string }> = async (
+  base,
+  { ctx, ledger, people, publicUrl },
+) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
 
   const receiptContext = async (): Promise<ReceiptContext> => ({
@@ -139,7 +143,7 @@ export const consentRoutes: FastifyPluginAsync<{ ctx: AppContext; ledger: Consen
     async (req, reply) => {
       allowCrossOrigin(reply);
       reply.header('cache-control', 'no-store');
-      return currentConsent(ctx, req.params.id);
+      return currentConsent(ctx, people, req.params.id);
     },
   );
 
@@ -183,13 +187,13 @@ export const consentRoutes: FastifyPluginAsync<{ ctx: AppContext; ledger: Consen
         response: { 200: z.record(z.string(), z.unknown()), 404: ErrorBody },
       },
     },
-    async (req) => consentProof(ctx, req.params.id, await receiptContext()),
+    async (req) => consentProof(ctx, people, req.params.id, await receiptContext()),
   );
 };
 
 /** Every event and receipt for an id: what they agreed to or refused, when, how, under which notice. */
-export async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, id: string, rc: ReceiptContext): Promise<Record<string, unknown>> {
-  const { kind, events } = await consentHistory(ctx, id);
+async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people: People, id: string, rc: ReceiptContext): Promise<Record<string, unknown>> {
+  const { kind, events } = await consentHistory(ctx, people, id);
   if (events.length === 0) throw new CustodianError('not_found', 'no consent is recorded for that id');
   const byReceipt = Map.groupBy(events, (e) => e.receiptId);
   return {

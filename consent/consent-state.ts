@@ -3,8 +3,8 @@
 import type { AppContext } from '../app/app-context.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
-import { chosenSubjects, mergedFamilies } from '../subjects/subjects-store.ts';
 import { type ConsentHolder, eventsOf, latestEventsOf, type LedgerEvent } from './consent-store.ts';
+import type { People } from './people.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
 type StateDeps = Pick<AppContext, 'db' | 'clock'>;
@@ -28,11 +28,11 @@ export interface CurrentConsent {
 }
 
 /** A visitor id or a Custodian id: the person (with everyone merged into them) when one has that id, else the visitor. */
-export async function holderOf(deps: StateDeps, id: string): Promise<{ kind: 'visitor' | 'subject'; holder: ConsentHolder }> {
+async function holderOf(deps: StateDeps, people: People, id: string): Promise<{ kind: 'visitor' | 'subject'; holder: ConsentHolder }> {
   if (isUuid(id)) {
     const subjectId = id.toLowerCase();
-    const found = (await chosenSubjects(deps.db.kysely, [subjectId])).get(subjectId);
-    if (found) return { kind: 'subject', holder: { subjectIds: [...(await mergedFamilies(deps.db.kysely, [found.holder])).keys()] } };
+    const holder = await people.holder(deps.db.kysely, subjectId);
+    if (holder) return { kind: 'subject', holder: { subjectIds: await people.family(deps.db.kysely, holder) } };
   }
   return { kind: 'visitor', holder: { visitorId: id } };
 }
@@ -50,16 +50,16 @@ export function stateOf(e: LedgerEvent, now: Date): Omit<PurposeState, 'channels
 }
 
 /** The current state per purpose; `not_found` when the ledger holds nothing for that id. */
-export async function currentConsent(deps: StateDeps, id: string): Promise<CurrentConsent> {
-  const { kind, holder } = await holderOf(deps, id);
+export async function currentConsent(deps: StateDeps, people: People, id: string): Promise<CurrentConsent> {
+  const { kind, holder } = await holderOf(deps, people, id);
   const latest = await latestEventsOf(deps.db.kysely, holder);
   if (latest.length === 0) throw new CustodianError('not_found', 'no consent is recorded for that id');
   return { id, kind, purposes: summarise(latest, deps.clock.now()) };
 }
 
 /** Every event for that id, oldest first (the proof export). */
-export async function consentHistory(deps: StateDeps, id: string): Promise<{ kind: 'visitor' | 'subject'; events: LedgerEvent[] }> {
-  const { kind, holder } = await holderOf(deps, id);
+export async function consentHistory(deps: StateDeps, people: People, id: string): Promise<{ kind: 'visitor' | 'subject'; events: LedgerEvent[] }> {
+  const { kind, holder } = await holderOf(deps, people, id);
   return { kind, events: await eventsOf(deps.db.kysely, holder) };
 }
 

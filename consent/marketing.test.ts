@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
-import { contactHash, mayMarket, suppressRefusedMarketing } from './marketing.ts';
+import { subjectPeople } from '../subjects/people.ts';
+import { contactHash, mayMarket as mayMarketOf, suppressRefusedMarketing } from './marketing.ts';
+
+const mayMarket = (deps: Parameters<typeof mayMarketOf>[0], input: Parameters<typeof mayMarketOf>[2]) => mayMarketOf(deps, subjectPeople, input);
 
 let idt: TestApp;
 let it: TestApp;
@@ -79,7 +82,7 @@ test('the suppression list: an objector stays suppressed after erasure; a new su
   };
   const added = await idt.db.kysely
     .transaction()
-    .execute((trx) => suppressRefusedMarketing(idt.ctx, trx, { subjectId: first.subjectId, reason: 'erased', actor: 'system:test' }));
+    .execute((trx) => suppressRefusedMarketing(idt.ctx, subjectPeople, trx, { subjectId: first.subjectId, reason: 'erased', actor: 'system:test' }));
   assert.equal(added, 2, 'email and phone, every channel');
   // The list holds keyed hashes only: no address, no subject.
   const { rows } = await sql<{ hash: Uint8Array; channel: string; reason: string }>`SELECT hash, channel, reason FROM marketing_suppression`.execute(

@@ -13,8 +13,8 @@ import type { Tables } from '../db/tables.ts';
 import { HashKeys } from '../crypto/hash-key.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Register } from '../register/load-register.ts';
-import { getSubjectOverview, mergedFamilies } from '../subjects/subjects-store.ts';
 import { eventsOf, type LedgerEvent } from './consent-store.ts';
+import type { People } from './people.ts';
 import { insertSuppressions, isSuppressed, type SuppressionEntry } from './suppression-store.ts';
 import type { SuppressionChannel, SuppressionReason } from './tables.ts';
 
@@ -37,9 +37,8 @@ export function contactHash(deps: Pick<MarketingDeps, 'subjectKeys' | 'clock'>, 
   return hashKeys(deps.subjectKeys.keyring).hash(db, SUPPRESSION_KEY, `${kind}:${value}`, deps.clock.now());
 }
 
-async function contactHashesOf(deps: MarketingDeps, ex: Kysely<Tables>, subjectId: string): Promise<Buffer[]> {
-  const overview = await getSubjectOverview(ex, subjectId);
-  const contacts = (overview?.identifiers ?? []).filter((i) => CONTACT_KINDS.has(i.kind));
+async function contactHashesOf(deps: MarketingDeps, people: People, ex: Kysely<Tables>, subjectId: string): Promise<Buffer[]> {
+  const contacts = (await people.identifiers(ex, subjectId)).filter((i) => CONTACT_KINDS.has(i.kind));
   return Promise.all(contacts.map((i) => contactHash(deps, ex, i.kind, i.value)));
 }
 
@@ -61,10 +60,11 @@ export async function suppressHashes(
  */
 export async function suppressRefusedMarketing(
   deps: MarketingDeps,
+  people: People,
   ex: Kysely<Tables>,
   input: { subjectId: string; reason: SuppressionReason; actor: string; purposes?: readonly string[] },
 ): Promise<number> {
-  const family = [...(await mergedFamilies(ex, [input.subjectId])).keys()];
+  const family = await people.family(ex, input.subjectId);
   const latest = latestPerPurposeChannel(await eventsOf(ex, { subjectIds: family }));
   const channels = new Set<SuppressionChannel>();
   for (const e of latest) {
@@ -76,11 +76,10 @@ export async function suppressRefusedMarketing(
   // Erased: anyone who was on a marketing list is never contacted again, whatever they chose before.
   if (input.reason === 'erased') {
     const marketing = (p: string) => deps.register.purposes[p]?.channels !== undefined;
-    const records = (await Promise.all(family.map((s) => getSubjectOverview(ex, s)))).flatMap((o) => o?.records ?? []);
-    if (latest.some((e) => marketing(e.purpose)) || records.some((r) => r.purposes.some(marketing))) channels.add('*');
+    if (latest.some((e) => marketing(e.purpose)) || (await people.recordPurposes(ex, input.subjectId)).some(marketing)) channels.add('*');
   }
   if (channels.size === 0) return 0;
-  const hashes = (await Promise.all(family.map((s) => contactHashesOf(deps, ex, s)))).flat();
+  const hashes = await contactHashesOf(deps, people, ex, input.subjectId);
   if (hashes.length === 0) return 0;
   return suppressHashes(deps, ex, { hashes, channels: [...channels].sort(), reason: input.reason, subjectId: input.subjectId, actor: input.actor });
 }
@@ -103,13 +102,16 @@ export interface MarketingVerdict {
 }
 
 /** May this person be sent this purpose's marketing on this channel now? */
-export async function mayMarket(deps: MarketingDeps, input: { subjectId: string; purpose: string; channel: string }): Promise<MarketingVerdict> {
+export async function mayMarket(
+  deps: MarketingDeps,
+  people: People,
+  input: { subjectId: string; purpose: string; channel: string },
+): Promise<MarketingVerdict> {
   const rule = deps.register.purposes[input.purpose]?.channels?.[input.channel as keyof NonNullable<Register['purposes'][string]['channels']>];
   if (!rule) return { allowed: false, reason: 'channel-not-declared' };
   const ex = deps.db.kysely;
-  const family = [...(await mergedFamilies(ex, [input.subjectId])).keys()];
-  if (await isSuppressed(ex, (await Promise.all(family.map((s) => contactHashesOf(deps, ex, s)))).flat(), input.channel))
-    return { allowed: false, reason: 'suppressed' };
+  const family = await people.family(ex, input.subjectId);
+  if (await isSuppressed(ex, await contactHashesOf(deps, people, ex, input.subjectId), input.channel)) return { allowed: false, reason: 'suppressed' };
   const events = (await eventsOf(ex, { subjectIds: family })).filter((e) => e.purpose === input.purpose && (e.channel === null || e.channel === input.channel));
   const latest = events.at(-1);
   if (latest && (latest.state === 'objected' || latest.state === 'refused' || latest.state === 'withdrawn')) return { allowed: false, reason: latest.state };

@@ -16,7 +16,6 @@ import type { Tables } from '../db/tables.ts';
 import { isMailAddress } from '../mail/outgoing-mail.ts';
 import type { Language } from '../register/schema.ts';
 import { pickText } from '../register/text.ts';
-import { normaliseIdentifier } from '../subjects/normalise-identifier.ts';
 import { insertLedgerRows, type LedgerRow } from './consent-store.ts';
 import { contactHash, suppressHashes } from './marketing.ts';
 import {
@@ -119,15 +118,15 @@ export async function subscribe(
   input: { email: string; language: Language; interests: readonly string[]; publicUrl: string },
 ): Promise<void> {
   const setup = newsletterOf(deps);
-  const normalised = normaliseIdentifier('email', input.email);
-  if (!normalised.ok || !isMailAddress(normalised.value))
+  // Normalised as subjects/ stores an email identifier (NFKC, trimmed, lower-case), so their keyed hashes match.
+  const email = input.email.normalize('NFKC').trim().toLowerCase();
+  if (!isMailAddress(email))
     throw new CustodianError('invalid_body', 'the email address is not valid', { problems: [{ field: 'email', problem: 'is not an email address' }] });
   const bad = input.interests.filter((i) => !setup.interests.includes(i));
   if (bad.length > 0)
     throw new CustodianError('invalid_body', 'unknown interests', {
       problems: [{ field: 'interests', problem: `must be among: ${setup.interests.join(', ')}` }],
     });
-  const email = normalised.value;
   const now = deps.clock.now();
   await deps.db.kysely.transaction().execute(async (trx) => {
     if (await isSuppressed(trx, [await contactHash(deps, trx, 'email', email)], 'email')) return;

@@ -8,6 +8,7 @@ import { consentHistory } from '../consent/consent-state.ts';
 import { parseInput } from '../core/framework-errors.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
+import { subjectPeople } from '../subjects/people.ts';
 import { sendPage } from './console-page.ts';
 import type { ConsoleScope } from './console-plugin.ts';
 
@@ -29,7 +30,7 @@ export function consentRoutes(app: FastifyInstance, scope: ConsoleScope): void {
       const t = ctx.register.purposes[p]?.title;
       return t === undefined ? p : typeof t === 'string' ? t : t.en;
     };
-    const history = id ? await consentHistory(ctx, id) : null;
+    const history = id ? await consentHistory(ctx, subjectPeople, id) : null;
     return sendPage(req, reply, controllerName, 'Consent', 'consent', {
       rates: rates.map((r) => ({ ...r, title: titleOf(r.purpose) })),
       id: id ?? '',

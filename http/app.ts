@@ -16,6 +16,7 @@ import { requestsRoutes } from '../requests/requests-routes.ts';
 import { staffPlugin } from '../staff/staff-plugin.ts';
 import { collectRoutes } from '../subjects/collect/collect-routes.ts';
 import { Collector } from '../subjects/collect/collector.ts';
+import { subjectPeople } from '../subjects/people.ts';
 import { consentBannerRoutes } from '../web/consent-routes.ts';
 import { formsRoutes } from '../web/forms-routes.ts';
 import { privacyCenterRoutes } from '../web/privacy-center-routes.ts';
@@ -107,7 +108,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const collector = new Collector(ctx);
   app.addHook('onClose', () => collector.close());
   // Consent choices (the banner, the API) are group-committed by one ledger writer.
-  const ledger = new ConsentLedger(ctx);
+  const ledger = new ConsentLedger(ctx, subjectPeople);
   app.addHook('onClose', () => ledger.close());
 
   // Staff access first: its route hook must see every route registered after it.
@@ -120,7 +121,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(collectRoutes, { ctx, collector });
   await app.register(requestsRoutes, { ctx, publicUrl });
   await app.register(exportRoutes, { ctx });
-  await app.register(consentRoutes, { ctx, ledger, publicUrl });
+  await app.register(consentRoutes, { ctx, ledger, people: subjectPeople, publicUrl });
   await app.register(newsletterRoutes, { ctx, publicUrl });
   await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });

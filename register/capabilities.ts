@@ -11,8 +11,12 @@ export type Capabilities = Readonly<Record<Capability, boolean>>;
 export const INSTALLED: Capabilities = Object.freeze({
   /** A "Cookie settings" link at the foot of every page reopens the cookie banner (GET /consent.js, web/consent-client/). */
   'cookie-settings': true,
-  /** A `Sec-GPC: 1` signal is recorded as a refusal of every consent purpose (consent/gpc, not built yet). */
-  'global-privacy-control': false,
+  /**
+   * A `Sec-GPC: 1` signal is recorded as a refusal of every consent purpose and an objection to legitimate-interest
+   * marketing and profiling (consent/consent-routes.ts, /.well-known/gpc.json); the banner sends
+   * navigator.globalPrivacyControl the same way (web/consent-client/).
+   */
+  'global-privacy-control': true,
   /** People a material change concerns are told before it takes effect (mail from the notice versions, not built yet). */
   'change-notices': false,
   /** A privacy centre where people make rights requests and withdraw consent themselves (web/privacy-center-routes.ts). */

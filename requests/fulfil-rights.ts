@@ -19,6 +19,7 @@ import type { Tables } from '../db/tables.ts';
 import { disclosuresOf } from '../disclosures/disclosures-store.ts';
 import { isSealedCategory } from '../register/categories.ts';
 import { pickText } from '../register/text.ts';
+import { subjectPeople } from '../subjects/people.ts';
 import { eraseRecords, liveRecordsOf, recordForUpdate, rectifyRecordValue, setRecordsRestricted } from '../subjects/subjects-store.ts';
 import { acknowledgeBy, rulesOf } from './request-service.ts';
 import {
@@ -270,7 +271,7 @@ export async function objectForRequest(
         now,
       );
       // Their addresses go on the suppression list (keyed hashes), which outlives any later erasure.
-      await suppressRefusedMarketing(deps, trx, { subjectId: s, reason: 'objected', actor: input.actor, purposes: marketing });
+      await suppressRefusedMarketing(deps, subjectPeople, trx, { subjectId: s, reason: 'objected', actor: input.actor, purposes: marketing });
       const gone = records.filter((r) => r.purposes.length > 0 && r.purposes.every((p) => stopped.includes(p))).map((r) => r.id);
       erased += await eraseRecords(trx, deps.auditor, { subjectId: s, recordIds: gone, actor: input.actor, reason: 'objection' });
       const decisions: Decision[] = gone.map((r) => ({ recordId: r, action: 'erased', reason: 'objection-upheld' }));

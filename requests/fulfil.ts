@@ -15,6 +15,7 @@ import type { Register } from '../register/load-register.ts';
 import { keepUntil } from '../retention/keep-until.ts';
 import { birthDateOf } from '../subjects/birth-date.ts';
 import { shredSubject } from '../subjects/erase-subject.ts';
+import { subjectPeople } from '../subjects/people.ts';
 import { eraseRecords, liveRecordsOf, setRecordsRestricted, type RecordRow } from '../subjects/subjects-store.ts';
 import { type AccessAnswer, buildAccessAnswer } from './access-answer.ts';
 import { noticeRecipients } from './fulfil-rights.ts';
@@ -240,7 +241,7 @@ export async function fulfilErasure(
       await noticeRecipients(deps, trx, { requestId: row.id, subjectId: subject_id, change: 'erasure', recordIds: toErase, actor: input.actor, now });
       await noticeRecipients(deps, trx, { requestId: row.id, subjectId: subject_id, change: 'restriction', recordIds: toRestrict, actor: input.actor, now });
       // Before the identifiers go: someone who was on a marketing list is never contacted again (keyed hashes).
-      await suppressRefusedMarketing(deps, trx, { subjectId: subject_id, reason: 'erased', actor: input.actor });
+      await suppressRefusedMarketing(deps, subjectPeople, trx, { subjectId: subject_id, reason: 'erased', actor: input.actor });
       await deps.mailer.eraseMailOf(trx, subject_id, input.actor);
       return { n, nothingKept: toRestrict.length === 0 };
     });
