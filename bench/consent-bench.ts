@@ -84,7 +84,7 @@ async function start(args: string[], cwd: string, env: Record<string, string>, p
   });
 }
 const stopAll = () => {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && !c.killed) c.kill('SIGTERM');
 };
 const stopped = () => Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)))));
 process.once('exit', stopAll);

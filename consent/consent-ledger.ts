@@ -5,12 +5,14 @@
 // Group commit: choices that arrive together are written in one transaction (one statement after the audit heads are
 // locked), each answered on its own once it commits. At low load a batch holds one choice, so nothing waits; under
 // load the cost per choice shrinks to a share of a few round trips. A batch that fails is written again choice by
-// choice, so one bad choice never fails another. Several writers run at once, each in a lane of its own: a lane's
-// audit events name it in their actor (`public:banner~2`), so they join their own audit chain (audit/partition.ts
-// spreads events without a subject by actor) and writers never queue behind one head row.
+// choice, so one bad choice never fails another. Two writers run at once (more only made the batches smaller on a
+// 2-core machine), each in a lane of its own: a lane's audit events name it in their actor (`public:banner~3`), chosen
+// so that each lane joins an audit chain of its own (audit/partition.ts spreads events without a subject by actor)
+// and writers never queue behind one head row.
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/app-context.ts';
 import type { AuditInput } from '../audit/auditor.ts';
+import { auditPartition } from '../audit/partition.ts';
 import { addDuration } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
@@ -61,6 +63,8 @@ export class ConsentLedger {
   #queue: Pending[] = [];
   #active = 0;
   readonly #lanes: number[] = [];
+  /** Per actor, the actor each lane appends as: chosen so that no two lanes share an audit chain. */
+  readonly #laneActors = new Map<string, string[]>();
   #idle: (() => void)[] = [];
 
   constructor(deps: LedgerDeps, people: People, options: { maxBatch?: number; writers?: number } = {}) {
@@ -69,7 +73,7 @@ export class ConsentLedger {
     this.#purposes = consentPurposes(deps.register);
     this.#max = options.maxBatch ?? 256;
     // PGlite is one connection: a second writer would only wait for it.
-    this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 4);
+    this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 2);
   }
 
   /** Checks a choice (throws `invalid_body` naming every problem, `not_found` for an unknown person) and records it. */
@@ -184,6 +188,18 @@ export class ConsentLedger {
     }
   }
 
+  /** `actor~k` for the smallest k whose audit shard no lower lane uses (the shard depends on the actor alone). */
+  #laneActor(actor: string, lane: number): string {
+    let actors = this.#laneActors.get(actor);
+    if (!actors) this.#laneActors.set(actor, (actors = [actor]));
+    const shard = (a: string) => auditPartition(new Date(0), null, a);
+    for (let k = 1; actors.length <= lane && k < 1000; k++) {
+      const candidate = `${actor}~${k}`;
+      if (!actors.some((a) => shard(a) === shard(candidate))) actors.push(candidate);
+    }
+    return actors[lane] ?? `${actor}~${lane}`;
+  }
+
   async #write(batch: readonly Pending[], lane: number): Promise<Date> {
     const { db, auditor, register, clock } = this.#deps;
     const now = clock.now();
@@ -192,7 +208,7 @@ export class ConsentLedger {
         trx,
         auditor,
         batch.flatMap((b) => b.rows),
-        batch.map((b) => (lane === 0 ? b.audit : { ...b.audit, actor: `${b.audit.actor}~${lane}` })),
+        batch.map((b) => (lane === 0 ? b.audit : { ...b.audit, actor: this.#laneActor(b.audit.actor, lane) })),
         register.fingerprint,
         now,
       ),
