@@ -108,3 +108,22 @@ test('the suppression list: an objector stays suppressed after erasure; a new su
   assert.equal(audit.length, 1);
   assert.ok(!JSON.stringify(audit).includes('clinician3'));
 });
+
+test('`check` holds an objection box to a boolean bound to a marketing purpose of its form and a channel that purpose declares', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parseRegister } = await import('../register/load-register.ts');
+  const yaml = readFileSync(new URL('../examples/image-diagnostic-technology/register.yaml', import.meta.url), 'utf8');
+  const problems = (text: string) => {
+    const r = parseRegister(text);
+    return r.ok ? [] : r.problems.map((p) => `${p.path.join('.')}: ${p.message}`);
+  };
+  assert.deepEqual(problems(yaml), []);
+  const noNews = '        objects: product-news\n';
+  assert.ok(yaml.includes(noNews));
+  assert.match(problems(yaml.replace(noNews, '        objects: registration\n')).join('\n'), /no-news\.objects: "registration" is not direct marketing/);
+  assert.match(
+    problems(yaml.replace(noNews, `${noNews}        channel: sms\n`)).join('\n'),
+    /no-news\.channel: "product-news" does not declare the sms channel/,
+  );
+  assert.match(problems(yaml.replace(noNews, `${noNews}        required: true\n`)).join('\n'), /no-news\.required: an objection checkbox cannot be required/);
+});

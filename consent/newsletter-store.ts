@@ -24,12 +24,13 @@ export async function subscriberById(ex: Kysely<Tables>, id: string, lock = fals
   return lock ? q.forUpdate().executeTakeFirst() : q.executeTakeFirst();
 }
 
+/** A pending sign-up; false when the address has one already. */
 export async function insertSubscriber(
   ex: Kysely<Tables>,
   auditor: Auditor,
   row: { id: string; email: string; language: string; interests: string[]; now: Date; confirmBy: Date; fingerprint: string; actor: string },
-): Promise<void> {
-  await ex
+): Promise<boolean> {
+  const added = await ex
     .insertInto('newsletter_subscriber')
     .values({
       id: row.id,
@@ -41,8 +42,13 @@ export async function insertSubscriber(
       confirm_by: row.confirmBy,
       notice_fingerprint: row.fingerprint,
     })
-    .execute();
+    // Two sign-ups of one address at once: the second adds nothing (and sends nothing).
+    .onConflict((oc) => oc.column('email').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!added) return false;
   await auditor.append(ex, { actor: row.actor, action: 'newsletter.subscribe', detail: { subscriber: row.id } });
+  return true;
 }
 
 /** A pending sign-up whose link is still valid becomes confirmed; returns whether it did. */

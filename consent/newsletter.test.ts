@@ -124,6 +124,15 @@ test('an unconfirmed sign-up: its link expires with the declared period and the 
   const email = 'late@klinik.example';
   assert.equal((await subscribe({ email })).statusCode, 202);
   const token = linkIn((await lastMailTo(email)).text, '/newsletter/confirm');
+  // Asking again while it is pending sends nothing: nobody can flood a mailbox with sign-ups.
+  const sent = sink.received.length;
+  const twice = await Promise.all([subscribe({ email }), subscribe({ email })]);
+  assert.deepEqual(
+    twice.map((r) => r.statusCode),
+    [202, 202],
+  );
+  await t.ctx.mailer.flush();
+  assert.equal(sink.received.length, sent);
   const start = t.clock.now();
   t.clock.advance(3 * 86_400_000 + 1000); // confirm-within: P3D
   try {

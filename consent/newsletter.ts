@@ -110,7 +110,7 @@ const ledgerRow = (id: string, purpose: string, state: LedgerRow['state'], metho
 
 /**
  * A sign-up: a pending subscription and its confirmation mail, in one transaction. The answer is the same whatever
- * happened (new, already pending: the link sent again, already subscribed, or suppressed: nothing sent), so it never
+ * happened (new: the link sent; already pending, subscribed or suppressed: nothing sent), so it never
  * tells anyone whether an address is known.
  */
 export async function subscribe(
@@ -130,31 +130,31 @@ export async function subscribe(
   const now = deps.clock.now();
   await deps.db.kysely.transaction().execute(async (trx) => {
     if (await isSuppressed(trx, [await contactHash(deps, trx, 'email', email)], 'email')) return;
-    const known = await subscriberByEmail(trx, email);
-    if (known?.state === 'confirmed') return;
-    const id = known?.id ?? randomUUID();
-    const confirmBy = known ? known.confirm_by : addDuration(now, setup.confirmWithin);
-    if (!known) {
-      await insertSubscriber(trx, deps.auditor, {
-        id,
-        email,
-        language: input.language,
-        interests: [...input.interests],
-        now,
-        confirmBy,
-        fingerprint: deps.register.fingerprint,
-        actor: 'public:newsletter',
-      });
-      const row = ledgerRow(id, setup.purpose, 'pending', 'form', input.language);
-      await insertLedgerRows(
-        trx,
-        deps.auditor,
-        [{ ...row, point: setup.point }],
-        [{ actor: 'public:newsletter', action: 'consent.record', purpose: setup.purpose, detail: { receipt: row.receiptId, state: 'pending' } }],
-        deps.register.fingerprint,
-        now,
-      );
-    }
+    // One confirmation mail per sign-up: asking again while one is pending sends nothing, so nobody can flood a
+    // mailbox by signing it up over and over (the first link works until it runs out; then the sign-up is purged).
+    if (await subscriberByEmail(trx, email)) return;
+    const id = randomUUID();
+    const confirmBy = addDuration(now, setup.confirmWithin);
+    const added = await insertSubscriber(trx, deps.auditor, {
+      id,
+      email,
+      language: input.language,
+      interests: [...input.interests],
+      now,
+      confirmBy,
+      fingerprint: deps.register.fingerprint,
+      actor: 'public:newsletter',
+    });
+    if (!added) return;
+    const row = ledgerRow(id, setup.purpose, 'pending', 'form', input.language);
+    await insertLedgerRows(
+      trx,
+      deps.auditor,
+      [{ ...row, point: setup.point }],
+      [{ actor: 'public:newsletter', action: 'consent.record', purpose: setup.purpose, detail: { receipt: row.receiptId, state: 'pending' } }],
+      deps.register.fingerprint,
+      now,
+    );
     const link = `${input.publicUrl}/newsletter/confirm?token=${await signLink(deps, trx, 'confirm', id, confirmBy)}`;
     const s = strings(input.language);
     await deps.mailer.enqueue(trx, deps.auditor, {
