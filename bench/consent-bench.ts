@@ -197,7 +197,16 @@ process.stdout.write(
 
 stopAll();
 await stopped();
-await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db.kysely);
+// A server's last connections may still hold locks for a moment after it exits: retry a deadlocked drop.
+for (let attempt = 1; ; attempt++) {
+  try {
+    await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db.kysely);
+    break;
+  } catch (e) {
+    if (attempt === 5) throw e;
+    await new Promise((r) => setTimeout(r, 500 * attempt));
+  }
+}
 await db.close();
 for (const name of ['c15t_peer_bench', 'baseline_peer_bench']) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 await admin.end();
