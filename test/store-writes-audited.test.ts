@@ -79,6 +79,26 @@ async function collected(n: number): Promise<string> {
 
 const requestIdForAudit = randomUUID();
 
+/** An Art. 19 notice (to send) about a new person's request, stored through the audited store function. */
+async function newNotice(n: number) {
+  const row = {
+    id: randomUUID(),
+    request_id: await newRequest(),
+    subject_id: await collected(n),
+    recipient: 'imaging-centres',
+    change: 'erasure' as const,
+    record_ids: [],
+    state: 'to-send' as const,
+    mail_id: null,
+    created_at: now(),
+    completed_at: null,
+    completed_by: null,
+    reason: null,
+  };
+  await t.db.kysely.transaction().execute((trx) => insertRecipientNotices(trx, t.ctx.auditor, [row], 'system:test'));
+  return row;
+}
+
 async function newRequest(): Promise<string> {
   const { request } = await receiveRequest(t.ctx, { type: 'access', channel: 'post', receivedAt: now(), actor: 'system:test', needsConfirmation: false });
   return request.id;
@@ -171,49 +191,22 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     action: 'request.remind',
     run: () => t.db.kysely.transaction().execute((trx) => recordReminder(trx, t.ctx.auditor, { requests: 1, overdue: 0, staff: 1 })),
   },
-  'requests/requests-store.ts:insertRecipientNotices': {
-    action: 'request.recipient-notice',
-    run: async () => {
-      const subjectId = await collected(906);
-      const requestId = await newRequest();
-      const notice = {
-        id: randomUUID(),
-        request_id: requestId,
-        subject_id: subjectId,
-        recipient: 'imaging-centres',
-        change: 'erasure' as const,
-        record_ids: [],
-        state: 'to-send' as const,
-      };
-      const row = { ...notice, mail_id: null, created_at: now(), completed_at: null, completed_by: null, reason: null };
-      await t.db.kysely.transaction().execute((trx) => insertRecipientNotices(trx, t.ctx.auditor, [row], 'system:test'));
-      return row;
-    },
-  },
+  'requests/requests-store.ts:insertRecipientNotices': { action: 'request.recipient-notice', run: () => newNotice(906) },
   'requests/requests-store.ts:completeRecipientNotice': {
     action: 'request.recipient-notice',
     run: async () => {
-      const subjectId = await collected(907);
-      const requestId = await newRequest();
-      const row = {
-        id: randomUUID(),
-        request_id: requestId,
-        subject_id: subjectId,
-        recipient: 'imaging-centres',
-        change: 'erasure' as const,
-        record_ids: [],
-        state: 'to-send' as const,
-        mail_id: null,
-        created_at: now(),
-        completed_at: null,
-        completed_by: null,
-        reason: null,
-      };
-      await t.db.kysely.transaction().execute((trx) => insertRecipientNotices(trx, t.ctx.auditor, [row], 'system:test'));
+      const row = await newNotice(907);
       return t.db.kysely
         .transaction()
         .execute((trx) =>
-          completeRecipientNotice(trx, t.ctx.auditor, { requestId, noticeId: row.id, state: 'done', reason: null, actor: 'system:test', now: now() }),
+          completeRecipientNotice(trx, t.ctx.auditor, {
+            requestId: row.request_id,
+            noticeId: row.id,
+            state: 'done',
+            reason: null,
+            actor: 'system:test',
+            now: now(),
+          }),
         );
     },
   },
