@@ -263,7 +263,7 @@ test('what cannot be sent safely is refused before it is stored, naming the part
       { headers: { 'Bad Name': 'x' } },
       { text: '' },
       { subjectId: 'not-a-uuid' },
-      { kind: 'newsletter' as OutgoingMail['kind'] },
+      { kind: 'not-a-kind' as OutgoingMail['kind'] },
     ];
     for (const over of refusals) {
       await assert.rejects(enqueue(t, verification(null, over)), (e: { code?: string; message?: string }) => {
