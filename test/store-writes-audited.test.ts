@@ -196,18 +196,16 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
     action: 'request.recipient-notice',
     run: async () => {
       const row = await newNotice(907);
-      return t.db.kysely
-        .transaction()
-        .execute((trx) =>
-          completeRecipientNotice(trx, t.ctx.auditor, {
-            requestId: row.request_id,
-            noticeId: row.id,
-            state: 'done',
-            reason: null,
-            actor: 'system:test',
-            now: now(),
-          }),
-        );
+      return t.db.kysely.transaction().execute((trx) =>
+        completeRecipientNotice(trx, t.ctx.auditor, {
+          requestId: row.request_id,
+          noticeId: row.id,
+          state: 'done',
+          reason: null,
+          actor: 'system:test',
+          now: now(),
+        }),
+      );
     },
   },
   'subjects/subjects-store.ts:rectifyRecordValue': {
