@@ -116,6 +116,7 @@ test('recipients, transfers with country names and safeguards, retention phrased
 test('cookie table: purpose, provider, duration in words, consent and the UK exemption', () => {
   const s = section(html, 'cookies');
   assert.ok(s.includes('sid Strictly necessary us until you close your browser No'));
+  assert.ok(s.includes('cookie_choice Strictly necessary us 6 months No'), 'the cookie the banner keeps the choice in');
   assert.ok(s.includes('hi_stats Count visits to our pages us 1 year No: exempt (statistics); you can object'));
   assert.ok(s.includes('_ga, _ga_* Understand how our website is used Google Analytics 13 months Yes'));
   assert.ok(s.includes("You can also block or delete cookies in your browser's settings."));

@@ -241,6 +241,58 @@ expectProblem(
   /only under UK PECR/,
 );
 
+// The banner keeps each visitor's choice in one declared cookie: first-party, strictly necessary, one settable name.
+const CHOICE = '  cookie-choice: { names: [cookie_choice], purpose: strictly-necessary, lasts: P6M, provider: first-party, keeps-consent-choice: true }\n';
+expectProblem(
+  'cookies to ask about, and no cookie declared to keep the choice',
+  [[CHOICE, '']],
+  'cookies',
+  'session-id:',
+  /keeps each visitor's choice in a cookie the notice must list: declare it .* with "keeps-consent-choice: true"/,
+);
+expectProblem(
+  'two cookies keep the choice',
+  [[CHOICE, `${CHOICE}  prefs: { names: [prefs], purpose: strictly-necessary, lasts: P1Y, provider: first-party, keeps-consent-choice: true }\n`]],
+  'cookies.prefs.keeps-consent-choice',
+  'prefs:',
+  /only one cookie keeps the consent choice, and "cookie-choice" already does/,
+);
+expectProblem(
+  'the choice kept by a third party',
+  [[CHOICE, CHOICE.replace('provider: first-party', 'provider: analytics')]],
+  'cookies.cookie-choice.provider',
+  'cookie-choice:',
+  /must be first-party/,
+);
+expectProblem(
+  'the choice kept in a cookie that is not strictly necessary',
+  [[CHOICE, CHOICE.replace('purpose: strictly-necessary', 'purpose: analytics')]],
+  'cookies.cookie-choice.purpose',
+  'cookie-choice:',
+  /is strictly necessary .*: use strictly-necessary/,
+);
+expectProblem(
+  'the choice kept in a cookie without one name the banner can set',
+  [[CHOICE, CHOICE.replace('names: [cookie_choice]', 'names: ["cookie_choice*"]')]],
+  'cookies.cookie-choice.names',
+  'cookie-choice:',
+  /give exactly one name, without wildcards/,
+);
+expectProblem(
+  'a cookie marked to keep a choice where nothing is asked is a warning',
+  [['  ga: { names: ["_ga*"], purpose: analytics, lasts: P13M, provider: analytics }\n', '']],
+  'cookies.cookie-choice.keeps-consent-choice',
+  'cookie-choice:',
+  /the banner asks nothing and never sets a cookie to keep a choice/,
+  'warning',
+);
+test('an installation without the banner needs no cookie to keep a choice', () => {
+  const data = RegisterSchema.parse(parse(base.replace(CHOICE, '')));
+  const missing = (caps: Capabilities) => checkRules(data, caps).filter((p) => formatPath(p.path) === 'cookies');
+  assert.equal(missing(ALL_CAPABILITIES).length, 1);
+  assert.deepEqual(missing({ ...ALL_CAPABILITIES, 'cookie-settings': false }), []);
+});
+
 // Electronic marketing follows PECR.
 expectProblem(
   'email marketing on opt-out',

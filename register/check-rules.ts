@@ -20,7 +20,7 @@ export function checkRules(r: RegisterData, capabilities: Capabilities = INSTALL
   const ctx = createContext(r);
   checkPurposes(ctx);
   checkRecipients(ctx);
-  checkCookies(ctx);
+  checkCookies(ctx, capabilities);
   checkCollection(ctx);
   checkProcessing(ctx);
   checkService(ctx);

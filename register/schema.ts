@@ -293,6 +293,11 @@ const Cookie = z.strictObject({
   description: Text.optional(),
   /** UK DUAA exemptions from consent (statistics, appearance): still informed and objectable. */
   exemption: z.enum(COOKIE_EXEMPTIONS).optional(),
+  /**
+   * The cookie the banner keeps each visitor's cookie choice in (web/consent-client/): first-party, strictly
+   * necessary, one name, lasting as long as declared. Exactly one cookie says so when any cookie needs asking about.
+   */
+  'keeps-consent-choice': z.literal(true).optional(),
 });
 
 const Field = z.strictObject({
@@ -385,6 +390,12 @@ const Service = z.strictObject({
    * unconfirmed sign-up is deleted.
    */
   newsletter: z.strictObject({ point: Key, 'confirm-within': Duration.default('P7D') }).optional(),
+  /**
+   * Email consent ticked on a public form (a consent box for a purpose whose email channel is opt-in) counts only once
+   * confirmed from that mailbox (consent/email-consent.ts): the emailed link lasts `confirm-within` (P7D when not
+   * declared), after which the pending consent has expired and the link does nothing.
+   */
+  'email-consent': z.strictObject({ 'confirm-within': Duration }).optional(),
   /** Server-side visitor sessions keyed by a random id in the named (strictly necessary) cookie. */
   'visitor-session': z.strictObject({ cookie: Key, idle: Duration.default('PT30M') }).optional(),
 });

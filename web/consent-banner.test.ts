@@ -6,10 +6,11 @@ import { after, before, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parse, stringify } from 'yaml';
 import type { YamlDoc } from '../documents/fixtures/load-fixture.ts';
+import { renderNotice } from '../documents/render-notice.ts';
 import { parseRegister, type Register } from '../register/load-register.ts';
 import { exampleRegister, testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { bannerScript } from './consent-bundle.ts';
-import { bannerConfig, FALLBACK_CONSENT_COOKIE } from './consent-config.ts';
+import { bannerConfig } from './consent-config.ts';
 
 const BUDGET = 6 * 1024;
 
@@ -24,7 +25,8 @@ function variant(example: string, change: (doc: YamlDoc) => void): Register {
 test('the German vendor: its analytics purpose with every Google cookie, the choice in borlabs-cookie for two months, Google Consent Mode', () => {
   const c = bannerConfig(exampleRegister('image-information-systems'));
   assert.equal(c.cookie, 'borlabs-cookie');
-  assert.equal(c.life, 60 * 86_400, 'P2M, the cookie that keeps the choice');
+  assert.equal(c.life, 60 * 86_400, 'Max-Age: P2M, as the register declares the cookie that keeps the choice');
+  assert.equal(c.valid, 60 * 86_400, 'a choice counts as long as its cookie lasts');
   assert.equal(c.ga, true);
   assert.deepEqual(
     c.purposes.map((p) => [p.id, p.gcm, p.cookies.length]),
@@ -42,17 +44,39 @@ test('the German vendor: its analytics purpose with every Google cookie, the cho
   });
 });
 
-test('a purpose that says how long its consent lasts sets the lifetime; without a declared choice cookie, a fallback name', () => {
-  const c = bannerConfig(
+test('the banner keeps the choice in exactly the cookie the register declares, for its declared lifetime', () => {
+  const shorter = bannerConfig(
     variant('image-information-systems', (d) => {
       d.purposes.analytics['consent-lasts'] = 'P1M';
     }),
   );
-  assert.equal(c.life, 30 * 86_400);
-  assert.equal(bannerConfig(exampleRegister('image-solutions')).cookie, 'cookie_consent');
-  assert.equal(bannerConfig(exampleRegister('image-solutions')).life, 6 * 30 * 86_400);
-  assert.equal(bannerConfig(exampleRegister('i-image-it')).cookie, FALLBACK_CONSENT_COOKIE);
-  assert.deepEqual(bannerConfig(exampleRegister('image-diagnostic-technology')).purposes, [], 'strictly necessary cookies only');
+  assert.equal(shorter.life, 60 * 86_400, 'the cookie still lasts as declared');
+  assert.equal(shorter.valid, 30 * 86_400, 'a purpose whose consent lasts less asks again sooner');
+  assert.deepEqual(
+    ['image-solutions', 'i-image-it'].map((name) => [bannerConfig(exampleRegister(name)).cookie, bannerConfig(exampleRegister(name)).life]),
+    [
+      ['cookie_consent', 6 * 30 * 86_400],
+      ['custodian-consent', 6 * 30 * 86_400],
+    ],
+  );
+  // Another cookie marked instead: that one, whatever its name says.
+  const moved = bannerConfig(
+    variant('image-solutions', (d) => {
+      delete d.cookies['cookie-consent']['keeps-consent-choice'];
+      d.cookies.prefs = { names: ['site_prefs'], purpose: 'strictly-necessary', lasts: 'P1Y', provider: 'first-party', 'keeps-consent-choice': true };
+    }),
+  );
+  assert.deepEqual([moved.cookie, moved.life], ['site_prefs', 365 * 86_400]);
+  // A session cookie: no Max-Age; a choice still counts six months at most.
+  const session = bannerConfig(
+    variant('image-solutions', (d) => {
+      d.cookies['cookie-consent'].lasts = 'session';
+    }),
+  );
+  assert.deepEqual([session.life, session.valid], [0, 6 * 30 * 86_400]);
+  // Nothing to ask about: no choice, no cookie.
+  const idt = bannerConfig(exampleRegister('image-diagnostic-technology'));
+  assert.deepEqual([idt.purposes, idt.cookie], [[], '']);
 });
 
 test('UK DUAA: exempt statistics cookies are marked so the banner offers an objection instead of asking', () => {
@@ -84,6 +108,23 @@ test('the fingerprint changes when the consent purposes or their cookies change,
 });
 
 const EXAMPLES = ['image-information-systems', 'image-solutions', 'i-image-it', 'image-diagnostic-technology', 'odl-dental-lab'];
+
+test("every example: the cookie the banner sets is a row of the notice's cookie table, with the lifetime it is set for", () => {
+  const kept: string[] = [];
+  for (const name of EXAMPLES) {
+    const register = exampleRegister(name);
+    const { cookie, life } = bannerConfig(register);
+    if (cookie === '') continue;
+    const html = renderNotice(register, { format: 'html', lang: 'en' });
+    const table = html.slice(html.indexOf('<h2 id="cookies">'), html.indexOf('</table>', html.indexOf('<h2 id="cookies">')));
+    const row = table.split('<tr role="row">').find((r) => r.startsWith(`<th scope="row" role="rowheader">${cookie}</th>`));
+    assert.ok(row, `${name}: ${cookie} listed`);
+    const months = life / (30 * 86_400);
+    assert.match(row, new RegExp(`data-label="How long:">${months} months<`), `${name}: set for as long as the table says`);
+    kept.push(cookie);
+  }
+  assert.deepEqual(kept, ['borlabs-cookie', 'cookie_consent', 'custodian-consent']);
+});
 
 test(`the banner is within the budget of ${BUDGET} bytes gzipped for every example`, async () => {
   const sizes: string[] = [];

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, Locator, Page, Browser as PwBrowser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
+import { approximateSeconds } from '../core/duration.ts';
 import { parseRegister, type Register } from '../register/load-register.ts';
 import { hasChromium, launchBrowser } from '../test/helpers/browser.ts';
-import { testApp, type TestApp } from '../test/helpers/test-app.ts';
+import { exampleRegister, testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { bannerScript } from './consent-bundle.ts';
 import { bannerConfig } from './consent-config.ts';
 
@@ -91,6 +92,12 @@ before(async () => {
           .send(PAGE('en').replace('src="/consent.js"', `src="${custodian}/consent.js"`));
       });
       app.get('/test/uk-page', async (_req, reply) => reply.header('content-security-policy', page).type('text/html').send(UK_PAGE));
+      // The scan-referral service: strictly necessary cookies only, nothing to ask about.
+      const idt = bannerScript(bannerConfig(exampleRegister('image-diagnostic-technology')));
+      app.get('/test/idt-consent.js', async (_req, reply) => reply.type('text/javascript').send((await idt).body));
+      app.get('/test/idt-page', async (_req, reply) =>
+        reply.header('content-security-policy', page).type('text/html').send(UK_PAGE.replace('/test/uk-consent.js', '/test/idt-consent.js')),
+      );
     },
   });
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -227,6 +234,14 @@ test('before consent nothing optional runs; Accept all and Reject all look alike
   await page.locator('iframe[src="/test/embed"]').waitFor();
   assert.equal(await dialog(page).isVisible(), false);
   assert.ok((await optionalCookies(context)).includes('_ga'), 'analytics ran and set its cookie');
+  // The choice is in the cookie the register declares, for as long as the register says it lasts (P2M).
+  const kept = (await context.cookies()).find((c) => c.name === 'borlabs-cookie');
+  assert.ok(kept, 'the declared borlabs-cookie keeps the choice');
+  const declared = approximateSeconds(t.register.cookies['borlabs-cookie']!.lasts);
+  assert.ok(
+    Math.abs(kept.expires - (Date.now() / 1000 + declared)) < 120,
+    `expires in ${Math.round(kept.expires - Date.now() / 1000)} s, declared ${declared} s`,
+  );
   const sent = bodies[0] as Sent;
   assert.match(sent.visitorId, /^[0-9a-f-]{36}$/);
   assert.deepEqual(sent, { visitorId: sent.visitorId, purposes: { analytics: true, 'embedded-media': true }, method: 'banner', language: 'en' });
@@ -400,4 +415,17 @@ test('UK: exempt statistics cookies run without asking, the banner says so, and 
   assert.equal(await dialog(page).count(), 0, 'not asked again');
   await context.close();
   console.log(`# screenshots in ${shots}`);
+});
+
+test('strictly necessary cookies only: the banner asks nothing, and Cookie settings then Close keeps no choice and sets no cookie', { skip }, async () => {
+  const { context, page, bodies } = await fresh();
+  await page.goto(`${base}/test/idt-page`);
+  assert.equal(await dialog(page).count(), 0, 'not asked');
+  await page.getByRole('link', { name: 'Cookie settings' }).click();
+  assert.match(await text(dialog(page)), /This site uses only cookies that are strictly necessary/);
+  await dialog(page).getByRole('button', { name: 'Close' }).click();
+  await page.reload();
+  assert.deepEqual(await context.cookies(), [], 'no cookie: there was no choice to keep');
+  assert.deepEqual(bodies, [], 'nothing posted');
+  await context.close();
 });

@@ -1,7 +1,7 @@
 // What the cookie banner (web/consent-client/) is told about the register: the consent purposes of its cookie table
-// with their cookies, the UK DUAA exemptions, the first-party cookie that keeps the choice, how long a choice lasts,
-// whether Google Analytics is declared, and a fingerprint of all that (a change re-asks everyone). Both languages'
-// texts go in; the banner picks the page's.
+// with their cookies, the UK DUAA exemptions, the cookie the register declares keeps the choice (`keeps-consent-choice`)
+// with its declared lifetime, how long a choice counts, whether Google Analytics is declared, and a fingerprint of all
+// that (a change re-asks everyone). Both languages' texts go in; the banner picks the page's.
 import { createHash } from 'node:crypto';
 import { approximateSeconds, compareDurations } from '../core/duration.ts';
 import { describeDuration } from '../documents/describe-duration.ts';
@@ -35,19 +35,19 @@ interface BannerPurpose {
 export interface BannerConfig {
   /** Fingerprint of the purposes and their cookies: a stored choice for another fingerprint is asked again. */
   readonly v: string;
-  /** The first-party cookie that keeps the choice. */
+  /** The cookie that keeps the choice: the register's `keeps-consent-choice` one ('' when nothing is asked). */
   readonly cookie: string;
-  /** How long a choice lasts, in seconds. */
+  /** Its Max-Age in seconds, as the register declares it (`lasts`); 0 for a session cookie. */
   readonly life: number;
+  /** How long a choice counts, in seconds: the shortest `consent-lasts`, else the cookie's lifetime, else six months. */
+  readonly valid: number;
   /** The register's own language, when the page says none the banner speaks. */
   readonly lang: Language;
   readonly ga: boolean;
   readonly purposes: readonly BannerPurpose[];
 }
 
-/** Used when the register declares no cookie that keeps the choice (`custodian check` should be asked to flag it). */
-export const FALLBACK_CONSENT_COOKIE = 'custodian-consent';
-/** How long a choice lasts when neither the purposes nor the choice cookie say: six months. */
+/** How long a choice counts when neither the purposes nor the choice cookie say (a session cookie): six months. */
 const DEFAULT_LIFE = 'P6M';
 
 const both = (text: Text | undefined, fallback: string): BannerText => {
@@ -60,18 +60,12 @@ const GA_NAME = /^_(ga|gid|gat)/;
 const ADS_DPV = /advertis|marketing/i;
 
 /**
- * The first-party, strictly necessary cookie that keeps cookie choices: the one whose key, names or description
- * speak of consent (the German vendor's `borlabs-cookie`, "Stores the cookie consents you gave"; Image Solutions'
- * `cookie-consent`).
+ * The cookie the register marks `keeps-consent-choice` (`custodian check` holds it to one, first-party, strictly
+ * necessary, one settable name, whenever a cookie needs asking about): the banner sets exactly that one.
  */
-function consentCookieOf(register: Register): { name: string; lasts: string } | undefined {
-  for (const [key, c] of Object.entries(register.cookies)) {
-    if (c.purpose !== STRICTLY_NECESSARY || c.provider !== FIRST_PARTY) continue;
-    const words = [key, ...c.names, pickText(c.description, 'en') ?? '', pickText(c.description, 'de') ?? ''].join(' ');
-    const name = c.names.find((n) => !/[*.]/.test(n));
-    if (name && /consent|einwilligung|cookie.?(choice|preference)/i.test(words)) return { name, lasts: c.lasts };
-  }
-  return undefined;
+function choiceCookieOf(register: Register): { name: string; lasts: string } | undefined {
+  const c = Object.values(register.cookies).find((x) => x['keeps-consent-choice']);
+  return c ? { name: c.names[0]!, lasts: c.lasts } : undefined;
 }
 
 export function bannerConfig(register: Register): BannerConfig {
@@ -100,8 +94,19 @@ export function bannerConfig(register: Register): BannerConfig {
     const e = exempt.get(id);
     purposes.push({ id, title: both(p?.title, id), ...(e ? { exempt: e } : {}), ...(gcm ? { gcm } : {}), cookies });
   }
-  const choice = consentCookieOf(register);
-  const life = shortest ?? (choice && choice.lasts !== 'session' ? choice.lasts : DEFAULT_LIFE);
+  const choice = choiceCookieOf(register);
+  // Nothing to ask about: the banner only says so and keeps no choice. Otherwise `check` has made sure of the cookie.
+  if (purposes.length > 0 && !choice) throw new Error('the register declares no cookie that keeps the consent choice (custodian check refuses it)');
+  const lasts = choice && choice.lasts !== 'session' ? choice.lasts : undefined;
+  const valid = shortest && (!lasts || compareDurations(shortest, lasts) < 0) ? shortest : (lasts ?? DEFAULT_LIFE);
   const v = createHash('sha256').update(JSON.stringify(purposes)).digest('base64url').slice(0, 10);
-  return { v, cookie: choice?.name ?? FALLBACK_CONSENT_COOKIE, life: approximateSeconds(life), lang: register.notice.language, ga, purposes };
+  return {
+    v,
+    cookie: purposes.length > 0 ? choice!.name : '',
+    life: lasts ? approximateSeconds(lasts) : 0,
+    valid: approximateSeconds(valid),
+    lang: register.notice.language,
+    ga,
+    purposes,
+  };
 }

@@ -2,8 +2,9 @@
 // the register's configuration (web/consent-config.ts) in CONFIG. No dependencies; every byte counts (≤ 6 KB gzipped).
 //
 // First layer: Accept all and Reject all, equal; "Choose" opens one switch per consent purpose (none set), with the
-// cookies, providers and durations. The choice goes into the register's first-party cookie
-// ("fingerprint.expiry.visitorId.allowed~purposes") and to POST /api/v1/consent. Gated elements
+// cookies, providers and durations. The choice goes into the cookie the register declares keeps it
+// (`keeps-consent-choice`), with its declared lifetime as Max-Age, as "fingerprint.expiry.visitorId.allowed~purposes",
+// and to POST /api/v1/consent; with nothing to ask about, no choice is kept and no cookie set. Gated elements
 // (<script type="text/plain" data-consent=P>, <iframe data-consent=P data-src=…>) run only once P is allowed.
 // navigator.globalPrivacyControl refuses everything without asking; UK DUAA-exempt purposes run until objected to.
 
@@ -15,7 +16,7 @@ interface Purpose {
   gcm?: 'a' | 'ad';
   cookies: { n: string; p: T; l: T }[];
 }
-declare const CONFIG: { v: string; cookie: string; life: number; lang: 'en' | 'de'; ga: boolean; purposes: Purpose[] };
+declare const CONFIG: { v: string; cookie: string; life: number; valid: number; lang: 'en' | 'de'; ga: boolean; purposes: Purpose[] };
 
 const S = {
   en: {
@@ -73,7 +74,7 @@ const now = () => Math.floor(Date.now() / 1000);
 // The stored choice: valid only for this register's purposes and until it expires.
 let id = '';
 let allowed: Set<string> | null = null;
-const m = d.cookie.match(new RegExp(`(?:^|; )${C.cookie.replace(/[^\w-]/g, '\\$&')}=([^;]*)`));
+const m = C.cookie && d.cookie.match(new RegExp(`(?:^|; )${C.cookie.replace(/[^\w-]/g, '\\$&')}=([^;]*)`));
 if (m) {
   const [v, exp, vid, list] = decodeURIComponent(m[1] as string).split('.');
   id = vid ?? '';
@@ -172,9 +173,9 @@ const clear = () => {
 const save = (grant: Set<string>) => {
   allowed = grant;
   id ||= crypto.randomUUID();
-  const value = [C.v, now() + C.life, id, [...grant].join('~')].join('.');
+  const value = [C.v, now() + C.valid, id, [...grant].join('~')].join('.');
   // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is not in every browser yet
-  d.cookie = `${C.cookie}=${value}; Max-Age=${C.life}; path=/; SameSite=Lax${location.protocol === 'https:' ? '; Secure' : ''}`;
+  d.cookie = `${C.cookie}=${value}${C.life ? `; Max-Age=${C.life}` : ''}; path=/; SameSite=Lax${location.protocol === 'https:' ? '; Secure' : ''}`;
   const purposes: Record<string, boolean> = {};
   // Exempt purposes are named only to object to them.
   for (const p of P) if (!p.exempt || !grant.has(p.id)) purposes[p.id] = grant.has(p.id);
@@ -254,8 +255,9 @@ const layer = (second: boolean) => {
         button(s.reject, () => (all(false), close())),
         button(s.choose, () => layer(true), 'cc-l'),
       );
-    // Nothing to consent to (exempt cookies only) or already refused by GPC: closing keeps things as they are.
-    else actions.append(button(s.close, () => (gpc || keep(), close())));
+    // Nothing to consent to (exempt cookies only) or already refused by GPC: closing keeps things as they are; with
+    // nothing at all to ask about there is no choice to keep.
+    else actions.append(button(s.close, () => (gpc || !P.length || keep(), close())));
   } else {
     const boxes: [string, HTMLInputElement][] = [];
     P.forEach((p, i) => {
