@@ -232,7 +232,8 @@ test('unusual but valid values survive the round trip through the database and s
 test('a transaction that appended and rolled back is not a wound-back trail: the next append goes on from the head', async () => {
   const subjectId = randomUUID();
   const input: AuditInput = { actor: 'system:test', action: 'record.create', subjectId };
-  await auditor.append(db.kysely, input);
+  // The subject is random, so its shard may already hold other tests' events: count from this append.
+  const first = await auditor.append(db.kysely, input);
   await assert.rejects(
     db.kysely.transaction().execute(async (trx) => {
       await auditor.append(trx, input);
@@ -242,7 +243,7 @@ test('a transaction that appended and rolled back is not a wound-back trail: the
     /the caller fails/,
   );
   const next = await auditor.append(db.kysely, input);
-  assert.equal(next.seq, 2, 'the rolled-back events left no gap');
+  assert.equal(next.seq, first.seq + 1, 'the rolled-back events left no gap');
   assert.equal((await auditor.verify(db)).ok, true);
 });
 

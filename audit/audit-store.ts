@@ -85,6 +85,29 @@ export function advanceHeadsSql(heads: { partition: string[]; seq: number[]; has
     WHERE h.partition = v.partition`;
 }
 
+/**
+ * The head advance of a guarded append: `audit_guard AS (UPDATE ... only if the head is still exactly the one the
+ * events were chained onto ... RETURNING 1)`, then `audit_events AS (INSERT ... only if audit_guard has a row)`.
+ * Both are CTEs of the caller's single statement, which guards its own writes with `EXISTS (SELECT 1 FROM audit_guard)`.
+ */
+export function guardedAppendCtes(
+  insertEvents: RawBuilder<unknown>,
+  head: { partition: string; from: { seq: number; hash: string; checkpoint: string }; to: { seq: number; hash: string; checkpoint: string } },
+  at: string,
+): RawBuilder<unknown> {
+  return sql`audit_guard AS (
+      UPDATE audit_head SET seq = ${head.to.seq}::bigint, hash = decode(${head.to.hash}, 'hex'), checkpoint = decode(${head.to.checkpoint}, 'hex'),
+                            updated_at = ${at}::timestamptz
+      WHERE partition = ${head.partition} AND seq = ${head.from.seq}::bigint AND hash = decode(${head.from.hash}, 'hex')
+        AND checkpoint = decode(${head.from.checkpoint}, 'hex')
+      RETURNING 1
+    ),
+    audit_events AS (${insertEvents} WHERE EXISTS (SELECT 1 FROM audit_guard))`;
+}
+
+/** The condition a guarded append's caller puts on its own writes. */
+export const AUDIT_GUARD_HELD: RawBuilder<unknown> = sql`EXISTS (SELECT 1 FROM audit_guard)`;
+
 /** A statement that does nothing, for an append of no events folded into a bigger statement. */
 export const NOOP_SQL: RawBuilder<unknown> = sql`SELECT 1`;
 

@@ -5,14 +5,17 @@
 // Each partition's head row is locked for the rest of the transaction: appends to one chain queue, appends to other
 // partitions (other months, other shards) run in parallel. Every head is signed (checkpoint.ts) with a key derived
 // from the active master key, and a head that does not verify is never built on.
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { CustodianError } from '../core/errors.ts';
+import { timeOrderedId } from '../core/ids.ts';
 import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
 import {
+  AUDIT_GUARD_HELD,
   advanceHeadsSql,
+  guardedAppendCtes,
   insertEventsSql,
   latestHead,
   lockAllHeads,
@@ -68,6 +71,23 @@ export interface PreparedAuditAppend {
   readonly advanceHeads: RawBuilder<unknown>;
 }
 
+/** An append of one round trip (Auditor.prepareGuarded). */
+export interface GuardedAuditAppend {
+  readonly appended: AppendedAuditEvent[];
+  /** `audit_guard AS (...), audit_events AS (...)`: the first CTEs of the caller's statement. */
+  readonly ctes: RawBuilder<unknown>;
+  /** The condition on the caller's own writes: true only when the head was advanced. */
+  readonly guard: RawBuilder<unknown>;
+  /** Call with whether the guard held, once the statement has run (and so committed). */
+  readonly settle: (held: boolean) => void;
+}
+
+interface GuessedHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly checkpoint: string;
+}
+
 type Executor = Kysely<Tables> | Transaction<Tables>;
 
 interface SigningKeys {
@@ -98,6 +118,11 @@ export class Auditor {
    * back leaves the head where it was, which is not a wound-back trail.
    */
   readonly #pending = new Map<string, { seq: number; xid: string }>();
+  /**
+   * The head this process wrote last to each partition (committed or not): what a guarded append chains onto. A wrong
+   * guess costs a round trip, never a wrong write: the database compares before it advances.
+   */
+  readonly #guesses = new Map<string, GuessedHead>();
   #keys: SigningKeys | null = null;
 
   constructor(options: AuditorOptions) {
@@ -257,6 +282,7 @@ export class Auditor {
     if (bytes.length === 0) throw new CustodianError('audit_input_invalid', 'no checkpoint key to sign the audit head with');
     // New keys: nothing checked under the old ones is trusted without checking again.
     this.#memo.clear();
+    this.#guesses.clear();
     this.#genesis.clear();
     this.#keys = { signature, bytes, objects: checkpointKeyObjects(bytes), checkpointSigning: masters.map((m) => deriveSigningKey(m.key)) };
     return this.#keys;
@@ -326,6 +352,76 @@ export class Auditor {
     }
     const xid = locked[0]?.xid ?? '';
     const heads = new Map(locked.map((r) => [r.partition, { seq: Number(r.seq), hash: r.hash }]));
+    const linked = this.#link(events, partitionOf, heads, at, key);
+    const { advanced } = linked;
+    advanced.partition.forEach((partition, i) => {
+      this.#pending.set(partition, { seq: advanced.seq[i]!, xid });
+      this.#guess(partition, { seq: advanced.seq[i]!, hash: advanced.hash[i]!, checkpoint: advanced.checkpoint[i]! });
+    });
+    return { appended: linked.appended, insertEvents: linked.insertEvents, advanceHeads: advanceHeadsSql(linked.advanced, at) };
+  }
+
+  /**
+   * One round trip instead of three, for a writer that appends to one chain again and again (the consent ledger's
+   * lanes): when every event joins one chain whose head this process wrote last, the events are chained onto that
+   * head without locking it, and the statement advances the head only if it is still exactly that one (a
+   * compare-and-set on seq, hash and checkpoint). The caller runs `ctes` as CTEs of one statement of its own, outside
+   * any transaction, guards its own writes with `guard`, and calls `settle` with whether the guard held (its
+   * statement returns `SELECT count(*) FROM audit_guard`). Nothing is written when the head moved, was wound back or
+   * was forged: then the caller appends the usual way (prepare() in a transaction), which locks, checks and reports.
+   * Null when it cannot be tried.
+   */
+  prepareGuarded(inputs: readonly AuditInput[], at?: Date): GuardedAuditAppend | null {
+    if (inputs.length === 0) return null;
+    const valid = inputs.map(validateAuditInput);
+    const keys = this.#signing();
+    const atDate = at ?? this.clock.now();
+    const partitionOf = valid.map((e) => auditPartition(atDate, e.subjectId, e.actor));
+    const partition = partitionOf[0]!;
+    if (partitionOf.some((p) => p !== partition)) return null;
+    const from = this.#guesses.get(partition);
+    if (!from || from.seq < (this.#reached.get(partition) ?? 0)) return null;
+    const atText = isoMicros(atDate);
+    const linked = this.#link(valid, partitionOf, new Map([[partition, { seq: from.seq, hash: from.hash }]]), atText, keys.objects[0]!);
+    const toHead: GuessedHead = { seq: linked.advanced.seq[0]!, hash: linked.advanced.hash[0]!, checkpoint: linked.advanced.checkpoint[0]! };
+    return {
+      appended: linked.appended,
+      ctes: guardedAppendCtes(linked.insertEvents, { partition, from, to: toHead }, atText),
+      guard: AUDIT_GUARD_HELD,
+      settle: (held) => {
+        if (!held) {
+          // The head is not the one we wrote last: the next append locks it and finds out why.
+          if (this.#guesses.get(partition) === from) this.#guesses.delete(partition);
+          return;
+        }
+        // Committed (the statement ran alone): this is now the head, as far as this process knows.
+        this.#reach(partition, toHead.seq);
+        if ((this.#pending.get(partition)?.seq ?? 0) <= toHead.seq) this.#pending.delete(partition);
+        this.#guess(partition, toHead);
+      },
+    };
+  }
+
+  /** Remembers the head this process wrote last to a partition, unless it already knows a later one. */
+  #guess(partition: string, head: GuessedHead): void {
+    const known = this.#guesses.get(partition);
+    if (known && known.seq >= head.seq) return;
+    if (this.#guesses.size >= 4096) this.#guesses.clear();
+    this.#guesses.set(partition, head);
+  }
+
+  /** Chains events onto the heads given (partition → seq and hash), signing each head they advance. */
+  #link(
+    events: readonly ValidAuditInput[],
+    partitionOf: readonly string[],
+    heads: Map<string, { seq: number; hash: string }>,
+    at: string,
+    key: KeyObject,
+  ): {
+    appended: AppendedAuditEvent[];
+    insertEvents: RawBuilder<unknown>;
+    advanced: { partition: string[]; seq: number[]; hash: string[]; checkpoint: string[] };
+  } {
     const n = events.length;
     const cols = {
       partition: partitionOf,
@@ -346,7 +442,7 @@ export class Auditor {
       const partition = partitionOf[i]!;
       const head = heads.get(partition)!;
       const seq = head.seq + 1;
-      const id = randomUUID();
+      const id = timeOrderedId();
       const recordIds = recordIdsText(e.recordIds);
       const canonical = canonicalEventText({
         partition,
@@ -385,8 +481,7 @@ export class Auditor {
       advanced.hash.push(hash);
       advanced.checkpoint.push(checkpoint);
       this.#memo.add({ partition, seq, hash, checkpoint });
-      this.#pending.set(partition, { seq, xid });
     }
-    return { appended, insertEvents: insertEventsSql(cols, at, this.fingerprint), advanceHeads: advanceHeadsSql(advanced, at) };
+    return { appended, insertEvents: insertEventsSql(cols, at, this.fingerprint), advanced };
   }
 }

@@ -2,22 +2,22 @@
 // signal. Each choice becomes one receipt of ledger events (one per purpose), with its audit event; the answer is
 // given only once the transaction holding them has committed.
 //
-// Group commit: choices that arrive together are written in one transaction (one statement after the audit heads are
-// locked), each answered on its own once it commits. At low load a batch holds one choice, so nothing waits; under
-// load the cost per choice shrinks to a share of a few round trips. A batch that fails is written again choice by
-// choice, so one bad choice never fails another. Two writers run at once (more only made the batches smaller on a
-// 2-core machine), each in a lane of its own: a lane's audit events name it in their actor (`public:banner~3`), chosen
-// so that each lane joins an audit chain of its own (audit/partition.ts spreads events without a subject by actor)
-// and writers never queue behind one head row.
-import { randomUUID } from 'node:crypto';
+// Group commit: choices that arrive while a batch is being written are written together in the next one, each
+// answered on its own once it commits. At low load a batch holds one choice, so nothing waits; under load the cost per
+// choice shrinks to a share of one round trip. A batch is usually ONE statement, run alone so it commits alone: its
+// ledger rows and audit events, chained onto the audit head this process wrote last, and the head advanced only if
+// it is still exactly that one (Auditor.prepareGuarded), prepared once per connection. When it is not (the first
+// batch, a batch about people in several chains, another server writing the same chain, a head wound back or forged),
+// nothing was written and the batch goes the locking way, which checks the head and refuses to build on a bad one.
+// A batch that fails is written again choice by choice, so one bad choice never fails another. One writer: with the
+// round trip this short, a second only made batches smaller and cost more CPU than it saved (bench/consent-bench.ts).
 import type { AppContext } from '../app/app-context.ts';
 import type { AuditInput } from '../audit/auditor.ts';
-import { auditPartition } from '../audit/partition.ts';
 import { addDuration } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
-import { isUuid } from '../core/ids.ts';
+import { isUuid, timeOrderedId } from '../core/ids.ts';
 import { consentPurposes, type ConsentPurposes } from './consent-purposes.ts';
-import { insertLedgerRows, type LedgerRow } from './consent-store.ts';
+import { insertLedgerRows, insertLedgerRowsGuarded, type LedgerRow } from './consent-store.ts';
 import type { People } from './people.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
@@ -59,21 +59,17 @@ export class ConsentLedger {
   readonly #people: People;
   readonly #purposes: ConsentPurposes;
   readonly #max: number;
-  readonly #writers: number;
   #queue: Pending[] = [];
-  #active = 0;
-  readonly #lanes: number[] = [];
-  /** Per actor, the actor each lane appends as: chosen so that no two lanes share an audit chain. */
-  readonly #laneActors = new Map<string, string[]>();
+  #writing = false;
   #idle: (() => void)[] = [];
+  /** Batches written in one round trip onto the head this process wrote last, and batches that locked the head. */
+  readonly #writes = { guarded: 0, locked: 0 };
 
-  constructor(deps: LedgerDeps, people: People, options: { maxBatch?: number; writers?: number } = {}) {
+  constructor(deps: LedgerDeps, people: People, options: { maxBatch?: number } = {}) {
     this.#deps = deps;
     this.#people = people;
     this.#purposes = consentPurposes(deps.register);
     this.#max = options.maxBatch ?? 256;
-    // PGlite is one connection: a second writer would only wait for it.
-    this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 2);
   }
 
   /** Checks a choice (throws `invalid_body` naming every problem, `not_found` for an unknown person) and records it. */
@@ -88,13 +84,18 @@ export class ConsentLedger {
     const prepared = this.#rows(input, subjectId ?? null, now);
     return new Promise((resolve, reject) => {
       this.#queue.push({ ...prepared, resolve, reject });
-      if (this.#active < this.#writers) void this.#drain();
+      if (!this.#writing) void this.#drain();
     });
+  }
+
+  /** How batches were written so far (for tests and operators: mostly guarded, unless another process shares the chain). */
+  writes(): { readonly guarded: number; readonly locked: number } {
+    return { ...this.#writes };
   }
 
   /** Waits until every accepted choice is answered. */
   async close(): Promise<void> {
-    if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#writing || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
   #problems(input: ChoiceInput): { field: string; problem: string }[] {
@@ -115,7 +116,7 @@ export class ConsentLedger {
   }
 
   #rows(input: ChoiceInput, subjectId: string | null, now: Date): Omit<Pending, 'resolve' | 'reject'> {
-    const receiptId = randomUUID();
+    const receiptId = timeOrderedId();
     const register = this.#deps.register;
     const choices = new Map<string, { state: ConsentState; method: ConsentMethod }>();
     if (input.gpc) {
@@ -137,7 +138,7 @@ export class ConsentLedger {
       purposes[purpose] = { state, method, expiresAt };
       counts[state] = (counts[state] ?? 0) + 1;
       rows.push({
-        id: randomUUID(),
+        id: timeOrderedId(),
         receiptId,
         subjectId,
         visitorId: subjectId === null ? (input.visitorId ?? null) : null,
@@ -162,19 +163,18 @@ export class ConsentLedger {
   }
 
   async #drain(): Promise<void> {
-    const lane = this.#lanes.pop() ?? this.#active;
-    this.#active++;
+    this.#writing = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#max);
         try {
-          const at = await this.#write(batch, lane);
+          const at = await this.#write(batch);
           for (const b of batch) b.resolve({ ...b.result, recordedAt: at });
         } catch (error) {
           if (batch.length === 1) batch[0]!.reject(error);
           else
             for (const b of batch) {
-              await this.#write([b], lane).then(
+              await this.#write([b]).then(
                 (at) => b.resolve({ ...b.result, recordedAt: at }),
                 (e: unknown) => b.reject(e),
               );
@@ -182,37 +182,22 @@ export class ConsentLedger {
         }
       }
     } finally {
-      this.#active--;
-      this.#lanes.push(lane);
-      if (this.#active === 0 && this.#queue.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      this.#writing = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
 
-  /** `actor~k` for the smallest k whose audit shard no lower lane uses (the shard depends on the actor alone). */
-  #laneActor(actor: string, lane: number): string {
-    let actors = this.#laneActors.get(actor);
-    if (!actors) this.#laneActors.set(actor, (actors = [actor]));
-    const shard = (a: string) => auditPartition(new Date(0), null, a);
-    for (let k = 1; actors.length <= lane && k < 1000; k++) {
-      const candidate = `${actor}~${k}`;
-      if (!actors.some((a) => shard(a) === shard(candidate))) actors.push(candidate);
-    }
-    return actors[lane] ?? `${actor}~${lane}`;
-  }
-
-  async #write(batch: readonly Pending[], lane: number): Promise<Date> {
+  async #write(batch: readonly Pending[]): Promise<Date> {
     const { db, auditor, register, clock } = this.#deps;
     const now = clock.now();
-    await db.kysely.transaction().execute((trx) =>
-      insertLedgerRows(
-        trx,
-        auditor,
-        batch.flatMap((b) => b.rows),
-        batch.map((b) => (lane === 0 ? b.audit : { ...b.audit, actor: this.#laneActor(b.audit.actor, lane) })),
-        register.fingerprint,
-        now,
-      ),
-    );
+    const rows = batch.flatMap((b) => b.rows);
+    const audit = batch.map((b) => b.audit);
+    if (await insertLedgerRowsGuarded(db, auditor, rows, audit, register.fingerprint, now)) {
+      this.#writes.guarded++;
+      return now;
+    }
+    this.#writes.locked++;
+    await db.kysely.transaction().execute((trx) => insertLedgerRows(trx, auditor, rows, audit, register.fingerprint, now));
     return now;
   }
 }

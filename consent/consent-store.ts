@@ -3,10 +3,14 @@
 // subject and everyone merged into it, from subjects/), so a consent survives the merge.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { AuditInput, Auditor } from '../audit/auditor.ts';
+import type { Db } from '../db/connect.ts';
 import type { Tables } from '../db/tables.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
-/** A consent given on a form or recorded by staff, as one row of a batch; or an objection ticked on a form. */
+/**
+ * A consent given on a form or recorded by staff, as one row of a batch; or an objection ticked on a form; or what a
+ * Global Privacy Control signal sent with the form records.
+ */
 export interface GivenConsentRow {
   readonly id: string;
   readonly subjectId: string;
@@ -14,9 +18,15 @@ export interface GivenConsentRow {
   readonly channel: string | null;
   readonly method: ConsentMethod;
   readonly point: string;
-  /** 'given' unless said otherwise: 'objected' for a form's objection box ("no news by post"). */
-  readonly state?: 'given' | 'objected';
-  /** The form field that carried an objection. */
+  /**
+   * 'given' unless said otherwise: 'pending' for email consent ticked on a public form (it counts once confirmed
+   * from the mailbox), 'objected' for a form's objection box ("no news by post") or GPC, 'refused' for GPC,
+   * 'soft-opt-in' for a sale whose refusal box was left unticked.
+   */
+  readonly state?: 'given' | 'pending' | 'objected' | 'refused' | 'soft-opt-in';
+  /** A pending consent lapses then, unconfirmed. */
+  readonly expiresAt?: Date | null;
+  /** The form field that carried an objection; a soft opt-in's sale (`sale:<point>; <what>`). */
   readonly context?: string | null;
 }
 
@@ -51,12 +61,13 @@ export async function consentedPurposes(
  */
 export function insertGivenConsentsSql(rows: readonly GivenConsentRow[], noticeFingerprint: string, now: Date): RawBuilder<unknown> {
   return sql`
-    INSERT INTO consent_event (id, subject_id, purpose, channel, state, method, collection_point, notice_fingerprint, at, context)
-    SELECT u.id, u.subject_id, u.purpose, u.channel, u.state, u.method, u.point, ${noticeFingerprint}, ${now}::timestamptz, u.context
+    INSERT INTO consent_event (id, subject_id, purpose, channel, state, method, collection_point, notice_fingerprint, at, expires_at, context)
+    SELECT u.id, u.subject_id, u.purpose, u.channel, u.state, u.method, u.point, ${noticeFingerprint}, ${now}::timestamptz, u.expires_at, u.context
     FROM unnest(${rows.map((c) => c.id)}::uuid[], ${rows.map((c) => c.subjectId)}::uuid[], ${rows.map((c) => c.purpose)}::text[],
                 ${rows.map((c) => c.channel)}::text[], ${rows.map((c) => c.method)}::text[], ${rows.map((c) => c.point)}::text[],
-                ${rows.map((c) => c.state ?? 'given')}::text[], ${rows.map((c) => c.context ?? null)}::text[])
-         AS u(id, subject_id, purpose, channel, method, point, state, context)`;
+                ${rows.map((c) => c.state ?? 'given')}::text[], ${rows.map((c) => c.expiresAt ?? null)}::timestamptz[],
+                ${rows.map((c) => c.context ?? null)}::text[])
+         AS u(id, subject_id, purpose, channel, method, point, state, expires_at, context)`;
 }
 
 /** A change of consent recorded one by one (a withdrawal, an objection to marketing), with its audit event. */
@@ -135,6 +146,21 @@ export interface LedgerRow {
   readonly context: string | null;
 }
 
+/** The INSERT of a batch's ledger rows, as a data-modifying CTE body; `guard` (a guarded append's) gates it. */
+function insertLedgerSql(rows: readonly LedgerRow[], noticeFingerprint: string, now: Date, guard: RawBuilder<unknown> = sql`true`): RawBuilder<unknown> {
+  const col = <K extends keyof LedgerRow>(k: K) => rows.map((r) => r[k]);
+  return sql`
+      INSERT INTO consent_event (id, receipt_id, subject_id, visitor_id, purpose, channel, state, method, collection_point,
+                                 notice_fingerprint, at, expires_at, language, context)
+      SELECT u.id, u.receipt_id, u.subject_id, u.visitor_id, u.purpose, u.channel, u.state, u.method, u.point,
+             ${noticeFingerprint}, ${now}::timestamptz, u.expires_at, u.language, u.context
+      FROM unnest(${col('id')}::uuid[], ${col('receiptId')}::uuid[], ${col('subjectId')}::uuid[], ${col('visitorId')}::text[],
+                  ${col('purpose')}::text[], ${col('channel')}::text[], ${col('state')}::text[], ${col('method')}::text[],
+                  ${col('point')}::text[], ${col('expiresAt')}::timestamptz[], ${col('language')}::text[], ${col('context')}::text[])
+           AS u(id, receipt_id, subject_id, visitor_id, purpose, channel, state, method, point, expires_at, language, context)
+      WHERE ${guard}`;
+}
+
 /**
  * Receipts written together (group commit): their events and one `consent.record` audit event per receipt, in one
  * statement after the audit heads are locked. The caller's transaction commits before anyone is answered.
@@ -149,21 +175,38 @@ export async function insertLedgerRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   const chained = await auditor.prepare(trx, audit, now);
-  const col = <K extends keyof LedgerRow>(k: K) => rows.map((r) => r[k]);
   await sql`
-    WITH events AS (
-      INSERT INTO consent_event (id, receipt_id, subject_id, visitor_id, purpose, channel, state, method, collection_point,
-                                 notice_fingerprint, at, expires_at, language, context)
-      SELECT u.id, u.receipt_id, u.subject_id, u.visitor_id, u.purpose, u.channel, u.state, u.method, u.point,
-             ${noticeFingerprint}, ${now}::timestamptz, u.expires_at, u.language, u.context
-      FROM unnest(${col('id')}::uuid[], ${col('receiptId')}::uuid[], ${col('subjectId')}::uuid[], ${col('visitorId')}::text[],
-                  ${col('purpose')}::text[], ${col('channel')}::text[], ${col('state')}::text[], ${col('method')}::text[],
-                  ${col('point')}::text[], ${col('expiresAt')}::timestamptz[], ${col('language')}::text[], ${col('context')}::text[])
-           AS u(id, receipt_id, subject_id, visitor_id, purpose, channel, state, method, point, expires_at, language, context)
-    ),
+    WITH events AS (${insertLedgerSql(rows, noticeFingerprint, now)}),
     audit_events AS (${chained.insertEvents}),
     audit_heads AS (${chained.advanceHeads})
     SELECT 1`.execute(trx);
+}
+
+/**
+ * The same in one round trip and no explicit transaction (one statement commits alone), when the auditor can chain
+ * onto a head it wrote last (Auditor.prepareGuarded): false when it could not, and then nothing was written.
+ */
+export async function insertLedgerRowsGuarded(
+  db: Db,
+  auditor: Auditor,
+  rows: readonly LedgerRow[],
+  audit: readonly AuditInput[],
+  noticeFingerprint: string,
+  now: Date,
+): Promise<boolean> {
+  const guarded = auditor.prepareGuarded(audit, now);
+  if (guarded === null) return false;
+  // Always the same text (the rows travel as array parameters): prepared once per connection.
+  const out = await db.prepared(
+    'custodian_consent_batch',
+    sql<{ held: boolean }>`
+    WITH ${guarded.ctes},
+    events AS (${insertLedgerSql(rows, noticeFingerprint, now, guarded.guard)})
+    SELECT ${guarded.guard} AS held`,
+  );
+  const held = out[0]?.held === true;
+  guarded.settle(held);
+  return held;
 }
 
 /** A stored event, as receipts and proofs show it. */
