@@ -20,6 +20,8 @@ const STATUS: Record<ConsentState, string> = {
   expired: 'dpv:ConsentExpired',
   pending: 'dpv:ConsentRequested',
   objected: 'dpv:RightToObject',
+  // Not consent: legitimate interests under PECR reg. 22(3), the details obtained in a sale, the refusal offered.
+  'soft-opt-in': 'dpv:LegitimateInterestOfController',
 };
 
 /** How the choice was expressed. */
@@ -32,6 +34,12 @@ const METHOD: Record<ConsentMethod, string> = {
   'privacy-centre': 'dpv:ExpressedConsent (privacy centre)',
   api: 'dpv:ExpressedConsent (API)',
 };
+
+/** A soft opt-in is no expression of consent: the refusal was offered where the details were given, and not taken. */
+const SOFT_OPT_IN = {
+  form: 'PECR reg. 22(3) soft opt-in: contact details given in a sale or its negotiation (web form), the refusal offered and not taken',
+  staff: 'PECR reg. 22(3) soft opt-in: contact details given in a sale or its negotiation (recorded by staff), the refusal offered and not taken',
+} as const;
 
 export interface ReceiptContext {
   /** The register in force now. */
@@ -71,7 +79,10 @@ export function buildReceipt(events: readonly LedgerEvent[], ctx: ReceiptContext
       url: `${ctx.publicUrl}/privacy?lang=${lang}`,
       versions_url: `${ctx.publicUrl}/privacy/versions`,
     },
-    presented_to_subject: { method: METHOD[first.method], point: first.point },
+    presented_to_subject: {
+      method: first.state === 'soft-opt-in' ? SOFT_OPT_IN[first.method === 'staff' ? 'staff' : 'form'] : METHOD[first.method],
+      point: first.point,
+    },
     purposes: events.map((e) => purposeEntry(register, e, lang)),
     events: events.map((e) => {
       const now = stateOf(e, ctx.now);
@@ -81,7 +92,7 @@ export function buildReceipt(events: readonly LedgerEvent[], ctx: ReceiptContext
         event_type: STATUS[e.state],
         purpose: e.purpose,
         ...(e.channel ? { channel: e.channel } : {}),
-        method: METHOD[e.method],
+        method: e.state === 'soft-opt-in' ? SOFT_OPT_IN[e.method === 'staff' ? 'staff' : 'form'] : METHOD[e.method],
         ...(e.context ? { context: e.context } : {}),
         validity: e.expiresAt ? { until: e.expiresAt.toISOString() } : null,
         state_now: STATUS[now.state],

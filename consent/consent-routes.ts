@@ -13,7 +13,8 @@
 //     → 404 not_found for a subjectId nobody has.
 //   GET /api/v1/consent/{id}         (a visitorId or a subjectId)
 //     → 200 {id, kind: "visitor" | "subject", purposes: {<id>: {state, method, since, expiresAt, receiptId,
-//            noticeFingerprint, channels?}}}; state is given, refused, withdrawn, expired, objected or pending.
+//            noticeFingerprint, channels?}}}; state is given, refused, withdrawn, expired, objected, pending or
+//            soft-opt-in (a sale whose refusal box was left unticked; not consent).
 //     → 404 not_found when nothing is recorded for that id.
 //   GET /api/v1/consent/receipts/{receiptId} → the ISO/IEC 27560-shaped receipt (JSON, DPV terms), as a download.
 //   GET /.well-known/gpc.json → {"gpc": true, "lastUpdate": "YYYY-MM-DD"}
@@ -35,7 +36,7 @@ import { receiptEventsOf } from './consent-store.ts';
 import type { People } from './people.ts';
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
-const STATES = ['given', 'refused', 'withdrawn', 'expired', 'objected', 'pending'] as const;
+const STATES = ['given', 'refused', 'withdrawn', 'expired', 'objected', 'pending', 'soft-opt-in'] as const;
 const METHODS = ['form', 'banner', 'email-link', 'gpc', 'staff', 'privacy-centre', 'api'] as const;
 
 const ChoiceBody = z.strictObject({
@@ -211,6 +212,7 @@ async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people: Peopl
       point: e.point,
       noticeFingerprint: e.noticeFingerprint,
       expiresAt: e.expiresAt?.toISOString() ?? null,
+      ...(e.context ? { context: e.context } : {}),
       ...(e.subjectId ? { subjectId: e.subjectId } : {}),
     })),
     receipts: [...byReceipt.values()].map((evs) => buildReceipt(evs, rc)),

@@ -3,7 +3,9 @@
 // - opt-in (email, SMS, phone, automated calls): only with a consent given for that purpose (and channel, where it was
 //   given per channel), not expired; an email consent given on a public form counts only once confirmed from that
 //   mailbox (a later event with method email-link), so nobody can sign someone else's address up;
-// - soft opt-in: unless refused, objected to or withdrawn;
+// - soft opt-in (email, SMS): only with a record of the sale the contact details came with (a `soft-opt-in` event:
+//   a form the register names as a sale, its refusal box left unticked, register/soft-opt-in.ts), and never after
+//   an objection, refusal or withdrawal, whenever made: a later sale does not undo an objection;
 // - opt-out (post, live calls): unless objected to or refused.
 // And never when one of the person's identifiers is on the suppression list for that channel (or every channel): a
 // keyed hash that survives their erasure, so an unsubscribed, objecting or erased person is never contacted again.
@@ -95,6 +97,7 @@ export interface MarketingVerdict {
     | 'no-consent'
     | 'consent-unconfirmed'
     | 'consent-expired'
+    | 'no-sale-context'
     | 'objected'
     | 'refused'
     | 'withdrawn'
@@ -116,7 +119,12 @@ export async function mayMarket(
   const latest = events.at(-1);
   if (latest && (latest.state === 'objected' || latest.state === 'refused' || latest.state === 'withdrawn')) return { allowed: false, reason: latest.state };
   if (rule === 'opt-out') return { allowed: true, reason: 'opt-out' };
-  if (rule === 'soft-opt-in') return { allowed: true, reason: 'soft-opt-in' };
+  if (rule === 'soft-opt-in') {
+    const stop = events.findLast((e) => e.state === 'objected' || e.state === 'refused' || e.state === 'withdrawn');
+    if (stop) return { allowed: false, reason: stop.state as 'objected' | 'refused' | 'withdrawn' };
+    const sale = events.some((e) => e.state === 'soft-opt-in' && e.channel === input.channel);
+    return sale ? { allowed: true, reason: 'soft-opt-in' } : { allowed: false, reason: 'no-sale-context' };
+  }
   if (latest?.state !== 'given') return { allowed: false, reason: 'no-consent' };
   if (latest.expiresAt && latest.expiresAt <= deps.clock.now()) return { allowed: false, reason: 'consent-expired' };
   if (input.channel === 'email' && latest.method === 'form') return { allowed: false, reason: 'consent-unconfirmed' };

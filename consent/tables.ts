@@ -3,7 +3,7 @@
 import type { ColumnType } from 'kysely';
 import type { Timestamp } from '../db/tables.ts';
 
-export type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired' | 'objected' | 'pending';
+export type ConsentState = 'given' | 'withdrawn' | 'refused' | 'expired' | 'objected' | 'pending' | 'soft-opt-in';
 export type ConsentMethod = 'form' | 'banner' | 'email-link' | 'gpc' | 'staff' | 'privacy-centre' | 'api';
 
 interface ConsentEventTable {
@@ -22,7 +22,7 @@ interface ConsentEventTable {
   /** A given consent lapses then (the purpose's consent-lasts). */
   expires_at: ColumnType<Date | null, Date | string | null | undefined, never>;
   language: ColumnType<string | null, string | null | undefined, never>;
-  /** A soft opt-in's sale or negotiation (`sale:<point>`), an objection's form field. */
+  /** A soft opt-in's sale or negotiation (`sale:<point>; <what is sold>`), an objection's form field. */
   context: ColumnType<string | null, string | null | undefined, never>;
 }
 

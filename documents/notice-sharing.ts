@@ -2,7 +2,7 @@
 // retention, cookies, marketing and automated decisions.
 import { FIRST_PARTY, STRICTLY_NECESSARY } from '../register/vocabulary.ts';
 import { p, type Block, type Rich, type Section } from './document-model.ts';
-import { countryName, isTransferAbroad, upperFirst } from './describe-terms.ts';
+import { countryName, isTransferAbroad, joinAlternatives, upperFirst } from './describe-terms.ts';
 import { describeDuration } from './describe-duration.ts';
 import { controllerCategories, purposeEntries, titlesOf, type NoticeContext } from './notice-context.ts';
 import { phraseRetention } from './phrase-retention.ts';
@@ -121,9 +121,12 @@ export function marketingSection(ctx: NoticeContext): Section | undefined {
   const s = ctx.s;
   const blocks: Block[] = [p(s.marketing.intro)];
   for (const [key, purpose] of marketing) {
-    const items = Object.entries(purpose.channels ?? {}).map(
-      ([channel, rule]): Rich => [`${s.marketingChannel[channel as keyof typeof s.marketingChannel]}: ${s.marketingRule[rule]}`],
-    );
+    // A soft opt-in is said with the forms its sales come from: the only details it is used with (register/soft-opt-in.ts).
+    const sales = (purpose['soft-opt-in'] ?? []).flatMap((x) => (ctx.r.collection[x.point] ? [s.quote(ctx.t(ctx.r.collection[x.point]!.title))] : []));
+    const items = Object.entries(purpose.channels ?? {}).map(([channel, rule]): Rich => {
+      const through = rule === 'soft-opt-in' && sales.length > 0 ? `${s.softOptInThrough(joinAlternatives(sales, ctx.lang))}, ` : '';
+      return [`${s.marketingChannel[channel as keyof typeof s.marketingChannel]}: ${through}${s.marketingRule[rule]}`];
+    });
     blocks.push({ kind: 'h3', text: ctx.t(purpose.title), id: `marketing-${key}` }, { kind: 'list', items });
   }
   const suppressed = marketing.every(([, x]) => x.retention.then === 'suppress');

@@ -152,6 +152,8 @@ export const de: Strings = {
       'als Bestandskunde zu ähnlichen eigenen Leistungen, sofern Sie bei der Erhebung Ihrer Adresse nicht widersprochen haben; Sie können in jeder Nachricht widersprechen',
     'opt-out': 'sofern Sie nicht widersprochen haben (Opt-out)',
   },
+  softOptInThrough: (where) => `nur mit den Angaben, die Sie uns über ${where} gegeben haben`,
+  quote: (title) => `„${title}“`,
   contact: { email: 'E-Mail', phone: 'Telefon', website: 'Website', post: 'Post', form: 'Online' },
   yes: 'Ja',
   no: 'Nein',

@@ -159,6 +159,9 @@ export const en = {
       'as an existing customer, about similar services of ours, unless you said no when we collected your details; you can refuse in every message',
     'opt-out': 'unless you have told us not to (opt-out)',
   },
+  /** The soft opt-in where the register names the sales it comes from (`where`: the forms' titles, quoted). */
+  softOptInThrough: (where: string) => `only with the details you gave us through ${where}`,
+  quote: (title: string) => `“${title}”`,
   contact: { email: 'Email', phone: 'Telephone', website: 'Website', post: 'Post', form: 'Online' },
   yes: 'Yes',
   no: 'No',

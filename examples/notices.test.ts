@@ -198,3 +198,18 @@ test('the German notice is German throughout, without the slips of the old one',
   ]);
   mustNotSay(de, ['Dies ist unserer', 'GmbH ist für', 'Was sie damit tun', /\b(always|the law|whichever|Your rights|Legal basis)\b/]);
 });
+
+test('the soft opt-in is said with the sale it comes from, the form where the refusal is offered, in English and German', () => {
+  const says: [Example, string][] = [
+    ['image-diagnostic-technology', 'Register to request services'],
+    ['odl-dental-lab', 'Account application form (paper)'],
+  ];
+  for (const [name, form] of says) {
+    mustSay(section(html(name), 'marketing'), [
+      `Email: only with the details you gave us through “${form}”, as an existing customer, about similar services of ours, unless you said no when we collected your details`,
+    ]);
+    mustSay(section(html(name, 'de'), 'marketing'), [`E-Mail: nur mit den Angaben, die Sie uns über „${form}“ gegeben haben, als Bestandskunde`]);
+  }
+  // The other examples market by email only with consent: no soft opt-in sentence.
+  for (const name of ['image-solutions', 'image-information-systems', 'i-image-it'] as const) mustNotSay(notice(name), ['as an existing customer']);
+});

@@ -309,6 +309,91 @@ expectProblem(
   /only to email and SMS/,
 );
 
+// The soft opt-in names where contact details come in a sale, and that point offers the refusal (PECR reg. 22(3)).
+const NEWS_PURPOSE = `  news:
+    title: News of our services
+    basis: legitimate-interests
+    interest: Telling customers about our services
+    subjects: [clinician]
+    data: [contact]
+    channels: { email: soft-opt-in }
+    soft-opt-in:
+      - { point: registration, sale: An account to order scans }
+    retention: { keep: until-objection, then: suppress }
+recipients:
+`;
+const REGISTRATION = `  registration:
+    title: Register to order scans
+    subject: clinician
+    fields:
+      name: { data: contact, required: true }
+      email: { data: contact, type: email, identifier: email }
+      no-news: { data: contact, type: boolean, objects: news }
+    purposes: [news]
+`;
+const withNews = (...edits: [string, string][]): [string, string][] => [
+  ['recipients:\n', NEWS_PURPOSE],
+  ['collection:\n', `collection:\n${REGISTRATION}`],
+  ...edits,
+];
+test('a soft opt-in naming a point that collects the email and offers the refusal is valid, without warnings', () => {
+  let text = base;
+  for (const [from, to] of withNews()) text = text.replace(from, to);
+  const result = parseRegister(text);
+  assert.ok(result.ok, result.ok ? '' : result.problems.map((p) => `${formatPath(p.path)} ${p.message}`).join('\n'));
+  assert.deepEqual(result.warnings, []);
+});
+expectProblem(
+  'a soft opt-in channel without the sale it comes from',
+  withNews(['    soft-opt-in:\n      - { point: registration, sale: An account to order scans }\n', '']),
+  'purposes.news.channels.email',
+  'channels: { email: soft-opt-in }',
+  /covers only contact details obtained in the course of a sale or negotiations for one .*"soft-opt-in:/,
+);
+expectProblem(
+  'a soft opt-in naming a point that does not exist',
+  withNews(['point: registration,', 'point: registraton,']),
+  'purposes.news.soft-opt-in[0].point',
+  'point: registraton',
+  /collection point "registraton" is not declared.*did you mean "registration"/,
+);
+expectProblem(
+  'a soft opt-in naming a point that offers no refusal',
+  withNews(['      no-news: { data: contact, type: boolean, objects: news }\n', '']),
+  'purposes.news.soft-opt-in[0].point',
+  'point: registration',
+  /collects the email address but offers no way to refuse email marketing there .*"objects: news"/,
+);
+expectProblem(
+  'a soft opt-in naming a point whose refusal box covers another channel',
+  withNews(['channels: { email: soft-opt-in }', 'channels: { email: soft-opt-in, post: opt-out }'], ['objects: news }', 'objects: news, channel: post }']),
+  'purposes.news.soft-opt-in[0].point',
+  'point: registration',
+  /offers no way to refuse email marketing there/,
+);
+expectProblem(
+  'a soft opt-in naming a point that collects no email address',
+  withNews(['      email: { data: contact, type: email, identifier: email }\n', '']),
+  'purposes.news.channels.email',
+  'channels: { email: soft-opt-in }',
+  /no point under "soft-opt-in" collects the person's email address and offers the refusal/,
+);
+expectProblem(
+  'a soft opt-in naming a point that does not collect for the purpose',
+  withNews(['      - { point: registration,', '      - { point: scan-request,']),
+  'purposes.news.soft-opt-in[0].point',
+  'point: scan-request',
+  /"scan-request" does not collect for "news"/,
+);
+expectProblem(
+  'sales named for a purpose with no soft opt-in channel are a warning',
+  withNews(['channels: { email: soft-opt-in }', 'channels: { post: opt-out }']),
+  'purposes.news.soft-opt-in',
+  'point: registration',
+  /no channel of this purpose is soft-opt-in/,
+  'warning',
+);
+
 test('every problem is reported in one run', () => {
   let text = base.replace('  jurisdiction: uk', '  jurisdiction: uk\n  colour: blue');
   text = text.replace('recipients: [radiologists]', 'recipients: [radiologist]');

@@ -12,6 +12,7 @@ import { checkPurposes } from './rules/purposes.ts';
 import { checkRecipients } from './rules/recipients.ts';
 import { checkRights } from './rules/rights.ts';
 import { checkService } from './rules/service.ts';
+import { checkSoftOptIn } from './rules/soft-opt-in.ts';
 
 export type { RuleProblem };
 
@@ -22,6 +23,7 @@ export function checkRules(r: RegisterData, capabilities: Capabilities = INSTALL
   checkRecipients(ctx);
   checkCookies(ctx, capabilities);
   checkCollection(ctx);
+  checkSoftOptIn(ctx);
   checkProcessing(ctx);
   checkService(ctx);
   checkRights(ctx);

@@ -247,6 +247,15 @@ const Purpose = z.strictObject({
   retention: Retention,
   /** Direct marketing channels and the PECR rule each follows. */
   channels: z.partialRecord(z.enum(MARKETING_CHANNELS), z.enum(MARKETING_RULES)).optional(),
+  /**
+   * Soft opt-in channels (PECR reg. 22(3)): the collection points whose submission is a sale or negotiations for a
+   * sale, each with what is sold or negotiated. A submission that leaves the point's refusal box (`objects:` this
+   * purpose) unticked is recorded as the soft opt-in, with its sale; without such a record nobody is sent this marketing.
+   */
+  'soft-opt-in': z
+    .array(z.strictObject({ point: Key, sale: Text.optional() }))
+    .min(1)
+    .optional(),
   /** Consent purposes: how consent is withdrawn (defaults to the privacy centre and any unsubscribe link). */
   withdraw: Text.optional(),
   /** Consent purposes: consent lapses after this long unless renewed. */

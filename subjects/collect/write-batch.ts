@@ -35,6 +35,7 @@ import {
   type SubmittedIdentifier,
 } from '../subjects-store.ts';
 import { writeBatchStatement } from './batch-store.ts';
+import { softOptInsOf } from '../../register/soft-opt-in.ts';
 import { pickText } from '../../register/text.ts';
 import type { CollectResult, FieldProblem, FileValue, PreparedSubmission } from './prepare-submission.ts';
 
@@ -212,6 +213,35 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
         subjectId: row.subjectId,
         purpose: objects,
         detail: { state: 'objected', channel: row.channel, consent: id },
+      });
+    }
+  }
+
+  // 3e. The soft opt-in (PECR reg. 22(3)): a submission of a point the register names as a sale, carrying the person's
+  // contact and with every box refusing that marketing unticked, is recorded with its sale (register/soft-opt-in.ts);
+  // without such a record nobody is sent soft opt-in marketing (consent/marketing.ts).
+  for (const [i, s] of batch.entries()) {
+    for (const o of softOptInsOf(register, s.point, (name) => s.values.get(name))) {
+      const id = randomUUID();
+      const subjectId = subjects[i]!.subjectId;
+      const method = s.vouched ? ('staff' as const) : ('form' as const);
+      consentRows.push({
+        id,
+        subjectId,
+        purpose: o.purpose,
+        channel: o.channel,
+        method,
+        point: s.point,
+        state: 'soft-opt-in',
+        context: o.context,
+        actor: s.actor,
+      });
+      audit.push({
+        actor: s.actor,
+        action: 'consent.record',
+        subjectId,
+        purpose: o.purpose,
+        detail: { state: 'soft-opt-in', channel: o.channel, consent: id },
       });
     }
   }
