@@ -162,6 +162,11 @@ test('the receipt: ISO/IEC 27560-shaped JSON in DPV terms, downloadable by its i
     ['analytics', 'dpv:ConsentGiven'],
     ['newsletter', 'dpv:ConsentRefused'],
   ]);
+  // Each event says how it was expressed as what it was: a refusal is not an expression of consent.
+  assert.deepEqual(r.events.map((e: { purpose: string; method: string }) => [e.purpose, e.method]).sort(), [
+    ['analytics', 'dpv:ExpressedConsent (cookie banner)'],
+    ['newsletter', 'Consent refused (cookie banner)'],
+  ]);
   const expected = new Date(t.clock.now());
   expected.setUTCMonth(expected.getUTCMonth() + 2);
   assert.equal(r.events.find((e: { purpose: string }) => e.purpose === 'analytics').validity.until, expected.toISOString());

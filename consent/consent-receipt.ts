@@ -24,16 +24,36 @@ const STATUS: Record<ConsentState, string> = {
   'soft-opt-in': 'dpv:LegitimateInterestOfController',
 };
 
-/** How the choice was expressed. */
-const METHOD: Record<ConsentMethod, string> = {
-  banner: 'dpv:ExpressedConsent (cookie banner)',
-  form: 'dpv:ExpressedConsent (web form)',
-  'email-link': 'dpv:ExpressedConsent (confirmed from the mailbox)',
-  staff: 'dpv:ExpressedConsent (recorded by staff)',
-  gpc: 'Global Privacy Control signal (Sec-GPC: 1): refusal and automated objection, Art. 21(5)',
-  'privacy-centre': 'dpv:ExpressedConsent (privacy centre)',
-  api: 'dpv:ExpressedConsent (API)',
+/** Where or how a choice was expressed. */
+const MEANS: Record<Exclude<ConsentMethod, 'gpc'>, string> = {
+  banner: 'cookie banner',
+  form: 'web form',
+  'email-link': 'confirmed from the mailbox',
+  staff: 'recorded by staff',
+  'privacy-centre': 'privacy centre',
+  api: 'API',
 };
+const GPC = 'Global Privacy Control signal (Sec-GPC: 1): refusal and automated objection, Art. 21(5)';
+
+/**
+ * How the choice was expressed, in the words of what it was: only a consent given (or asked for) is an expression of
+ * consent; a refusal, an objection ("no news by post" ticked on a form) or a withdrawal is said as such.
+ */
+function methodOf(e: Pick<LedgerEvent, 'state' | 'method'>): string {
+  if (e.state === 'soft-opt-in') return SOFT_OPT_IN[e.method === 'staff' ? 'staff' : 'form'];
+  if (e.method === 'gpc') return GPC;
+  const means = MEANS[e.method];
+  switch (e.state) {
+    case 'refused':
+      return `Consent refused (${means})`;
+    case 'objected':
+      return `Objection, Art. 21 GDPR (${means})`;
+    case 'withdrawn':
+      return `Consent withdrawn (${means})`;
+    default:
+      return `dpv:ExpressedConsent (${means})`;
+  }
+}
 
 /** A soft opt-in is no expression of consent: the refusal was offered where the details were given, and not taken. */
 const SOFT_OPT_IN = {
@@ -80,7 +100,7 @@ export function buildReceipt(events: readonly LedgerEvent[], ctx: ReceiptContext
       versions_url: `${ctx.publicUrl}/privacy/versions`,
     },
     presented_to_subject: {
-      method: first.state === 'soft-opt-in' ? SOFT_OPT_IN[first.method === 'staff' ? 'staff' : 'form'] : METHOD[first.method],
+      method: methodOf(first),
       point: first.point,
     },
     purposes: events.map((e) => purposeEntry(register, e, lang)),
@@ -92,7 +112,7 @@ export function buildReceipt(events: readonly LedgerEvent[], ctx: ReceiptContext
         event_type: STATUS[e.state],
         purpose: e.purpose,
         ...(e.channel ? { channel: e.channel } : {}),
-        method: e.state === 'soft-opt-in' ? SOFT_OPT_IN[e.method === 'staff' ? 'staff' : 'form'] : METHOD[e.method],
+        method: methodOf(e),
         ...(e.context ? { context: e.context } : {}),
         validity: e.expiresAt ? { until: e.expiresAt.toISOString() } : null,
         state_now: STATUS[now.state],
