@@ -8,7 +8,7 @@
 //   GET  /unsubscribe?token=…          a page with an Unsubscribe button;  POST /unsubscribe?token=… unsubscribes.
 //   POST /api/v1/staff/newsletter/issues {subjectLine, text} → 201 {queued}
 import formbody from '@fastify/formbody';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app/app-context.ts';
@@ -16,7 +16,9 @@ import type { Language } from '../register/schema.ts';
 import { staffActor } from '../staff/actor.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
-import { confirm, newsletterOf, readLink, sendIssue, strings, subscribe, unsubscribe } from './newsletter.ts';
+import { confirm, newsletterOf, sendIssue, strings, subscribe, unsubscribe } from './newsletter.ts';
+import { button, linkPage as page, paragraph } from './confirm-page.ts';
+import { readLink } from './signed-link.ts';
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
 const SubscribeBody = z.strictObject({
@@ -27,23 +29,6 @@ const SubscribeBody = z.strictObject({
 const TokenQuery = z.object({ token: z.string().max(200).optional(), lang: z.enum(['en', 'de']).optional() });
 const TokenBody = z.object({ token: z.string().max(200).optional(), 'List-Unsubscribe': z.string().max(50).optional() });
 const IssueBody = z.strictObject({ subjectLine: z.string().trim().min(1).max(300), text: z.string().trim().min(1).max(200_000) });
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function page(reply: FastifyReply, status: number, lang: Language, title: string, body: string): FastifyReply {
-  reply.header('cache-control', 'no-store');
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .send(
-      `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title>` +
-        `<style>body{font:1.05rem/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}button{font:inherit;padding:.6rem 1.4rem;border:2px solid #1a1a1a;border-radius:.3rem;background:#1a1a1a;color:#fff;cursor:pointer}button:focus-visible{outline:3px solid #1d70b8;outline-offset:2px}</style>` +
-        `</head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`,
-    );
-}
-
-const button = (action: string, token: string, label: string) =>
-  `<form method="post" action="${esc(action)}"><input type="hidden" name="token" value="${esc(token)}"><button type="submit">${esc(label)}</button></form>`;
 
 export const newsletterRoutes: FastifyPluginAsync<{ ctx: AppContext; publicUrl: string }> = async (base, { ctx, publicUrl }) => {
   await base.register(formbody, { bodyLimit: 16 * 1024 });
@@ -70,20 +55,20 @@ export const newsletterRoutes: FastifyPluginAsync<{ ctx: AppContext; publicUrl: 
   app.get('/newsletter/confirm', { schema: { hide: true, querystring: TokenQuery } }, async (req, reply) => {
     newsletterOf(ctx);
     const s = strings(langOf(req.query));
-    if (!(await readLink(ctx, 'confirm', req.query.token))) return page(reply, 404, s.lang, s.confirmTitle, `<p>${esc(s.badLink)}</p>`);
-    return page(reply, 200, s.lang, s.confirmTitle, `<p>${esc(s.confirmIntro)}</p>${button('/newsletter/confirm', req.query.token!, s.confirmButton)}`);
+    if (!(await readLink(ctx, 'confirm', req.query.token))) return page(reply, 404, s.lang, s.confirmTitle, paragraph(s.badLink));
+    return page(reply, 200, s.lang, s.confirmTitle, `${paragraph(s.confirmIntro)}${button('/newsletter/confirm', req.query.token!, s.confirmButton)}`);
   });
 
   app.post('/newsletter/confirm', { schema: { hide: true, querystring: TokenQuery, body: TokenBody } }, async (req, reply) => {
     const s = strings(langOf(req.query));
-    if (!(await confirm(ctx, req.body.token))) return page(reply, 404, s.lang, s.confirmTitle, `<p>${esc(s.badLink)}</p>`);
-    return page(reply, 200, s.lang, s.confirmTitle, `<p>${esc(s.confirmed)}</p>`);
+    if (!(await confirm(ctx, req.body.token))) return page(reply, 404, s.lang, s.confirmTitle, paragraph(s.badLink));
+    return page(reply, 200, s.lang, s.confirmTitle, paragraph(s.confirmed));
   });
 
   app.get('/unsubscribe', { schema: { hide: true, querystring: TokenQuery } }, async (req, reply) => {
     newsletterOf(ctx);
     const s = strings(langOf(req.query));
-    if (!(await readLink(ctx, 'unsubscribe', req.query.token))) return page(reply, 404, s.lang, s.unsubscribeTitle, `<p>${esc(s.badLink)}</p>`);
+    if (!(await readLink(ctx, 'unsubscribe', req.query.token))) return page(reply, 404, s.lang, s.unsubscribeTitle, paragraph(s.badLink));
     return page(
       reply,
       200,
@@ -96,8 +81,8 @@ export const newsletterRoutes: FastifyPluginAsync<{ ctx: AppContext; publicUrl: 
   // RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the URL of the List-Unsubscribe header.
   app.post('/unsubscribe', { schema: { hide: true, querystring: TokenQuery, body: TokenBody.nullish() } }, async (req, reply) => {
     const s = strings(langOf(req.query));
-    if (!(await unsubscribe(ctx, req.query.token ?? req.body?.token))) return page(reply, 404, s.lang, s.unsubscribeTitle, `<p>${esc(s.badLink)}</p>`);
-    return page(reply, 200, s.lang, s.unsubscribeTitle, `<p>${esc(s.unsubscribed)}</p>`);
+    if (!(await unsubscribe(ctx, req.query.token ?? req.body?.token))) return page(reply, 404, s.lang, s.unsubscribeTitle, paragraph(s.badLink));
+    return page(reply, 200, s.lang, s.unsubscribeTitle, paragraph(s.unsubscribed));
   });
 
   app.post(

@@ -6,13 +6,10 @@
 // withdrawal, and puts the address's keyed hash on the suppression list, which is all that remains.
 //
 // The subscriber's ledger id is `nl_<subscription id>`: the proof of consent stays after the address is gone.
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../app/app-context.ts';
 import { addDuration } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
-import { HashKeys } from '../crypto/hash-key.ts';
-import type { Tables } from '../db/tables.ts';
 import { isMailAddress } from '../mail/outgoing-mail.ts';
 import type { Language } from '../register/schema.ts';
 import { pickText } from '../register/text.ts';
@@ -27,11 +24,11 @@ import {
   subscriberByEmail,
   subscriberById,
 } from './newsletter-store.ts';
+import { readLink, signLink } from './signed-link.ts';
 import { isSuppressed } from './suppression-store.ts';
 
 export type NewsletterDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'mailer' | 'subjectKeys'>;
 
-const LINK_KEY = 'newsletter-links';
 const ledgerId = (id: string) => `nl_${id}`;
 
 interface NewsletterSetup {
@@ -49,46 +46,6 @@ export function newsletterOf(deps: Pick<NewsletterDeps, 'register'>): Newsletter
   if (!n || !point || !consent?.consent) throw new CustodianError('not_found', 'this site has no newsletter');
   const choices = Object.values(point.fields).find((f) => f.type === 'choice')?.choices ?? [];
   return { point: n.point, purpose: consent.consent, confirmWithin: n['confirm-within'], interests: choices };
-}
-
-// ---- signed links ---------------------------------------------------------------------------------------------
-
-type LinkKind = 'confirm' | 'unsubscribe';
-const KIND_BYTE: Record<LinkKind, number> = { confirm: 1, unsubscribe: 2 };
-
-async function linkMac(deps: NewsletterDeps, ex: Kysely<Tables>, payload: Buffer): Promise<Buffer> {
-  const key = await hashKeys(deps).key(ex, LINK_KEY, deps.clock.now());
-  return createHmac('sha256', key).update(payload).digest().subarray(0, 16);
-}
-
-const hashKeysOf = new WeakMap<object, HashKeys>();
-function hashKeys(deps: NewsletterDeps): HashKeys {
-  let h = hashKeysOf.get(deps.subjectKeys.keyring);
-  if (!h) hashKeysOf.set(deps.subjectKeys.keyring, (h = new HashKeys(deps.subjectKeys.keyring)));
-  return h;
-}
-
-/** `<payload>.<mac>` in base64url: the kind, the subscription id and the expiry (0: none), signed. */
-async function signLink(deps: NewsletterDeps, ex: Kysely<Tables>, kind: LinkKind, id: string, expires: Date | null): Promise<string> {
-  const payload = Buffer.alloc(25);
-  payload[0] = KIND_BYTE[kind];
-  Buffer.from(id.replaceAll('-', ''), 'hex').copy(payload, 1);
-  payload.writeBigUInt64BE(BigInt(expires ? Math.floor(expires.getTime() / 1000) : 0), 17);
-  return `${payload.toString('base64url')}.${(await linkMac(deps, ex, payload)).toString('base64url')}`;
-}
-
-/** The subscription id a link names, or null when it is not one of ours, is of another kind, or has expired. */
-export async function readLink(deps: NewsletterDeps, kind: LinkKind, token: unknown): Promise<string | null> {
-  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{34}\.[A-Za-z0-9_-]{22}$/.test(token)) return null;
-  const [p, m] = token.split('.') as [string, string];
-  const payload = Buffer.from(p, 'base64url');
-  const mac = Buffer.from(m, 'base64url');
-  if (payload.length !== 25 || mac.length !== 16 || !timingSafeEqual(mac, await linkMac(deps, deps.db.kysely, payload))) return null;
-  if (payload[0] !== KIND_BYTE[kind]) return null;
-  const expires = Number(payload.readBigUInt64BE(17));
-  if (expires !== 0 && expires * 1000 <= deps.clock.now().getTime()) return null;
-  const hex = payload.subarray(1, 17).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 // ---- sign-up, confirmation, unsubscribing -----------------------------------------------------------------------
