@@ -48,3 +48,32 @@ export function consentPurposes(register: Register): ConsentPurposes {
 export function gpcSignalled(header: string | string[] | undefined): boolean {
   return header === '1';
 }
+
+/**
+ * What a Global Privacy Control signal sent with a form submission records for the person, beside what the form's
+ * boxes record: every objectable purpose objected to (Art. 21(5)); every consent purpose the form does not tick
+ * refused, per channel where the purpose's boxes are per channel. A box ticked on the form stays a consent: GPC is a
+ * general signal of the browser, the tick a specific act of the person (Art. 7), and the specific act wins.
+ */
+export function gpcOnSubmission(
+  register: Register,
+  ticked: readonly { purpose: string; channel: string | null }[],
+): { purpose: string; channel: string | null; state: 'objected' | 'refused' }[] {
+  const { consent, gpcObjects } = consentPurposes(register);
+  const out: { purpose: string; channel: string | null; state: 'objected' | 'refused' }[] = gpcObjects.map((purpose) => ({
+    purpose,
+    channel: null,
+    state: 'objected',
+  }));
+  for (const purpose of [...consent].sort()) {
+    const boxes = ticked.filter((t) => t.purpose === purpose);
+    if (boxes.length === 0) out.push({ purpose, channel: null, state: 'refused' });
+    else if (!boxes.some((t) => t.channel === null)) {
+      // Ticked for some channels: the others are refused one by one, so the ticked ones stay the newest word on theirs.
+      for (const channel of Object.keys(register.purposes[purpose]?.channels ?? {}).sort()) {
+        if (!boxes.some((t) => t.channel === channel)) out.push({ purpose, channel, state: 'refused' });
+      }
+    }
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 // What a visitor or a person has agreed to now, derived from the ledger: the latest event per purpose (and per
-// marketing channel), a given consent whose consent-lasts ran out being expired.
+// marketing channel), a given consent whose consent-lasts ran out, or a pending one never confirmed in time, being
+// expired.
 import type { AppContext } from '../app/app-context.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
@@ -38,7 +39,8 @@ async function holderOf(deps: StateDeps, people: People, id: string): Promise<{ 
 }
 
 export function stateOf(e: LedgerEvent, now: Date): Omit<PurposeState, 'channels'> {
-  const lapsed = e.state === 'given' && e.expiresAt !== null && e.expiresAt <= now;
+  // A consent past its consent-lasts, and email consent from a form never confirmed from the mailbox in time.
+  const lapsed = (e.state === 'given' || e.state === 'pending') && e.expiresAt !== null && e.expiresAt <= now;
   return {
     state: lapsed ? 'expired' : e.state,
     method: e.method,

@@ -1,8 +1,9 @@
 // Marketing preferences, honoured. Whether a person may be sent a purpose's marketing on a channel follows the
 // register's PECR rule for that channel and the ledger:
 // - opt-in (email, SMS, phone, automated calls): only with a consent given for that purpose (and channel, where it was
-//   given per channel), not expired; an email consent given on a public form counts only once confirmed from that
-//   mailbox (a later event with method email-link), so nobody can sign someone else's address up;
+//   given per channel), not expired; an email consent given on a public form is pending until confirmed from that
+//   mailbox (a later event with method email-link, consent/email-consent.ts), so nobody can sign someone else's
+//   address up;
 // - soft opt-in (email, SMS): only with a record of the sale the contact details came with (a `soft-opt-in` event:
 //   a form the register names as a sale, its refusal box left unticked, register/soft-opt-in.ts), and never after
 //   an objection, refusal or withdrawal, whenever made: a later sale does not undo an objection;
@@ -39,9 +40,17 @@ export function contactHash(deps: Pick<MarketingDeps, 'subjectKeys' | 'clock'>, 
   return hashKeys(deps.subjectKeys.keyring).hash(db, SUPPRESSION_KEY, `${kind}:${value}`, deps.clock.now());
 }
 
+/** The keyed hashes of the contact points (email, phone) among these identifiers (kind, normalised value). */
+export function contactHashesAmong(
+  deps: Pick<MarketingDeps, 'subjectKeys' | 'clock'>,
+  ex: Kysely<Tables>,
+  identifiers: readonly { kind: string; value: string }[],
+): Promise<Buffer[]> {
+  return Promise.all(identifiers.filter((i) => CONTACT_KINDS.has(i.kind)).map((i) => contactHash(deps, ex, i.kind, i.value)));
+}
+
 async function contactHashesOf(deps: MarketingDeps, people: People, ex: Kysely<Tables>, subjectId: string): Promise<Buffer[]> {
-  const contacts = (await people.identifiers(ex, subjectId)).filter((i) => CONTACT_KINDS.has(i.kind));
-  return Promise.all(contacts.map((i) => contactHash(deps, ex, i.kind, i.value)));
+  return contactHashesAmong(deps, ex, await people.identifiers(ex, subjectId));
 }
 
 /** Puts identifiers (already hashed) on the suppression list for these channels; audited. */
@@ -86,6 +95,27 @@ export async function suppressRefusedMarketing(
   return suppressHashes(deps, ex, { hashes, channels: [...channels].sort(), reason: input.reason, subjectId: input.subjectId, actor: input.actor });
 }
 
+/**
+ * The channels an objection recorded with a submission (a form's objection box, or a Global Privacy Control signal)
+ * puts the person's contact points on the suppression list for: the objection's channel, else every channel its
+ * purpose declares; never a channel the same submission ticks a consent box for (the tick is a specific act, GPC a
+ * general signal). Purposes that are not marketing (no channels) suppress nothing.
+ */
+export function objectionChannels(
+  register: Register,
+  objections: readonly { purpose: string; channel: string | null }[],
+  consents: readonly { purpose: string; channel: string | null }[],
+): SuppressionChannel[] {
+  const declared = (purpose: string, channel: string | null) => (channel !== null ? [channel] : Object.keys(register.purposes[purpose]?.channels ?? {}));
+  const ticked = new Set(consents.flatMap((c) => declared(c.purpose, c.channel)));
+  const out = new Set<SuppressionChannel>();
+  for (const o of objections) {
+    if (!register.purposes[o.purpose]?.channels) continue;
+    for (const channel of declared(o.purpose, o.channel)) if (!ticked.has(channel)) out.add(channel as SuppressionChannel);
+  }
+  return [...out].sort();
+}
+
 export interface MarketingVerdict {
   readonly allowed: boolean;
   /** Why not (or on what): a code. */
@@ -114,10 +144,11 @@ export async function mayMarket(
   if (!rule) return { allowed: false, reason: 'channel-not-declared' };
   const ex = deps.db.kysely;
   const family = await people.family(ex, input.subjectId);
-  if (await isSuppressed(ex, await contactHashesOf(deps, people, ex, input.subjectId), input.channel)) return { allowed: false, reason: 'suppressed' };
   const events = (await eventsOf(ex, { subjectIds: family })).filter((e) => e.purpose === input.purpose && (e.channel === null || e.channel === input.channel));
   const latest = events.at(-1);
+  // Their own word first (an objection also suppresses their contact points); then the list, which outlives people.
   if (latest && (latest.state === 'objected' || latest.state === 'refused' || latest.state === 'withdrawn')) return { allowed: false, reason: latest.state };
+  if (await isSuppressed(ex, await contactHashesOf(deps, people, ex, input.subjectId), input.channel)) return { allowed: false, reason: 'suppressed' };
   if (rule === 'opt-out') return { allowed: true, reason: 'opt-out' };
   if (rule === 'soft-opt-in') {
     const stop = events.findLast((e) => e.state === 'objected' || e.state === 'refused' || e.state === 'withdrawn');
@@ -125,8 +156,10 @@ export async function mayMarket(
     const sale = events.some((e) => e.state === 'soft-opt-in' && e.channel === input.channel);
     return sale ? { allowed: true, reason: 'soft-opt-in' } : { allowed: false, reason: 'no-sale-context' };
   }
+  if (latest?.state === 'pending') return { allowed: false, reason: 'consent-unconfirmed' };
   if (latest?.state !== 'given') return { allowed: false, reason: 'no-consent' };
   if (latest.expiresAt && latest.expiresAt <= deps.clock.now()) return { allowed: false, reason: 'consent-expired' };
+  // Given on a public form before such ticks were recorded as pending: no confirmation mail went out, so never confirmed.
   if (input.channel === 'email' && latest.method === 'form') return { allowed: false, reason: 'consent-unconfirmed' };
   return { allowed: true, reason: 'consent' };
 }

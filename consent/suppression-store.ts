@@ -1,6 +1,6 @@
 // The only SQL for marketing_suppression: keyed hashes of identifiers never to be sent marketing again, per channel.
 // Append-only (the database refuses UPDATE and DELETE); an entry already there is kept as it was.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Auditor } from '../audit/auditor.ts';
 import type { Tables } from '../db/tables.ts';
 import type { SuppressionChannel, SuppressionReason } from './tables.ts';
@@ -34,6 +34,18 @@ export async function insertSuppressions(
     detail: { reason: input.reason, entries: input.entries.length, added, channels: [...new Set(input.entries.map((e) => e.channel))].sort().join(',') },
   });
   return added;
+}
+
+/**
+ * The INSERT of entries, as a data-modifying CTE of subjects/collect's batch statement (objections ticked on a form or
+ * sent as Global Privacy Control), which carries their `marketing.suppress` audit events in the same statement.
+ */
+export function insertSuppressionsSql(entries: readonly SuppressionEntry[], reason: SuppressionReason, now: Date): RawBuilder<unknown> {
+  return sql`
+    INSERT INTO marketing_suppression (hash, channel, reason, created_at)
+    SELECT u.hash, u.channel, ${reason}, ${now}::timestamptz
+    FROM unnest(${entries.map((e) => Buffer.from(e.hash))}::bytea[], ${entries.map((e) => e.channel)}::text[]) AS u(hash, channel)
+    ON CONFLICT (hash, channel) DO NOTHING`;
 }
 
 /** Whether any of these hashes is suppressed on `channel` or on every channel. */

@@ -1,5 +1,5 @@
-// Tables owned by consent/ (db/migrations/0006 and 0013): the consent ledger (append-only), the marketing suppression
-// list (append-only keyed hashes) and newsletter sign-ups.
+// Tables owned by consent/ (db/migrations/0006, 0013 and 0017): the consent ledger (append-only), the marketing
+// suppression list (append-only keyed hashes), newsletter sign-ups and confirmation mails of email consent.
 import type { ColumnType } from 'kysely';
 import type { Timestamp } from '../db/tables.ts';
 
@@ -48,8 +48,22 @@ interface NewsletterSubscriberTable {
   notice_fingerprint: string;
 }
 
+/** A confirmation mail sent for email consent ticked on a public form, until its link is used or runs out. */
+interface ConsentConfirmationTable {
+  /** The pending ledger event the link confirms. */
+  event_id: string;
+  subject_id: string;
+  purpose: string;
+  channel: string | null;
+  /** The keyed hash of the address it was sent to (never the address). */
+  address_hash: Uint8Array;
+  sent_at: Timestamp;
+  confirm_by: Timestamp;
+}
+
 export interface ConsentTables {
   consent_event: ConsentEventTable;
   marketing_suppression: MarketingSuppressionTable;
   newsletter_subscriber: NewsletterSubscriberTable;
+  consent_confirmation: ConsentConfirmationTable;
 }

@@ -8,6 +8,7 @@ import type { AppContext } from '../app/app-context.ts';
 import { consolePlugin } from '../console/console-plugin.ts';
 import { ConsentLedger } from '../consent/consent-ledger.ts';
 import { consentRoutes } from '../consent/consent-routes.ts';
+import { emailConsentRoutes } from '../consent/email-consent-routes.ts';
 import { newsletterRoutes } from '../consent/newsletter-routes.ts';
 import { CustodianError } from '../core/errors.ts';
 import { disclosuresRoutes } from '../disclosures/disclosures-routes.ts';
@@ -104,8 +105,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   installAccessLog(app, ctx);
 
+  const publicUrl = options.publicUrl ?? 'http://localhost:8080';
   // One collector for every way data comes in (the API, the hosted forms, staff): answered before the app closes.
-  const collector = new Collector(ctx);
+  const collector = new Collector(ctx, { publicUrl });
   app.addHook('onClose', () => collector.close());
   // Consent choices (the banner, the API) are group-committed by one ledger writer.
   const ledger = new ConsentLedger(ctx, subjectPeople);
@@ -114,7 +116,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   // Staff access first: its route hook must see every route registered after it.
   await app.register(staffPlugin, { db: ctx.db, clock: ctx.clock, https });
   await app.register(systemRoutes, { ctx });
-  const publicUrl = options.publicUrl ?? 'http://localhost:8080';
   await app.register(privacyRoutes, { ctx });
   await app.register(consentBannerRoutes, { ctx });
   await app.register(privacyCenterRoutes, { ctx, publicUrl });
@@ -123,6 +124,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(exportRoutes, { ctx });
   await app.register(consentRoutes, { ctx, ledger, people: subjectPeople, publicUrl });
   await app.register(newsletterRoutes, { ctx, publicUrl });
+  await app.register(emailConsentRoutes, { ctx, people: subjectPeople });
   await app.register(disclosuresRoutes, { ctx });
   await app.register(formsRoutes, { ctx, collector, https });
   await app.register(consolePlugin, { ctx, https, publicUrl });

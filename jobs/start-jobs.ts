@@ -1,12 +1,13 @@
 // Background jobs on the same database (pg-boss): purging expired visitor sessions and old access-log lines, a
 // signed checkpoint of the audit trail every minute in which events were written, delivering due mail every minute
 // (when an SMTP server is configured), clearing the content of mail past its retention period daily, expiring
-// unconfirmed rights requests and newsletter sign-ups, a weekday reminder to owners and DPOs of requests due soon or overdue, and deleting
+// unconfirmed rights requests, newsletter sign-ups and email-consent links, a weekday reminder to owners and DPOs of requests due soon or overdue, and deleting
 // the requester's details from closed requests past their evidence period.
 // Several app processes can run this; pg-boss hands each scheduled run to one of them.
 import { fromPglite, PgBoss } from 'pg-boss';
 import { purgeAccessLog } from '../access-log/access-log.ts';
 import type { AppContext } from '../app/app-context.ts';
+import { purgeLapsedEmailConsents } from '../consent/email-consent.ts';
 import { purgeUnconfirmed } from '../consent/newsletter.ts';
 import { expireUnconfirmed, purgeClosedRequestContacts, remindStaff } from '../requests/housekeeping.ts';
 import { purgeVisitorSessions } from '../visitors/visitor-session-store.ts';
@@ -22,6 +23,8 @@ function jobDefinitions(ctx: JobsDeps, options: JobOptions): { name: string; cro
     { name: 'expire-requests', cron: '23 * * * *', run: () => expireUnconfirmed(ctx) },
     // Newsletter sign-ups never confirmed are deleted once their link has run out (register service.newsletter).
     ...(ctx.register.service.newsletter ? [{ name: 'purge-newsletter-sign-ups', cron: '29 * * * *', run: () => purgeUnconfirmed(ctx) }] : []),
+    // Confirmation links of email consent ticked on forms that ran out: their rows are deleted (the consents lapsed).
+    { name: 'purge-email-consent-links', cron: '31 * * * *', run: () => purgeLapsedEmailConsents(ctx) },
     { name: 'purge-request-contacts', cron: '51 3 * * *', run: () => purgeClosedRequestContacts(ctx) },
     { name: 'remind-requests', cron: '0 7 * * 1-5', run: () => remindStaff(ctx, { consoleUrl: options.publicUrl }), quiet: true },
     // The mailer logs each failed attempt itself (ids and codes only).

@@ -5,7 +5,15 @@ import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 
 /** What a message is. Extend by adding a code: it is stored, audited and shown to staff, never prose. */
-const MAIL_KINDS = ['request-verification', 'request-answer', 'request-reminder', 'recipient-notice', 'newsletter-confirm', 'newsletter'] as const;
+const MAIL_KINDS = [
+  'request-verification',
+  'request-answer',
+  'request-reminder',
+  'recipient-notice',
+  'newsletter-confirm',
+  'newsletter',
+  'consent-confirm',
+] as const;
 
 type MailKind = (typeof MAIL_KINDS)[number];
 

@@ -189,7 +189,8 @@ function fuzzerFor(r: RouteEntry): Fuzzer | undefined {
   // The consent API (consent/consent-routes.ts): choices, the state and receipts by id, the CORS preflight.
   if (r.url === '/api/v1/consent' && r.method === 'POST') return { kind: 'consent-api' };
   if (/^\/api\/v1\/consent(\/|$)/.test(r.url) && (r.method === 'GET' || r.method === 'OPTIONS')) return { kind: 'consent-read' };
-  if (['/api/v1/newsletter/subscribe', '/newsletter/confirm', '/unsubscribe'].includes(r.url)) return { kind: 'newsletter' };
+  // Mailed links: the newsletter's, and the confirmation of email consent ticked on a form.
+  if (['/api/v1/newsletter/subscribe', '/newsletter/confirm', '/unsubscribe', '/consent/confirm'].includes(r.url)) return { kind: 'newsletter' };
   if (r.method === 'GET') return /[:*]/.test(r.url) ? undefined : { kind: 'get' };
   if (r.method !== 'POST') return undefined;
   const collect = /^\/api\/v1\/collect\/([^/:*]+)$/.exec(r.url)?.[1];
@@ -655,7 +656,7 @@ test(`GET /api/v1/consent/{id} and /receipts/{id}: ${RUNS} ids nobody has get a 
   assert.equal(preflight.headers['access-control-allow-origin'], '*');
 });
 
-test(`the newsletter (sign-up, confirm, unsubscribe): ${RUNS} malformed sign-ups and links nobody was sent get a 4xx and change nothing`, async () => {
+test(`the newsletter (sign-up, confirm, unsubscribe) and email consent (confirm): ${RUNS} malformed sign-ups and links nobody was sent get a 4xx and change nothing`, async () => {
   const tokenish = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{34}\.[A-Za-z0-9_-]{22}$/), anyString(80));
   const signUp: fc.Arbitrary<Body> = fc.oneof(
     fc
@@ -674,17 +675,19 @@ test(`the newsletter (sign-up, confirm, unsubscribe): ${RUNS} malformed sign-ups
   );
   const requests = fc.oneof(
     signUp.map((b) => encode('POST', '/api/v1/newsletter/subscribe', b)),
-    fc.tuple(fc.constantFrom('GET', 'POST'), fc.constantFrom('/newsletter/confirm', '/unsubscribe'), tokenish).map(([method, path, token]) =>
-      method === 'GET'
-        ? request({ method, url: `${path}?token=${pct(token)}`, headers: {} })
-        : encode('POST', `${path}?token=${pct(token)}`, {
-            kind: 'form',
-            pairs: [
-              ['token', token],
-              ['List-Unsubscribe', 'One-Click'],
-            ],
-          }),
-    ),
+    fc
+      .tuple(fc.constantFrom('GET', 'POST'), fc.constantFrom('/newsletter/confirm', '/unsubscribe', '/consent/confirm'), tokenish)
+      .map(([method, path, token]) =>
+        method === 'GET'
+          ? request({ method, url: `${path}?token=${pct(token)}`, headers: {} })
+          : encode('POST', `${path}?token=${pct(token)}`, {
+              kind: 'form',
+              pairs: [
+                ['token', token],
+                ['List-Unsubscribe', 'One-Click'],
+              ],
+            }),
+      ),
   );
   await fuzz(
     requests,

@@ -19,6 +19,7 @@ import {
   purgeRequestContacts,
   recordReminder,
 } from '../requests/requests-store.ts';
+import { insertConfirmation, purgeLapsedConfirmations } from '../consent/confirmation-store.ts';
 import { insertLedgerRows, recordConsentEvents } from '../consent/consent-store.ts';
 import * as newsletter from '../consent/newsletter-store.ts';
 import { insertSuppressions } from '../consent/suppression-store.ts';
@@ -262,6 +263,22 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
           now(),
         );
       }),
+  },
+  'consent/confirmation-store.ts:purgeLapsedConfirmations': {
+    action: 'consent.record',
+    run: async () => {
+      const subjectId = await collected(910);
+      await insertConfirmation(t.db.kysely, {
+        eventId: randomUUID(),
+        subjectId,
+        purpose: 'marketing-consent',
+        channel: 'email',
+        addressHash: Buffer.alloc(32, 9),
+        sentAt: new Date('2020-01-01T00:00:00Z'),
+        confirmBy: new Date('2020-01-08T00:00:00Z'),
+      });
+      return purgeLapsedConfirmations(t.db.kysely, t.ctx.auditor, now());
+    },
   },
   'consent/suppression-store.ts:insertSuppressions': {
     action: 'marketing.suppress',
@@ -583,6 +600,10 @@ const NOT_AUDITED: Record<string, string> = {
     "takes a message for one attempt (state 'sending', the attempt counted); the attempt's outcome is audited (recordMailSent, recordMailFailure)",
   'subjects/files-store.ts:storeResealedFiles':
     'called only by subjects/merge-subjects.ts while a merge or its undoing moves the records, which mergeSubjectRows and unmergeSubjectRows audit in the same transaction',
+  'consent/confirmation-store.ts:insertConfirmation':
+    'called only by consent/email-consent.ts as it queues the confirmation mail, which the mailer audits (mail.queue) in the same transaction',
+  'consent/confirmation-store.ts:takeConfirmation':
+    'called only by consent/email-consent.ts as the link confirms, which records the consent it gives (consent.record) in the same transaction',
   'crypto/hash-keys-store.ts:insertHashKey': 'key material (the secret of keyed hashes, wrapped), not personal data',
   'crypto/hash-keys-store.ts:storeRewrappedHashKey': 're-wrapping changes no key and no value; the rotation is audited once (recordKeyRotation)',
   'crypto/subject-keys-store.ts:insertKeyRow': 'key material, not personal data: the records sealed with the key are audited in the same transaction',

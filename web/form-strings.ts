@@ -18,6 +18,12 @@ interface FormStrings {
   readonly rightsLink: string;
   readonly rights: string;
   readonly otherLanguage: string;
+  /** The browser sends Global Privacy Control: what sending the form will record. */
+  readonly gpcBefore: string;
+  /** … and what it recorded. */
+  readonly gpcHonoured: string;
+  /** A mail went to the address given, to confirm email consent ticked on the form. */
+  readonly confirmEmail: string;
   readonly fileHint: (kinds: readonly string[], megabytes: number) => string;
   readonly fileAgain: string;
   readonly kinds: Readonly<Record<FileKind, string>>;
@@ -45,6 +51,12 @@ const en: FormStrings = {
   rightsLink: 'Your privacy rights',
   rights: ': ask for a copy of your data, or to correct or erase it.',
   otherLanguage: 'Deutsch',
+  gpcBefore:
+    'Your browser sends a Global Privacy Control signal, and we honour it: when you send this form, we record it as your objection to marketing and profiling, and as your refusal of anything you do not tick. What you tick stays your choice.',
+  gpcHonoured:
+    'Your browser sent a Global Privacy Control signal, and we honoured it: we recorded your objection to marketing and profiling, and your refusal of anything you did not tick. What you ticked stays your choice.',
+  confirmEmail:
+    'We have sent you an email to confirm that we may email you. Until you press Confirm in it, we send you no such email; if you do not, your tick lapses.',
   fileHint: (kinds, megabytes) => `${list(kinds, 'or')}; at most ${megabytes} MB.`,
   fileAgain: 'Choose the file again: a file is not kept when the form has a problem.',
   kinds: { pdf: 'PDF', jpeg: 'JPEG', png: 'PNG', webp: 'WebP', heic: 'HEIC', docx: 'Word (.docx)', odt: 'OpenDocument (.odt)' },
@@ -123,6 +135,12 @@ const de: FormStrings = {
   rightsLink: 'Ihre Datenschutzrechte',
   rights: ': Sie können eine Kopie Ihrer Daten verlangen oder Ihre Daten berichtigen oder löschen lassen.',
   otherLanguage: 'English',
+  gpcBefore:
+    'Ihr Browser sendet das Signal „Global Privacy Control“, und wir beachten es: Wenn Sie dieses Formular senden, halten wir es als Ihren Widerspruch gegen Werbung und Profilbildung fest und als Ablehnung von allem, was Sie nicht ankreuzen. Was Sie ankreuzen, bleibt Ihre Entscheidung.',
+  gpcHonoured:
+    'Ihr Browser hat das Signal „Global Privacy Control“ gesendet, und wir haben es beachtet: Wir haben Ihren Widerspruch gegen Werbung und Profilbildung festgehalten und alles, was Sie nicht angekreuzt haben, als abgelehnt. Was Sie angekreuzt haben, bleibt Ihre Entscheidung.',
+  confirmEmail:
+    'Wir haben Ihnen eine E-Mail geschickt, mit der Sie bestätigen, dass wir Ihnen E-Mails senden dürfen. Solange Sie darin nicht „Bestätigen“ drücken, senden wir Ihnen keine solchen E-Mails; tun Sie es nicht, verfällt Ihr Häkchen.',
   fileHint: (kinds, megabytes) => `${list(kinds, 'oder')}; höchstens ${String(megabytes).replace('.', ',')} MB.`,
   fileAgain: 'Bitte wählen Sie die Datei erneut aus: Wenn das Formular einen Fehler hat, wird keine Datei aufbewahrt.',
   kinds: { pdf: 'PDF', jpeg: 'JPEG', png: 'PNG', webp: 'WebP', heic: 'HEIC', docx: 'Word (.docx)', odt: 'OpenDocument (.odt)' },

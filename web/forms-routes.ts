@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app/app-context.ts';
 import { approximateSeconds } from '../core/duration.ts';
 import { CustodianError } from '../core/errors.ts';
+import { gpcSignalled } from '../consent/consent-purposes.ts';
 import { isSealedCategory } from '../register/categories.ts';
 import type { Register } from '../register/load-register.ts';
 import { DEFAULT_FILE_MAX_BYTES, type Field, type Language } from '../register/schema.ts';
@@ -79,27 +80,34 @@ export async function formsRoutes(app: FastifyInstance, { ctx, collector, https 
 
     app.get(`/forms/${key}`, { schema: { hide: true } }, async (req, reply) => {
       const draft = sessions ? ((await readSession(req, sessions))?.[draftKey] as Record<string, string> | undefined) : undefined;
-      return send(reply, 200, page(register, key, langOf(req), draft ?? {}, []));
+      return send(reply, 200, page(register, key, langOf(req), draft ?? {}, [], { gpc: gpcOf(req) }));
     });
 
-    app.get(`/forms/${key}/thanks`, { schema: { hide: true } }, async (req, reply) => send(reply, 200, page(register, key, langOf(req), {}, [], true)));
+    app.get(`/forms/${key}/thanks`, { schema: { hide: true } }, async (req, reply) => {
+      const confirm = (req.query as { confirm?: unknown } | undefined)?.confirm === 'email';
+      return send(reply, 200, page(register, key, langOf(req), {}, [], { thanks: true, gpc: gpcOf(req), confirm }));
+    });
 
     app.post(`/forms/${key}`, { schema: { hide: true } }, async (req, reply) => {
       const lang = langOf(req);
+      const gpc = gpcOf(req);
       let body: Record<string, unknown> = {};
+      let mailed = false;
       try {
         body = req.isMultipart() ? await readMultipart(req, limits) : flatBody(req.body);
-        await collector.submit({ point: key, body, actor: `public:${key}` });
+        mailed = (await collector.submit({ point: key, body, actor: `public:${key}`, gpc, language: lang })).confirmationsSent > 0;
       } catch (e) {
         if (!(e instanceof CustodianError) || !['invalid_fields', 'consent_required', 'payload_too_large'].includes(e.code)) throw e;
-        if (e.code === 'payload_too_large') return send(reply, 413, page(register, key, lang, {}, tooLarge(register, key)));
+        if (e.code === 'payload_too_large') return send(reply, 413, page(register, key, lang, {}, tooLarge(register, key), { gpc }));
         const problems = (e.details?.problems ?? []) as FieldProblem[];
         const text = textOnly(body);
         if (sessions) await keepDraft(req, reply, sessions, draftKey, text);
-        return send(reply, 400, page(register, key, lang, text, problems));
+        return send(reply, 400, page(register, key, lang, text, problems, { gpc }));
       }
       if (sessions) await keepDraft(req, reply, sessions, draftKey, {});
-      return reply.redirect(`/forms/${key}/thanks${langQuery(req)}`, 303);
+      const query = new URLSearchParams(langQuery(req));
+      if (mailed) query.set('confirm', 'email');
+      return reply.redirect(`/forms/${key}/thanks${query.size > 0 ? `?${query}` : ''}`, 303);
     });
   }
 
@@ -153,6 +161,11 @@ export async function formsRoutes(app: FastifyInstance, { ctx, collector, https 
   }
 }
 
+/** The browser sends Global Privacy Control (`Sec-GPC: 1`, exactly): the page says it is honoured. */
+function gpcOf(req: FastifyRequest): boolean {
+  return gpcSignalled(req.headers['sec-gpc']);
+}
+
 /** The query string that keeps an explicitly chosen language. */
 function langQuery(req: FastifyRequest): string {
   const lang = (req.query as { lang?: unknown } | undefined)?.lang;
@@ -190,7 +203,21 @@ function tooLarge(register: Register, key: string): FieldProblem[] {
   return files.map(([name, f]) => ({ field: name, code: 'file-too-big', problem: 'is too large', params: { max: f['max-size'] ?? DEFAULT_FILE_MAX_BYTES } }));
 }
 
-function page(register: Register, key: string, lang: Language, values: Record<string, string>, refused: readonly FieldProblem[], thanks = false): string {
+/** What the page says beside the form: a thank-you, the GPC signal honoured, a confirmation mail sent. */
+interface PageState {
+  readonly thanks?: boolean;
+  readonly gpc?: boolean;
+  readonly confirm?: boolean;
+}
+
+function page(
+  register: Register,
+  key: string,
+  lang: Language,
+  values: Record<string, string>,
+  refused: readonly FieldProblem[],
+  state: PageState = {},
+): string {
   const point = register.collection[key]!;
   const s = formStrings(lang);
   const title = pickText(point.title, lang);
@@ -237,7 +264,9 @@ function page(register: Register, key: string, lang: Language, values: Record<st
     fields,
     errors,
     purposes,
-    thanks,
+    thanks: state.thanks === true,
+    gpc: state.gpc === true,
+    confirm: state.confirm === true,
   });
 }
 

@@ -1,11 +1,12 @@
-// The one statement that stores a collection batch: identifiers, subjects, their data keys, consents, records and
-// audit events, as data-modifying CTEs of a single statement (one round trip while the audit heads are locked).
+// The one statement that stores a collection batch: identifiers, subjects, their data keys, consents, suppression
+// entries, records and audit events, as data-modifying CTEs of a single statement (one round trip while the audit heads are locked).
 // The documented exception to "one owner per table": the statement writes other folders' tables, but every part of
-// it is built by the store that owns that table (subjects-store and files-store, crypto's subject-keys-store, consent-store, the
-// auditor); only their composition is here.
+// it is built by the store that owns that table (subjects-store and files-store, crypto's subject-keys-store,
+// consent-store and suppression-store, the auditor); only their composition is here.
 import { sql, type Transaction } from 'kysely';
 import type { AuditInput, Auditor } from '../../audit/auditor.ts';
 import { insertGivenConsentsSql, type GivenConsentRow } from '../../consent/consent-store.ts';
+import { insertSuppressionsSql, type SuppressionEntry } from '../../consent/suppression-store.ts';
 import { insertKeyRowsSql, type NewKeyRow } from '../../crypto/subject-keys-store.ts';
 import type { Tables } from '../../db/tables.ts';
 import { emptyFileColumns, type FileColumns, insertRecordFilesSql } from '../files-store.ts';
@@ -21,6 +22,8 @@ export interface BatchRows {
   readonly reviewItems: readonly NewReviewItem[];
   readonly newKeys: readonly NewKeyRow[];
   readonly consents: readonly GivenConsentRow[];
+  /** Contact points put on the marketing suppression list by objections ticked on a form or sent as GPC. */
+  readonly suppressions?: readonly SuppressionEntry[];
   readonly records: RecordColumns;
   /** Files of file fields, sealed, for records of this batch. */
   readonly files?: FileColumns;
@@ -36,6 +39,7 @@ export async function writeBatchStatement(trx: Transaction<Tables>, auditor: Aud
     review_items AS (${insertReviewItemsSql(rows.reviewItems, rows.now)}),
     subject_keys AS (${insertKeyRowsSql(rows.newKeys, rows.now)}),
     consents AS (${insertGivenConsentsSql(rows.consents, rows.fingerprint, rows.now)}),
+    suppressions AS (${insertSuppressionsSql(rows.suppressions ?? [], 'objected', rows.now)}),
     records AS (${insertRecordsSql(rows.records, rows.fingerprint, rows.now)}),
     record_files AS (${insertRecordFilesSql(rows.files ?? emptyFileColumns())}),
     audit_events AS (${chained.insertEvents}),

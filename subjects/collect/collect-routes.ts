@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/app-context.ts';
+import { gpcSignalled } from '../../consent/consent-purposes.ts';
 import { CustodianError } from '../../core/errors.ts';
 import { CHANNELS, DEFAULT_FILE_MAX_BYTES } from '../../register/schema.ts';
 import { staffActor } from '../../staff/actor.ts';
@@ -68,14 +69,14 @@ export const collectRoutes: FastifyPluginAsync<{ ctx: Pick<AppContext, 'register
         ],
         schema: {
           summary: `Submit "${typeof point.title === 'string' ? point.title : point.title.en}"`,
-          description: `Accepts exactly the fields the register declares for collection point "${key}" (JSON, form-encoded, or multipart/form-data, which files need). Undeclared or invalid fields: 400 listing each field; nothing is stored.`,
+          description: `Accepts exactly the fields the register declares for collection point "${key}" (JSON, form-encoded, or multipart/form-data, which files need). Undeclared or invalid fields: 400 listing each field; nothing is stored. Email consent ticked here is pending until confirmed by the link mailed to the submitted address. \`Sec-GPC: 1\`: legitimate-interest marketing and profiling objected to and consents not ticked refused, method gpc.`,
           tags: ['collection'],
           body: z.looseObject(fields),
           response: { 201: Created, 400: ErrorBody },
         },
       },
       async (req, reply) => {
-        const result = await collector.submit({ point: key, body: req.body, actor: `public:${key}` });
+        const result = await collector.submit({ point: key, body: req.body, actor: `public:${key}`, gpc: gpcSignalled(req.headers['sec-gpc']) });
         return reply.code(201).send({ subjectId: result.subjectId, recordIds: result.recordIds });
       },
     );

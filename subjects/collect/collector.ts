@@ -6,13 +6,15 @@
 // submit, before queueing, so an invalid submission is refused at once and never joins a batch. Submissions that
 // arrive together are written together (group commit): at low load a batch holds one submission (no added
 // latency); under load the database work per submission shrinks to a share of a few statements. On PostgreSQL the
-// batches are written on a thread of their own (writer-thread.ts).
+// batches are written on a thread of their own (writer-thread.ts). Once a submission is stored, email consent it
+// ticked is confirmed from the mailbox: the collector queues that mail (consent/email-consent.ts) before answering.
 import type { AppContext } from '../../app/app-context.ts';
+import { sendConsentConfirmations } from '../../consent/email-consent.ts';
 import { prepareSubmission, type CollectInput, type CollectResult, type PreparedSubmission } from './prepare-submission.ts';
 import { inThreadWriter, type BatchWriter, type WriteOutcome } from './write-batch.ts';
 import { CollectWriterThread } from './writer-thread.ts';
 
-export type CollectorDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'keyring' | 'subjectKeys' | 'auditor'>;
+export type CollectorDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'keyring' | 'subjectKeys' | 'auditor' | 'mailer' | 'log'>;
 
 export interface CollectorOptions {
   /** Submissions per batch at most. */
@@ -21,6 +23,8 @@ export interface CollectorOptions {
   readonly writers?: number;
   /** Where batches are written; by default a writer thread on PostgreSQL and this thread on PGlite. */
   readonly writer?: BatchWriter;
+  /** The address people reach this server at, for the links in confirmation mails; default http://localhost:8080. */
+  readonly publicUrl?: string;
 }
 
 export class Collector {
@@ -29,6 +33,9 @@ export class Collector {
   readonly #writers: number;
   readonly #writer: BatchWriter;
   readonly #direct: BatchWriter;
+  readonly #publicUrl: string;
+  /** Confirmation mails being queued for submissions already stored. */
+  readonly #confirming = new Set<Promise<unknown>>();
   #queue: { prepared: PreparedSubmission; resolve: (r: CollectResult) => void; reject: (e: unknown) => void }[] = [];
   #active = 0;
   #idle: (() => void)[] = [];
@@ -39,6 +46,7 @@ export class Collector {
     // PGlite is one connection: a second writer would only wait for it.
     this.#writers = options.writers ?? (deps.db.engine === 'pglite' ? 1 : 2);
     this.#direct = inThreadWriter(deps);
+    this.#publicUrl = options.publicUrl ?? 'http://localhost:8080';
     const postgres = deps.db.postgres;
     this.#writer = options.writer ?? (postgres ? new CollectWriterThread(deps, { url: postgres.url, schema: postgres.schema, poolSize: 3 }) : this.#direct);
   }
@@ -54,17 +62,51 @@ export class Collector {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (options.batch === false) return this.#direct.write([prepared], this.#deps.clock.now()).then(([o]) => settle(o!));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ prepared, resolve, reject });
-      if (this.#active < this.#writers) void this.#drain();
-    });
+    const stored: Promise<CollectResult> =
+      options.batch === false
+        ? this.#direct.write([prepared], this.#deps.clock.now()).then(([o]) => settle(o!))
+        : new Promise((resolve, reject) => {
+            this.#queue.push({ prepared, resolve, reject });
+            if (this.#active < this.#writers) void this.#drain();
+          });
+    return stored.then((result) => this.#confirm(prepared, input, result));
   }
 
   /** Waits for every accepted submission to be answered, then stops the writer. */
   async close(): Promise<void> {
     if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    await Promise.all(this.#confirming);
     await this.#writer.close();
+  }
+
+  /**
+   * Once the submission is stored: the mail confirming its pending email consents, to the address the form gave for
+   * the person (consent/email-consent.ts). Queued in a transaction of its own; if that fails, the submission stands
+   * and its consents stay pending until they lapse.
+   */
+  async #confirm(prepared: PreparedSubmission, input: CollectInput, result: CollectResult): Promise<CollectResult> {
+    if (result.pendingConsents.length === 0) return result;
+    const fields = this.#deps.register.collection[prepared.point]!.fields;
+    // The person's own address: an email field not about someone else (a referrer's is `about:` the clinician).
+    const field = Object.keys(fields).find((name) => fields[name]!.type === 'email' && !fields[name]!.about && prepared.values.has(name));
+    const sending = sendConsentConfirmations(this.#deps, {
+      subjectId: result.subjectId,
+      point: prepared.point,
+      email: field === undefined ? undefined : String(prepared.values.get(field)),
+      pending: result.pendingConsents,
+      language: input.language ?? this.#deps.register.notice.language,
+      publicUrl: this.#publicUrl,
+      actor: prepared.actor,
+    }).then(
+      (confirmationsSent) => ({ ...result, confirmationsSent }),
+      (e: unknown) => {
+        this.#deps.log.warn(`collect: no confirmation mail was queued for subject ${result.subjectId} (${codeOf(e)}); its email consent stays pending`);
+        return result;
+      },
+    );
+    this.#confirming.add(sending);
+    void sending.finally(() => this.#confirming.delete(sending));
+    return sending;
   }
 
   async #drain(): Promise<void> {
@@ -92,6 +134,11 @@ export class Collector {
       if (this.#active === 0 && this.#queue.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
+}
+
+function codeOf(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'error';
 }
 
 function settle(outcome: WriteOutcome): CollectResult {

@@ -8,7 +8,8 @@ import { CustodianError } from '../../core/errors.ts';
 import { isUuid } from '../../core/ids.ts';
 import { identifierRule, type IdentifierKind } from '../../register/identifiers.ts';
 import type { Register } from '../../register/load-register.ts';
-import { type CHANNELS, DEFAULT_FILE_MAX_BYTES, type Field } from '../../register/schema.ts';
+import type { PendingEmailConsent } from '../../consent/email-consent.ts';
+import { type CHANNELS, DEFAULT_FILE_MAX_BYTES, type Field, type Language } from '../../register/schema.ts';
 import { compactReference, defaultPhoneRegion, normaliseIdentifier, normaliseName } from '../normalise-identifier.ts';
 import type { SubmittedIdentifier } from '../subjects-store.ts';
 import { type FileType, MEDIA_TYPES, sniffFileType } from './file-type.ts';
@@ -66,6 +67,10 @@ export interface CollectInput {
   readonly receivedAt?: Date;
   /** Staff only: the person (Custodian id) this submission is about, chosen by them. */
   readonly subjectId?: string;
+  /** The request carried `Sec-GPC: 1` (public submissions only: a staff member's browser speaks for nobody else). */
+  readonly gpc?: boolean;
+  /** The language the person used (the hosted form's), for the mail confirming their email consent. */
+  readonly language?: Language;
 }
 
 export interface CollectResult {
@@ -74,6 +79,10 @@ export interface CollectResult {
   readonly createdSubject: boolean;
   /** "Possibly the same person" items this submission opened for staff. */
   readonly reviewItems: number;
+  /** Email consents ticked on a public form, recorded as pending until confirmed from the mailbox. */
+  readonly pendingConsents: readonly PendingEmailConsent[];
+  /** How many confirmation mails went out for them (none without an address, or with one outstanding or suppressed). */
+  readonly confirmationsSent: number;
 }
 
 /** What tells people apart when they share a contact point: compared, never used to find anyone. */
@@ -100,6 +109,8 @@ export interface PreparedSubmission {
   readonly vouched: boolean;
   /** The person staff chose, if they did. */
   readonly attachTo: string | null;
+  /** A Global Privacy Control signal came with a public submission. */
+  readonly gpc: boolean;
   readonly actor: string;
   readonly channel: Channel;
   readonly receivedAt: Date | null;
@@ -194,6 +205,7 @@ export function prepareSubmission(register: Register, input: CollectInput): Prep
     traits: { name: fullName === null ? null : normaliseName(fullName) || null, birthDate: named('birth-date') },
     vouched,
     attachTo: input.subjectId?.toLowerCase() ?? null,
+    gpc: input.gpc === true && !vouched,
     actor: input.actor,
     channel: input.channel ?? point.channel,
     receivedAt: input.receivedAt ?? null,

@@ -15,7 +15,12 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../../app/app-context.ts';
 import type { AuditInput } from '../../audit/auditor.ts';
+import { gpcOnSubmission } from '../../consent/consent-purposes.ts';
 import { consentedPurposes, type GivenConsentRow } from '../../consent/consent-store.ts';
+import { confirmWithin, needsMailboxConfirmation, type PendingEmailConsent } from '../../consent/email-consent.ts';
+import { contactHashesAmong, objectionChannels } from '../../consent/marketing.ts';
+import type { SuppressionEntry } from '../../consent/suppression-store.ts';
+import { addDuration } from '../../core/duration.ts';
 import { CustodianError } from '../../core/errors.ts';
 import { sealFile, sealValue } from '../../crypto/seal.ts';
 import type { Tables } from '../../db/tables.ts';
@@ -172,17 +177,29 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
       ? new Map<string, Set<string>>()
       : await consentedPurposes(trx, await mergedFamilies(trx, returningWithConsent), [...new Set(batch.flatMap((s) => consentPurposes(s.point)))]);
 
-  // 3. Consents given on the forms count at once: they are the newest events for their purposes.
+  // 3. Consents ticked on the forms: the newest events for their purposes. Email consent ticked on a public form is
+  // pending until confirmed from that mailbox (consent/email-consent.ts: the collector mails the link once this
+  // commits), lapsing unconfirmed after the register's period; the rest count at once. A pending consent still lets
+  // its purpose receive the submission's data: the address is what the confirmation is sent to.
+  const confirmBy = addDuration(now, confirmWithin(register));
+  const pendingOf = new Map<number, PendingEmailConsent[]>();
   const consentRows: (GivenConsentRow & { actor: string })[] = batch.flatMap((s, i) =>
-    s.consents.map((c) => ({
-      id: randomUUID(),
-      subjectId: subjects[i]!.subjectId,
-      purpose: c.purpose,
-      channel: c.channel,
-      method: s.vouched ? ('staff' as const) : ('form' as const),
-      point: s.point,
-      actor: s.actor,
-    })),
+    s.consents.map((c) => {
+      const id = randomUUID();
+      const pending = !s.vouched && needsMailboxConfirmation(register, c.purpose, c.channel);
+      if (pending) pendingOf.set(i, [...(pendingOf.get(i) ?? []), { eventId: id, purpose: c.purpose, channel: c.channel, expiresAt: confirmBy.toISOString() }]);
+      return {
+        id,
+        subjectId: subjects[i]!.subjectId,
+        purpose: c.purpose,
+        channel: c.channel,
+        method: s.vouched ? ('staff' as const) : ('form' as const),
+        point: s.point,
+        state: pending ? ('pending' as const) : ('given' as const),
+        expiresAt: pending ? confirmBy : null,
+        actor: s.actor,
+      };
+    }),
   );
   for (const c of consentRows) {
     let set = consented.get(c.subjectId);
@@ -193,12 +210,13 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
       action: 'consent.record',
       subjectId: c.subjectId,
       purpose: c.purpose,
-      detail: { state: 'given', channel: c.channel, consent: c.id },
+      detail: { state: c.state ?? 'given', channel: c.channel, consent: c.id },
     });
   }
 
   // 3b. Objections ticked on the form (a boolean field with `objects:`, such as "no news by post"): recorded in the
   // ledger with the values, so that marketing stops at once (consent/marketing.ts reads the ledger).
+  const objectionsOf = new Map<number, { purpose: string; channel: string | null }[]>();
   for (const [i, s] of batch.entries()) {
     const fields = register.collection[s.point]!.fields;
     for (const [name, value] of s.values) {
@@ -207,6 +225,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
       const id = randomUUID();
       const row = { id, subjectId: subjects[i]!.subjectId, purpose: objects, channel: fields[name]!.channel ?? null, point: s.point, context: `field:${name}` };
       consentRows.push({ ...row, method: s.vouched ? ('staff' as const) : ('form' as const), state: 'objected', actor: s.actor });
+      objectionsOf.set(i, [...(objectionsOf.get(i) ?? []), { purpose: objects, channel: row.channel }]);
       audit.push({
         actor: s.actor,
         action: 'consent.record',
@@ -215,6 +234,39 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
         detail: { state: 'objected', channel: row.channel, consent: id },
       });
     }
+  }
+
+  // 3c. Global Privacy Control sent with a public submission (`Sec-GPC: 1`): objections to legitimate-interest
+  // marketing and profiling, refusals of every consent purpose the form does not tick (consent-purposes.ts), method
+  // gpc. Boxes ticked on the form stay consents: the tick is the person's specific act, GPC a general signal.
+  for (const [i, s] of batch.entries()) {
+    if (!s.gpc) continue;
+    const subjectId = subjects[i]!.subjectId;
+    const choices = gpcOnSubmission(register, s.consents);
+    for (const c of choices) {
+      consentRows.push({ id: randomUUID(), subjectId, purpose: c.purpose, channel: c.channel, method: 'gpc', point: s.point, state: c.state, actor: s.actor });
+      if (c.state === 'objected') objectionsOf.set(i, [...(objectionsOf.get(i) ?? []), { purpose: c.purpose, channel: c.channel }]);
+    }
+    const count = (state: string) => choices.filter((c) => c.state === state).length;
+    audit.push({ actor: s.actor, action: 'consent.record', subjectId, detail: { method: 'gpc', objected: count('objected'), refused: count('refused') } });
+  }
+
+  // 3d. An objection to marketing also puts the person's email and phone on the suppression list (keyed hashes) for
+  // the channels objected to, as an objection request does: they are not contacted again on those channels, even as
+  // a new person with the same address. Never for a channel the same submission ticks a consent box for.
+  const suppressions = new Map<string, SuppressionEntry>();
+  for (const [i, objections] of objectionsOf) {
+    const s = batch[i]!;
+    const channels = objectionChannels(register, objections, s.consents);
+    const hashes = channels.length === 0 ? [] : await contactHashesAmong(deps, trx, s.identifiers);
+    if (hashes.length === 0) continue;
+    for (const hash of hashes) for (const channel of channels) suppressions.set(`${hash.toString('hex')}:${channel}`, { hash, channel });
+    audit.push({
+      actor: s.actor,
+      action: 'marketing.suppress',
+      subjectId: subjects[i]!.subjectId,
+      detail: { reason: 'objected', entries: hashes.length * channels.length, channels: channels.join(',') },
+    });
   }
 
   // 3e. The soft opt-in (PECR reg. 22(3)): a submission of a point the register names as a sale, carrying the person's
@@ -344,7 +396,14 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
         },
       });
     }
-    return { subjectId, recordIds, createdSubject: subjects[i]!.created, reviewItems: reviewItems.filter((r) => r.subjectId === subjectId).length };
+    return {
+      subjectId,
+      recordIds,
+      createdSubject: subjects[i]!.created,
+      reviewItems: reviewItems.filter((r) => r.subjectId === subjectId).length,
+      pendingConsents: pendingOf.get(i) ?? [],
+      confirmationsSent: 0,
+    };
   });
 
   // 6. Lock the audit heads and chain the events; then one statement writes everything. Whoever claims an
@@ -358,6 +417,7 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     reviewItems,
     newKeys: made.rows,
     consents: consentRows,
+    suppressions: [...suppressions.values()],
     records,
     files,
     audit,
