@@ -20,7 +20,7 @@ import {
   recordReminder,
 } from '../requests/requests-store.ts';
 import { insertConfirmation, purgeLapsedConfirmations } from '../consent/confirmation-store.ts';
-import { insertLedgerRows, recordConsentEvents } from '../consent/consent-store.ts';
+import { insertLedgerRows, insertLedgerRowsGuarded, recordConsentEvents } from '../consent/consent-store.ts';
 import * as newsletter from '../consent/newsletter-store.ts';
 import { insertSuppressions } from '../consent/suppression-store.ts';
 import { recordServedVersion } from '../register/notice-versions-store.ts';
@@ -263,6 +263,24 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
           now(),
         );
       }),
+  },
+  'consent/consent-store.ts:insertLedgerRowsGuarded': {
+    action: 'consent.record',
+    run: async () => {
+      // The one-statement way builds on a head this auditor wrote: the locking way first, then the guarded one.
+      const batch = (n: number) => {
+        const receiptId = randomUUID();
+        const row = { id: randomUUID(), receiptId, subjectId: null, visitorId: `guarded-visitor-000${n}`, purpose: 'marketing-consent' };
+        return {
+          rows: [{ ...row, channel: null, state: 'refused' as const, method: 'banner' as const, point: null, expiresAt: null, language: null, context: null }],
+          audit: [{ actor: 'system:guarded-test', action: 'consent.record' as const, detail: { receipt: receiptId } }],
+        };
+      };
+      const first = batch(1);
+      await t.db.kysely.transaction().execute((trx) => insertLedgerRows(trx, t.ctx.auditor, first.rows, first.audit, t.register.fingerprint, now()));
+      const second = batch(2);
+      assert.equal(await insertLedgerRowsGuarded(t.db, t.ctx.auditor, second.rows, second.audit, t.register.fingerprint, now()), true);
+    },
   },
   'consent/confirmation-store.ts:purgeLapsedConfirmations': {
     action: 'consent.record',
