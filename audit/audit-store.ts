@@ -1,6 +1,7 @@
 // The only SQL for audit_event and audit_head outside verification (verify/chain-store.ts reads them in bulk).
 // The statements here are called by the auditor (auditor.ts), never by other folders: they write through it.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { prepared } from '../db/prepared.ts';
 import type { Tables } from '../db/tables.ts';
 import { AT_MICROS_SQL, GENESIS_HASH_HEX, type AuditDetail } from './canonical-event.ts';
 import type { HeadRow } from './head-memo.ts';
@@ -17,13 +18,13 @@ export async function lockHeads(
   genesisCheckpoints: readonly string[],
   at: string,
 ): Promise<(HeadRow & { xid: string })[]> {
-  const locked = await sql<HeadRow & { xid: string }>`
+  const locked = await prepared(sql<HeadRow & { xid: string }>`
     INSERT INTO audit_head (partition, seq, hash, checkpoint, updated_at)
     SELECT u.partition, 0, decode(${GENESIS_HASH_HEX}, 'hex'), decode(u.checkpoint, 'hex'), ${at}::timestamptz
     FROM unnest(${[...partitions]}::text[], ${[...genesisCheckpoints]}::text[]) WITH ORDINALITY AS u(partition, checkpoint, n)
     ORDER BY u.n
     ON CONFLICT (partition) DO UPDATE SET seq = audit_head.seq
-    RETURNING partition, seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint, pg_current_xact_id()::text AS xid`.execute(trx);
+    RETURNING partition, seq, encode(hash, 'hex') AS hash, encode(checkpoint, 'hex') AS checkpoint, pg_current_xact_id()::text AS xid`).execute(trx);
   return locked.rows;
 }
 

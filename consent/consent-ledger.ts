@@ -192,7 +192,7 @@ export class ConsentLedger {
     const now = clock.now();
     const rows = batch.flatMap((b) => b.rows);
     const audit = batch.map((b) => b.audit);
-    if (await insertLedgerRowsGuarded(db, auditor, rows, audit, register.fingerprint, now)) {
+    if (await insertLedgerRowsGuarded(db.kysely, auditor, rows, audit, register.fingerprint, now)) {
       this.#writes.guarded++;
       return now;
     }

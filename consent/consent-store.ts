@@ -3,7 +3,7 @@
 // subject and everyone merged into it, from subjects/), so a consent survives the merge.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { AuditInput, Auditor } from '../audit/auditor.ts';
-import type { Db } from '../db/connect.ts';
+import { prepared } from '../db/prepared.ts';
 import type { Tables } from '../db/tables.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
@@ -187,7 +187,7 @@ export async function insertLedgerRows(
  * onto a head it wrote last (Auditor.prepareGuarded): false when it could not, and then nothing was written.
  */
 export async function insertLedgerRowsGuarded(
-  db: Db,
+  db: Kysely<Tables>,
   auditor: Auditor,
   rows: readonly LedgerRow[],
   audit: readonly AuditInput[],
@@ -197,13 +197,12 @@ export async function insertLedgerRowsGuarded(
   const guarded = auditor.prepareGuarded(audit, now);
   if (guarded === null) return false;
   // Always the same text (the rows travel as array parameters): prepared once per connection.
-  const out = await db.prepared(
-    'custodian_consent_batch',
+  const { rows: out } = await prepared(
     sql<{ held: boolean }>`
     WITH ${guarded.ctes},
     events AS (${insertLedgerSql(rows, noticeFingerprint, now, guarded.guard)})
     SELECT ${guarded.guard} AS held`,
-  );
+  ).execute(db);
   const held = out[0]?.held === true;
   guarded.settle(held);
   return held;

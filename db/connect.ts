@@ -3,10 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect, type RawBuilder, sql } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { CustodianError } from '../core/errors.ts';
 import { lockFolder } from './folder-lock.ts';
+import { preparesMarked } from './prepared.ts';
 import type { Tables } from './tables.ts';
 
 type Engine = 'pglite' | 'postgres';
@@ -30,12 +31,6 @@ export interface Db {
    * maintenance). Kysely's drivers send one statement per call; scripts need the simple protocol.
    */
   script<T>(fn: (run: ScriptRunner) => Promise<T>): Promise<T>;
-  /**
-   * Runs one statement whose text never changes (its values travel as parameters) as a named prepared statement on
-   * PostgreSQL, parsed and planned once per connection instead of on every call; on PGlite, as any other. For hot
-   * paths only (the consent ledger's batch).
-   */
-  prepared<R>(name: string, query: RawBuilder<R>): Promise<R[]>;
   /** Whether the database answers a trivial query now. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -100,7 +95,6 @@ async function connectPglite(dataDir: string, lockAs: string): Promise<Db> {
     location,
     pglite,
     ping: pinger(kysely),
-    prepared: async <R>(_name: string, query: RawBuilder<R>) => (await query.execute(kysely)).rows,
     script: (fn) =>
       pglite.transaction(async (tx) =>
         fn(async (text) => {
@@ -130,6 +124,7 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
   // An idle connection the server closed (a restart, an administrator's pg_terminate_backend) is reported here;
   // the pool has already dropped it and the next query opens a new one. Unheard, the event would end the process.
   pool.on('error', () => {});
+  pool.on('connect', preparesMarked);
   const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   try {
     // Created only when absent: even IF NOT EXISTS asks for the right to create, which a least-privilege role lacks.
@@ -175,10 +170,6 @@ async function connectPostgres(url: string, schema: string | undefined, poolSize
       }
     },
     script,
-    prepared: async <R>(name: string, query: RawBuilder<R>) => {
-      const { sql: text, parameters } = query.compile(kysely);
-      return (await pool.query({ name, text, values: [...parameters] })).rows as R[];
-    },
     ping: pinger(kysely),
     close: () => kysely.destroy(),
   };

@@ -279,7 +279,7 @@ const AUDITED: Record<string, { action: AuditAction; run: () => Promise<unknown>
       const first = batch(1);
       await t.db.kysely.transaction().execute((trx) => insertLedgerRows(trx, t.ctx.auditor, first.rows, first.audit, t.register.fingerprint, now()));
       const second = batch(2);
-      assert.equal(await insertLedgerRowsGuarded(t.db, t.ctx.auditor, second.rows, second.audit, t.register.fingerprint, now()), true);
+      assert.equal(await insertLedgerRowsGuarded(t.db.kysely, t.ctx.auditor, second.rows, second.audit, t.register.fingerprint, now()), true);
     },
   },
   'consent/confirmation-store.ts:purgeLapsedConfirmations': {

@@ -8,6 +8,7 @@ import type { AuditInput, Auditor } from '../../audit/auditor.ts';
 import { insertGivenConsentsSql, type GivenConsentRow } from '../../consent/consent-store.ts';
 import { insertSuppressionsSql, type SuppressionEntry } from '../../consent/suppression-store.ts';
 import { insertKeyRowsSql, type NewKeyRow } from '../../crypto/subject-keys-store.ts';
+import { prepared } from '../../db/prepared.ts';
 import type { Tables } from '../../db/tables.ts';
 import { emptyFileColumns, type FileColumns, insertRecordFilesSql } from '../files-store.ts';
 import { insertReviewItemsSql, type NewReviewItem } from '../identity-store.ts';
@@ -33,7 +34,8 @@ export interface BatchRows {
 /** Locks the audit heads, chains the events, and writes everything. */
 export async function writeBatchStatement(trx: Transaction<Tables>, auditor: Auditor, rows: BatchRows): Promise<void> {
   const chained = await auditor.prepare(trx, rows.audit, rows.now);
-  await sql`
+  // The same text for every batch (rows travel as array parameters): prepared once per connection.
+  await prepared(sql`
     WITH claimed AS (${claimIdentifiersSql(rows.claims, rows.now)}),
     subjects AS (${insertSubjectsSql(rows.newSubjects, rows.now)}),
     review_items AS (${insertReviewItemsSql(rows.reviewItems, rows.now)}),
@@ -44,5 +46,5 @@ export async function writeBatchStatement(trx: Transaction<Tables>, auditor: Aud
     record_files AS (${insertRecordFilesSql(rows.files ?? emptyFileColumns())}),
     audit_events AS (${chained.insertEvents}),
     audit_heads AS (${chained.advanceHeads})
-    SELECT 1`.execute(trx);
+    SELECT 1`).execute(trx);
 }
