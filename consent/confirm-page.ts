@@ -25,3 +25,7 @@ export function linkPage(reply: FastifyReply, status: number, lang: Language, ti
 /** A form that POSTs the link's token to `action`: the one way a link acts. */
 export const button = (action: string, token: string, label: string) =>
   `<form method="post" action="${esc(action)}"><input type="hidden" name="token" value="${esc(token)}"><button type="submit">${esc(label)}</button></form>`;
+
+/** The day a link stops working, in words ("5 December 2026", "5. Dezember 2026"), for the mail that carries it. */
+export const linkLapses = (d: Date, lang: Language): string =>
+  d.toLocaleDateString(lang === 'de' ? 'de-DE' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });

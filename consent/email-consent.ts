@@ -16,6 +16,7 @@ import { eventsOf, insertLedgerRows } from './consent-store.ts';
 import { contactHash } from './marketing.ts';
 import type { People } from './people.ts';
 import { readLink, signLink } from './signed-link.ts';
+import { linkLapses } from './confirm-page.ts';
 import { isSuppressed } from './suppression-store.ts';
 
 export type EmailConsentDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'mailer' | 'subjectKeys'>;
@@ -162,16 +163,13 @@ export function purgeLapsedEmailConsents(deps: Pick<EmailConsentDeps, 'db' | 'au
 
 // ---- words ------------------------------------------------------------------------------------------------------
 
-const day = (d: Date, lang: Language) =>
-  d.toLocaleDateString(lang === 'de' ? 'de-DE' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-
 export function strings(lang: Language) {
   return lang === 'de'
     ? {
         lang,
         subject: (who: string) => `Bitte bestätigen Sie, dass ${who} Ihnen E-Mails senden darf`,
         text: (form: string, purpose: string, link: string, by: Date) =>
-          `Guten Tag,\n\njemand – hoffentlich Sie – hat unser Formular „${form}“ mit dieser Adresse gesendet und angekreuzt, dass wir Ihnen dafür E-Mails senden dürfen: „${purpose}“.\n\nDas tun wir erst, wenn Sie es bestätigen. Öffnen Sie den Link und drücken Sie „Bestätigen“:\n\n${link}\n\nDer Link gilt bis zum ${day(by, 'de')}. Bestätigen Sie nicht, senden wir Ihnen diese E-Mails nicht. Waren Sie es nicht, können Sie diese Nachricht einfach ignorieren.\n`,
+          `Guten Tag,\n\njemand – hoffentlich Sie – hat unser Formular „${form}“ mit dieser Adresse gesendet und angekreuzt, dass wir Ihnen dafür E-Mails senden dürfen: „${purpose}“.\n\nDas tun wir erst, wenn Sie es bestätigen. Öffnen Sie den Link und drücken Sie „Bestätigen“:\n\n${link}\n\nDer Link gilt bis zum ${linkLapses(by, 'de')}. Bestätigen Sie nicht, senden wir Ihnen diese E-Mails nicht. Waren Sie es nicht, können Sie diese Nachricht einfach ignorieren.\n`,
         title: 'E-Mails von uns bestätigen',
         intro: (who: string, purpose: string) =>
           `Drücken Sie „Bestätigen“, wenn ${who} Ihnen dafür E-Mails senden darf: „${purpose}“. Sie können Ihre Einwilligung jederzeit widerrufen.`,
@@ -183,7 +181,7 @@ export function strings(lang: Language) {
         lang,
         subject: (who: string) => `Please confirm that ${who} may email you`,
         text: (form: string, purpose: string, link: string, by: Date) =>
-          `Hello,\n\nsomeone, hopefully you, sent our form “${form}” with this address and ticked that we may email you for: “${purpose}”.\n\nWe will do so only once you confirm. Open the link and press Confirm:\n\n${link}\n\nThe link works until ${day(by, 'en')}. If you do not confirm, we will not send you these emails. If it was not you, simply ignore this message.\n`,
+          `Hello,\n\nsomeone, hopefully you, sent our form “${form}” with this address and ticked that we may email you for: “${purpose}”.\n\nWe will do so only once you confirm. Open the link and press Confirm:\n\n${link}\n\nThe link works until ${linkLapses(by, 'en')}. If you do not confirm, we will not send you these emails. If it was not you, simply ignore this message.\n`,
         title: 'Confirm our emails',
         intro: (who: string, purpose: string) => `Press Confirm if ${who} may email you for: “${purpose}”. You can withdraw your consent at any time.`,
         button: 'Confirm',

@@ -25,6 +25,7 @@ import {
   subscriberById,
 } from './newsletter-store.ts';
 import { readLink, signLink } from './signed-link.ts';
+import { linkLapses } from './confirm-page.ts';
 import { isSuppressed } from './suppression-store.ts';
 
 export type NewsletterDeps = Pick<AppContext, 'db' | 'register' | 'clock' | 'auditor' | 'mailer' | 'subjectKeys'>;
@@ -221,16 +222,13 @@ export async function sendIssue(deps: NewsletterDeps, input: { subjectLine: stri
 
 // ---- words ------------------------------------------------------------------------------------------------------
 
-const day = (d: Date, lang: Language) =>
-  d.toLocaleDateString(lang === 'de' ? 'de-DE' : 'en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-
 export function strings(lang: Language) {
   return lang === 'de'
     ? {
         lang,
         confirmSubject: (who: string) => `Bitte bestätigen Sie Ihre Newsletter-Anmeldung bei ${who}`,
         confirmText: (who: string, link: string, by: Date) =>
-          `Guten Tag,\n\njemand – hoffentlich Sie – hat diese Adresse für den Newsletter von ${who} angemeldet. Öffnen Sie den Link und drücken Sie „Bestätigen“, wenn Sie ihn erhalten möchten:\n\n${link}\n\nDer Link gilt bis zum ${day(by, 'de')}. Bestätigen Sie nicht, wird die Anmeldung dann gelöscht und Sie erhalten nichts.\n`,
+          `Guten Tag,\n\njemand – hoffentlich Sie – hat diese Adresse für den Newsletter von ${who} angemeldet. Öffnen Sie den Link und drücken Sie „Bestätigen“, wenn Sie ihn erhalten möchten:\n\n${link}\n\nDer Link gilt bis zum ${linkLapses(by, 'de')}. Bestätigen Sie nicht, wird die Anmeldung dann gelöscht und Sie erhalten nichts.\n`,
         footer: (who: string, address: string, url: string) => `Diesen Newsletter sendet ${who}, ${address}.\nAbmelden mit einem Klick: ${url}`,
         confirmTitle: 'Newsletter-Anmeldung bestätigen',
         confirmButton: 'Bestätigen',
@@ -246,7 +244,7 @@ export function strings(lang: Language) {
         lang,
         confirmSubject: (who: string) => `Please confirm your newsletter subscription to ${who}`,
         confirmText: (who: string, link: string, by: Date) =>
-          `Hello,\n\nsomeone, hopefully you, signed this address up for the ${who} newsletter. Open the link and press Confirm if you want it:\n\n${link}\n\nThe link works until ${day(by, 'en')}. If you do not confirm, the sign-up is then deleted and you will get nothing.\n`,
+          `Hello,\n\nsomeone, hopefully you, signed this address up for the ${who} newsletter. Open the link and press Confirm if you want it:\n\n${link}\n\nThe link works until ${linkLapses(by, 'en')}. If you do not confirm, the sign-up is then deleted and you will get nothing.\n`,
         footer: (who: string, address: string, url: string) => `This newsletter is sent by ${who}, ${address}.\nUnsubscribe with one click: ${url}`,
         confirmTitle: 'Confirm your newsletter subscription',
         confirmButton: 'Confirm',
