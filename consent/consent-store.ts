@@ -117,8 +117,11 @@ export async function recordConsentEvents(
   );
 }
 
-/** The purposes whose latest consent event for these people is "given". */
-export async function givenPurposesOf(
+/**
+ * The consents these people hold and can withdraw: purposes (per channel) whose latest event is "given", or
+ * "pending" (email consent ticked on a form, not confirmed yet: withdrawn, its link no longer confirms anything).
+ */
+export async function heldConsentsOf(
   ex: Kysely<Tables>,
   subjectIds: readonly string[],
 ): Promise<{ subjectId: string; purpose: string; channel: string | null }[]> {
@@ -127,7 +130,7 @@ export async function givenPurposesOf(
     SELECT DISTINCT ON (subject_id, purpose, channel) subject_id::text AS subject_id, purpose, channel, state
     FROM consent_event WHERE subject_id = ANY(${[...subjectIds]}::uuid[])
     ORDER BY subject_id, purpose, channel, at DESC, id`.execute(ex);
-  return rows.filter((r) => r.state === 'given').map((r) => ({ subjectId: r.subject_id, purpose: r.purpose, channel: r.channel }));
+  return rows.filter((r) => r.state === 'given' || r.state === 'pending').map((r) => ({ subjectId: r.subject_id, purpose: r.purpose, channel: r.channel }));
 }
 
 /** One event of a receipt, as the ledger stores it. */

@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { AppContext } from '../app/app-context.ts';
-import { givenPurposesOf, recordConsentEvents } from '../consent/consent-store.ts';
+import { heldConsentsOf, recordConsentEvents } from '../consent/consent-store.ts';
 import { suppressRefusedMarketing } from '../consent/marketing.ts';
 import { CustodianError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
@@ -284,7 +284,10 @@ export async function objectForRequest(
   });
 }
 
-/** Withdrawal of consent (Art. 7(3)): a ledger event per consent given; what was held for nothing else is erased. */
+/**
+ * Withdrawal of consent (Art. 7(3)): a ledger event per consent given or awaiting confirmation; what was held for
+ * nothing else is erased.
+ */
 export async function withdrawConsentForRequest(
   deps: RightsDeps,
   id: string,
@@ -293,7 +296,7 @@ export async function withdrawConsentForRequest(
   const { register } = deps;
   return deps.db.kysely.transaction().execute(async (trx) => {
     const { row, subjects, now } = await openRequest(deps, trx, id, ['withdraw-consent']);
-    const given = (await givenPurposesOf(trx, subjects)).filter((g) => !input.purposes || input.purposes.includes(g.purpose));
+    const given = (await heldConsentsOf(trx, subjects)).filter((g) => !input.purposes || input.purposes.includes(g.purpose));
     await recordConsentEvents(
       trx,
       deps.auditor,
