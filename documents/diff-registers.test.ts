@@ -250,3 +250,29 @@ test('a statement withdrawn is material, one added is minor; changed security me
     ['security-changed'],
   );
 });
+
+test('a form whose use now allows marketing without consent (soft opt-in) is material; one that no longer does is minor', () => {
+  const a = loadFixture('full-uk.yaml');
+  const b = fixtureVariant('full-uk.yaml', (d) => {
+    const n = d.purposes.newsletter;
+    n.basis = 'legitimate-interests';
+    n.interest = 'Telling practices about new services';
+    n.channels = { email: 'soft-opt-in', post: 'opt-out' };
+    delete n['consent-lasts'];
+    n.retention = { keep: 'until-objection', then: 'erase' };
+    n['soft-opt-in'] = [{ point: 'practice-registration', sale: 'Registration to order scans' }];
+    const form = d.collection['practice-registration'];
+    form.purposes.push('newsletter');
+    form.fields['no-news'] = { data: 'contact', type: 'boolean', objects: 'newsletter', label: 'No news, please' };
+  });
+  const added = one(diffRegisters(a, b), 'soft-opt-in-added');
+  assert.equal(added.severity, 'material');
+  assert.equal(
+    added.text,
+    'For "Tell you about new services" we may now contact you by email without asking for your consent once you have used "Practice registration" (Registration to order scans), unless you tick its box to refuse; you can still refuse in every message.',
+  );
+  const removed = one(diffRegisters(b, a), 'soft-opt-in-removed');
+  assert.equal(removed.severity, 'minor');
+  assert.equal(removed.text, 'For "Tell you about new services" using "Practice registration" no longer means we may contact you without your consent.');
+  assert.deepEqual(diffRegisters(b, b), []);
+});

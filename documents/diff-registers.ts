@@ -80,6 +80,7 @@ function diffPurposes(a: RegisterData, b: RegisterData, emit: Emit): void {
     }
     diffRetention(a, b, k, emit);
     diffMarketing(pa, pb, title, key, emit);
+    diffSoftOptIn(a, b, k, title, emit);
     if (!pa.automated && pb.automated) emit('automated-added', key, 'material', `We now make automated decisions for ${title}: ${t(pb.automated.logic)}.`);
     if (pa.automated && !pb.automated) emit('automated-removed', key, 'minor', `We no longer make automated decisions for ${title}.`);
     if (pa['consent-lasts'] !== pb['consent-lasts'] && pb['consent-lasts']) {
@@ -116,6 +117,42 @@ function diffMarketing(pa: RegisterData['purposes'][string], pb: RegisterData['p
   }
   for (const channel of Object.keys(ca).filter((c) => !(c in cb))) {
     emit('marketing-channel-removed', `${key}.channels.${channel}`, 'minor', `For ${title} we no longer contact you by ${name(channel)}.`);
+  }
+}
+
+/**
+ * Where a soft opt-in arises (PECR reg. 22(3)): a form or channel whose use now lets us send a purpose's marketing
+ * without consent is material; one that no longer does is minor.
+ */
+function diffSoftOptIn(a: RegisterData, b: RegisterData, k: string, title: string, emit: Emit): void {
+  const pa = a.purposes[k]!;
+  const pb = b.purposes[k]!;
+  const before = new Set((pa['soft-opt-in'] ?? []).map((s) => s.point));
+  const after = new Set((pb['soft-opt-in'] ?? []).map((s) => s.point));
+  const channels = Object.entries(pb.channels ?? {})
+    .filter(([, rule]) => rule === 'soft-opt-in')
+    .map(([c]) => en.marketingChannel[c as keyof typeof en.marketingChannel].toLowerCase())
+    .join(' or ');
+  for (const s of pb['soft-opt-in'] ?? []) {
+    if (before.has(s.point)) continue;
+    const point = quote(t(b.collection[s.point]?.title ?? s.point));
+    const sale = s.sale ? ` (${t(s.sale)})` : '';
+    emit(
+      'soft-opt-in-added',
+      `purposes.${k}.soft-opt-in.${s.point}`,
+      'material',
+      `For ${title} we may now contact you by ${channels || 'email'} without asking for your consent once you have used ${point}${sale}, unless you tick its box to refuse; you can still refuse in every message.`,
+    );
+  }
+  for (const s of pa['soft-opt-in'] ?? []) {
+    if (after.has(s.point)) continue;
+    const point = quote(t(a.collection[s.point]?.title ?? s.point));
+    emit(
+      'soft-opt-in-removed',
+      `purposes.${k}.soft-opt-in.${s.point}`,
+      'minor',
+      `For ${title} using ${point} no longer means we may contact you without your consent.`,
+    );
   }
 }
 
