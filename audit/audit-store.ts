@@ -243,6 +243,14 @@ export async function insertCheckpointRow(trx: Transaction<Tables>, row: Checkpo
   await trx.insertInto('audit_checkpoint').values({ seq: row.seq, at: row.at, body: row.body, signature: row.signature }).execute();
 }
 
+/**
+ * Fields of the detail of every event of `action`, as text (null where absent): a subquery for a store that checks its
+ * rows against what the trail says of them (the consent ledger, against the digests its events carry).
+ */
+export function eventDetailFieldsSql(action: string, fields: readonly string[]): RawBuilder<unknown> {
+  return sql`SELECT ${sql.join(fields.map((f) => sql`detail->>${f} AS ${sql.id(f)}`))} FROM audit_event WHERE action = ${action}`;
+}
+
 /** The distinct record ids that events of `action` name, as a subquery for a store that checks its records against them. */
 export function recordIdsOfEventsSql(action: string): RawBuilder<unknown> {
   return sql`SELECT DISTINCT unnest(record_ids) AS id FROM audit_event WHERE action = ${action}`;

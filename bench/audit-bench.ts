@@ -17,6 +17,7 @@ import { masterKey } from '../crypto/master-key.ts';
 import { connect, type Db } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Tables } from '../db/tables.ts';
+import { reconcileConsentLedger } from '../consent/reconcile-ledger.ts';
 import { reconcileRecords } from '../subjects/reconcile-records.ts';
 
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -172,10 +173,10 @@ async function main(): Promise<void> {
         witness: new FileWitness(join(witnessDir, 'audit-witness.jsonl')),
       });
       await witnessed.checkpoint(db.kysely, { always: true });
-      await verifyTrail(db, witnessed, { vouchesFor: () => reconcileRecords(db) });
+      await verifyTrail(db, witnessed, { vouchesFor: async () => [...(await reconcileRecords(db)), ...(await reconcileConsentLedger(db))] });
       let trailEvents = 0;
       const trail = await rate(SINGLE + BATCHED, async () => {
-        const v = await verifyTrail(db, witnessed, { vouchesFor: () => reconcileRecords(db) });
+        const v = await verifyTrail(db, witnessed, { vouchesFor: async () => [...(await reconcileRecords(db)), ...(await reconcileConsentLedger(db))] });
         if (!v.ok) throw new Error(`bench trail did not verify: ${v.shortfalls.join('; ')}`);
         trailEvents = v.chains.events;
       });

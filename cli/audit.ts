@@ -6,6 +6,7 @@ import { AUDIT_ACTIONS, type AuditAction } from '../audit/actions.ts';
 import { queryAuditLog } from '../audit/query-audit-log.ts';
 import { verifyTrail } from '../audit/verify-trail.ts';
 import { parseLines } from '../audit/witness.ts';
+import { reconcileConsentLedger } from '../consent/reconcile-ledger.ts';
 import { reconcileRecords } from '../subjects/reconcile-records.ts';
 import { toStderr, withContext, withDataOptions, withDb, type DataOptions } from './cli-context.ts';
 
@@ -42,7 +43,7 @@ const verifyCommand = withDataOptions(
       const verdict = await verifyTrail(ctx.db, ctx.auditor, {
         ...(opts.partition ? { partition: opts.partition } : {}),
         ...(filed ? { filed } : {}),
-        vouchesFor: () => reconcileRecords(ctx.db),
+        vouchesFor: async () => [...(await reconcileRecords(ctx.db)), ...(await reconcileConsentLedger(ctx.db))],
       });
       const seconds = (performance.now() - started) / 1000;
       const { chains } = verdict;

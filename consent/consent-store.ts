@@ -2,8 +2,11 @@
 // Events keep the subject id they were given under: after a merge, the caller passes each subject's family (the
 // subject and everyone merged into it, from subjects/), so a consent survives the merge.
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { eventDetailFieldsSql } from '../audit/audit-store.ts';
 import type { AuditInput, Auditor } from '../audit/auditor.ts';
 import { prepared } from '../db/prepared.ts';
+import { timeOrderedId } from '../core/ids.ts';
+import { DIGEST_LINE_SQL, type DigestRow, vouchingFor } from './ledger-digest.ts';
 import type { Tables } from '../db/tables.ts';
 import type { ConsentMethod, ConsentState } from './tables.ts';
 
@@ -13,6 +16,8 @@ import type { ConsentMethod, ConsentState } from './tables.ts';
  */
 export interface GivenConsentRow {
   readonly id: string;
+  /** Rows recorded together under one audit event that names their receipt (a GPC signal sent with a form). */
+  readonly receiptId?: string | null;
   readonly subjectId: string;
   readonly purpose: string;
   readonly channel: string | null;
@@ -61,13 +66,33 @@ export async function consentedPurposes(
  */
 export function insertGivenConsentsSql(rows: readonly GivenConsentRow[], noticeFingerprint: string, now: Date): RawBuilder<unknown> {
   return sql`
-    INSERT INTO consent_event (id, subject_id, purpose, channel, state, method, collection_point, notice_fingerprint, at, expires_at, context)
-    SELECT u.id, u.subject_id, u.purpose, u.channel, u.state, u.method, u.point, ${noticeFingerprint}, ${now}::timestamptz, u.expires_at, u.context
-    FROM unnest(${rows.map((c) => c.id)}::uuid[], ${rows.map((c) => c.subjectId)}::uuid[], ${rows.map((c) => c.purpose)}::text[],
+    INSERT INTO consent_event (id, receipt_id, subject_id, purpose, channel, state, method, collection_point, notice_fingerprint, at, expires_at, context)
+    SELECT u.id, u.receipt_id, u.subject_id, u.purpose, u.channel, u.state, u.method, u.point, ${noticeFingerprint}, ${now}::timestamptz, u.expires_at, u.context
+    FROM unnest(${rows.map((c) => c.id)}::uuid[], ${rows.map((c) => c.receiptId ?? null)}::uuid[], ${rows.map((c) => c.subjectId)}::uuid[], ${rows.map((c) => c.purpose)}::text[],
                 ${rows.map((c) => c.channel)}::text[], ${rows.map((c) => c.method)}::text[], ${rows.map((c) => c.point)}::text[],
                 ${rows.map((c) => c.state ?? 'given')}::text[], ${rows.map((c) => c.expiresAt ?? null)}::timestamptz[],
                 ${rows.map((c) => c.context ?? null)}::text[])
-         AS u(id, subject_id, purpose, channel, method, point, state, expires_at, context)`;
+         AS u(id, receipt_id, subject_id, purpose, channel, method, point, state, expires_at, context)`;
+}
+
+/** The rows insertGivenConsentsSql stores, as the ledger digest covers them (ledger-digest.ts). */
+export function givenConsentDigestRows(rows: readonly GivenConsentRow[], noticeFingerprint: string, now: Date): DigestRow[] {
+  return rows.map((c) => ({
+    id: c.id,
+    receiptId: c.receiptId ?? null,
+    subjectId: c.subjectId,
+    visitorId: null,
+    purpose: c.purpose,
+    channel: c.channel,
+    state: c.state ?? 'given',
+    method: c.method,
+    point: c.point,
+    noticeFingerprint,
+    at: now,
+    expiresAt: c.expiresAt ?? null,
+    language: null,
+    context: c.context ?? null,
+  }));
 }
 
 /** A change of consent recorded one by one (a withdrawal, an objection to marketing), with its audit event. */
@@ -88,17 +113,33 @@ export async function recordConsentEvents(
   now: Date,
 ): Promise<void> {
   if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    id: timeOrderedId(),
+    receiptId: null,
+    subjectId: e.subjectId,
+    visitorId: null,
+    purpose: e.purpose,
+    channel: e.channel,
+    state: e.state,
+    method: e.method,
+    point: null,
+    noticeFingerprint,
+    at: now,
+    expiresAt: null,
+    language: null,
+    context: null,
+  }));
   await trx
     .insertInto('consent_event')
     .values(
-      events.map((e) => ({
-        id: crypto.randomUUID(),
-        subject_id: e.subjectId,
+      rows.map((r) => ({
+        id: r.id,
+        subject_id: r.subjectId,
         visitor_id: null,
-        purpose: e.purpose,
-        channel: e.channel,
-        state: e.state,
-        method: e.method,
+        purpose: r.purpose,
+        channel: r.channel,
+        state: r.state,
+        method: r.method,
         collection_point: null,
         notice_fingerprint: noticeFingerprint,
         at: now,
@@ -107,13 +148,17 @@ export async function recordConsentEvents(
     .execute();
   await auditor.appendMany(
     trx,
-    events.map((e) => ({
-      actor: e.actor,
-      action: 'consent.record' as const,
-      subjectId: e.subjectId,
-      purpose: e.purpose,
-      detail: { state: e.state, method: e.method },
-    })),
+    vouchingFor(
+      events.map((e, i) => ({
+        actor: e.actor,
+        action: 'consent.record' as const,
+        subjectId: e.subjectId,
+        purpose: e.purpose,
+        detail: { state: e.state, method: e.method, consent: rows[i]!.id },
+      })),
+      rows,
+    ),
+    now,
   );
 }
 
@@ -164,6 +209,9 @@ function insertLedgerSql(rows: readonly LedgerRow[], noticeFingerprint: string, 
       WHERE ${guard}`;
 }
 
+const ledgerDigestRows = (rows: readonly LedgerRow[], noticeFingerprint: string, now: Date): DigestRow[] =>
+  rows.map((r) => ({ ...r, noticeFingerprint, at: now }));
+
 /**
  * Receipts written together (group commit): their events and one `consent.record` audit event per receipt, in one
  * statement after the audit heads are locked. The caller's transaction commits before anyone is answered.
@@ -177,7 +225,7 @@ export async function insertLedgerRows(
   now: Date,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const chained = await auditor.prepare(trx, audit, now);
+  const chained = await auditor.prepare(trx, vouchingFor(audit, ledgerDigestRows(rows, noticeFingerprint, now)), now);
   await sql`
     WITH events AS (${insertLedgerSql(rows, noticeFingerprint, now)}),
     audit_events AS (${chained.insertEvents}),
@@ -197,7 +245,7 @@ export async function insertLedgerRowsGuarded(
   noticeFingerprint: string,
   now: Date,
 ): Promise<boolean> {
-  const guarded = auditor.prepareGuarded(audit, now);
+  const guarded = auditor.prepareGuarded(vouchingFor(audit, ledgerDigestRows(rows, noticeFingerprint, now)), now);
   if (guarded === null) return false;
   // Always the same text (the rows travel as array parameters): prepared once per connection.
   const { rows: out } = await prepared(
@@ -304,4 +352,39 @@ export async function consentCountsByDay(
     FROM consent_event WHERE at >= ${from} AND at < ${to} AND state IN ('given', 'refused', 'withdrawn')
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`.execute(ex);
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
+}
+
+/** The ledger held to the audit trail (ledger-digest.ts): what does not match, with the first key of each kind. */
+export interface LedgerReconciliation {
+  /** Receipts or rows whose stored rows no longer hash to the digest their audit event carries (changed or deleted). */
+  readonly altered: number;
+  readonly alteredExample: string | null;
+  /** Ledger rows no audit event names (added behind the trail). */
+  readonly unvouched: number;
+  readonly unvouchedExample: string | null;
+}
+
+export async function reconcileLedger(ex: Kysely<Tables>): Promise<LedgerReconciliation> {
+  const vouchers = eventDetailFieldsSql('consent.record', ['receipt', 'consent', 'rows']);
+  const altered = await sql<{ n: string; example: string | null }>`
+    WITH named AS (
+      SELECT coalesce(receipt, consent) AS key, rows AS digest FROM (${vouchers}) v
+      WHERE rows IS NOT NULL AND coalesce(receipt, consent) IS NOT NULL
+    ),
+    found AS (
+      SELECT n.key, n.digest,
+             encode(sha256(convert_to(coalesce(string_agg(${sql.raw(DIGEST_LINE_SQL)}, E'\n' ORDER BY c.id), ''), 'UTF8')), 'hex') AS actual
+      FROM named n LEFT JOIN consent_event c ON coalesce(c.receipt_id, c.id)::text = n.key
+      GROUP BY n.key, n.digest
+    )
+    SELECT count(*)::text AS n, min(key) AS example FROM found WHERE actual <> digest`.execute(ex);
+  const unvouched = await sql<{ n: string; example: string | null }>`
+    SELECT count(*)::text AS n, min(coalesce(c.receipt_id, c.id)::text) AS example FROM consent_event c
+    WHERE NOT EXISTS (SELECT 1 FROM (${vouchers}) v WHERE coalesce(v.receipt, v.consent) = coalesce(c.receipt_id, c.id)::text)`.execute(ex);
+  return {
+    altered: Number(altered.rows[0]?.n ?? 0),
+    alteredExample: altered.rows[0]?.example ?? null,
+    unvouched: Number(unvouched.rows[0]?.n ?? 0),
+    unvouchedExample: unvouched.rows[0]?.example ?? null,
+  };
 }

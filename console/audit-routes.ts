@@ -7,6 +7,7 @@ import { queryAuditLog } from '../audit/query-audit-log.ts';
 import { verifyTrail } from '../audit/verify-trail.ts';
 import { parseInput } from '../core/framework-errors.ts';
 import { staffActor } from '../staff/actor.ts';
+import { reconcileConsentLedger } from '../consent/reconcile-ledger.ts';
 import { reconcileRecords } from '../subjects/reconcile-records.ts';
 import { requireStaff } from '../staff/require-staff.ts';
 import { rolesWith } from '../staff/roles.ts';
@@ -29,7 +30,11 @@ const AuditQuery = z.object({
 export function auditRoutes(app: FastifyInstance, scope: ConsoleScope): void {
   const { ctx, controllerName } = scope;
   const runs = new VerifyRuns(
-    (onProgress) => verifyTrail(ctx.db, ctx.auditor, { onProgress: (p) => onProgress(p.events), vouchesFor: () => reconcileRecords(ctx.db) }),
+    (onProgress) =>
+      verifyTrail(ctx.db, ctx.auditor, {
+        onProgress: (p) => onProgress(p.events),
+        vouchesFor: async () => [...(await reconcileRecords(ctx.db)), ...(await reconcileConsentLedger(ctx.db))],
+      }),
     ctx.clock,
   );
 

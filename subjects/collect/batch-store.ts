@@ -5,7 +5,8 @@
 // consent-store and suppression-store, the auditor); only their composition is here.
 import { sql, type Transaction } from 'kysely';
 import type { AuditInput, Auditor } from '../../audit/auditor.ts';
-import { insertGivenConsentsSql, type GivenConsentRow } from '../../consent/consent-store.ts';
+import { givenConsentDigestRows, insertGivenConsentsSql, type GivenConsentRow } from '../../consent/consent-store.ts';
+import { vouchingFor } from '../../consent/ledger-digest.ts';
 import { insertSuppressionsSql, type SuppressionEntry } from '../../consent/suppression-store.ts';
 import { insertKeyRowsSql, type NewKeyRow } from '../../crypto/subject-keys-store.ts';
 import { prepared } from '../../db/prepared.ts';
@@ -33,7 +34,9 @@ export interface BatchRows {
 
 /** Locks the audit heads, chains the events, and writes everything. */
 export async function writeBatchStatement(trx: Transaction<Tables>, auditor: Auditor, rows: BatchRows): Promise<void> {
-  const chained = await auditor.prepare(trx, rows.audit, rows.now);
+  // Each consent.record event carries the digest of the ledger rows it names (consent/ledger-digest.ts).
+  const audit = vouchingFor(rows.audit, givenConsentDigestRows(rows.consents, rows.fingerprint, rows.now));
+  const chained = await auditor.prepare(trx, audit, rows.now);
   // The same text for every batch (rows travel as array parameters): prepared once per connection.
   await prepared(sql`
     WITH claimed AS (${claimIdentifiersSql(rows.claims, rows.now)}),

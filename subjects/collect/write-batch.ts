@@ -243,12 +243,29 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
     if (!s.gpc) continue;
     const subjectId = subjects[i]!.subjectId;
     const choices = gpcOnSubmission(register, s.consents);
+    // One receipt for the signal's rows, named by their audit event.
+    const receiptId = randomUUID();
     for (const c of choices) {
-      consentRows.push({ id: randomUUID(), subjectId, purpose: c.purpose, channel: c.channel, method: 'gpc', point: s.point, state: c.state, actor: s.actor });
+      consentRows.push({
+        id: randomUUID(),
+        receiptId,
+        subjectId,
+        purpose: c.purpose,
+        channel: c.channel,
+        method: 'gpc',
+        point: s.point,
+        state: c.state,
+        actor: s.actor,
+      });
       if (c.state === 'objected') objectionsOf.set(i, [...(objectionsOf.get(i) ?? []), { purpose: c.purpose, channel: c.channel }]);
     }
     const count = (state: string) => choices.filter((c) => c.state === state).length;
-    audit.push({ actor: s.actor, action: 'consent.record', subjectId, detail: { method: 'gpc', objected: count('objected'), refused: count('refused') } });
+    audit.push({
+      actor: s.actor,
+      action: 'consent.record',
+      subjectId,
+      detail: { method: 'gpc', objected: count('objected'), refused: count('refused'), receipt: receiptId },
+    });
   }
 
   // 3d. An objection to marketing also puts the person's email and phone on the suppression list (keyed hashes) for
