@@ -278,6 +278,39 @@ export async function eventsNamingRequest(db: Kysely<Tables>, requestId: string,
   return rows;
 }
 
+/** An event found by what its detail names: its chain position and hash, the name, and the detail's digest. */
+export interface NamingEventRow {
+  readonly partition: string;
+  readonly seq: string;
+  readonly id: string;
+  readonly at_text: string;
+  readonly hash: string;
+  /** The value of the first of the fields asked for that the detail has. */
+  readonly named: string;
+  readonly rows: string | null;
+}
+
+/**
+ * The events of `action` whose detail names one of `values` in the first of `fields` it has, appended at one of the
+ * instants `at` (a writer stamps an event and the rows it names alike, and `at` is indexed), oldest first.
+ */
+export async function eventsNaming(
+  db: Kysely<Tables>,
+  action: string,
+  fields: readonly string[],
+  values: readonly string[],
+  at: readonly Date[],
+): Promise<NamingEventRow[]> {
+  if (values.length === 0 || at.length === 0) return [];
+  const named = sql`coalesce(${sql.join(fields.map((f) => sql`detail->>${f}`))})`;
+  const { rows } = await sql<NamingEventRow>`
+    SELECT partition, seq::text AS seq, id::text AS id, ${sql.raw(AT_MICROS_SQL)} AS at_text, encode(hash, 'hex') AS hash,
+           ${named} AS named, detail->>'rows' AS rows
+    FROM audit_event WHERE at = ANY(${[...at]}::timestamptz[]) AND action = ${action} AND ${named} = ANY(${[...values]}::text[])
+    ORDER BY at, partition, seq`.execute(db);
+  return rows;
+}
+
 /** The first signed checkpoint made at or after a time: it covers every event appended before it. */
 export async function firstCheckpointSince(db: Kysely<Tables>, at: Date): Promise<(CheckpointRow & { at: Date }) | undefined> {
   return db

@@ -189,6 +189,27 @@ test('a person (subjectId) records a choice; the proof export lists every event 
   assert.equal(p.kind, 'subject');
   assert.equal(p.events.length, 1);
   assert.equal(p.receipts[0].record_id, given.json().receiptId);
+  // The trail vouches for it: the audit event that recorded the receipt, its digest, and the rows still match.
+  assert.equal(p.trail.vouched, true);
+  assert.equal(p.trail.receipts.length, 1);
+  const [vouched] = p.trail.receipts;
+  assert.equal(vouched.receiptId, given.json().receiptId);
+  assert.match(vouched.event.hash, /^[0-9a-f]{64}$/);
+  assert.match(vouched.digest, /^[0-9a-f]{64}$/);
+  assert.equal(vouched.matches, true);
+  const [event] = (await t.audits()).filter((e) => e.id === vouched.event.id);
+  assert.equal(event?.action, 'consent.record');
+
+  // Someone with database rights turns the consent into a refusal: the proof says it no longer matches.
+  await sql`ALTER TABLE consent_event DISABLE TRIGGER USER`.execute(t.db.kysely);
+  await sql`UPDATE consent_event SET state = 'refused' WHERE subject_id = ${subjectId}`.execute(t.db.kysely);
+  await sql`ALTER TABLE consent_event ENABLE TRIGGER USER`.execute(t.db.kysely);
+  const after = (await dpo.request({ url: `/api/v1/staff/consent/${subjectId}/proof`, html: false })).json();
+  assert.equal(after.trail.vouched, false);
+  assert.equal(after.trail.receipts[0].matches, false);
+  await sql`ALTER TABLE consent_event DISABLE TRIGGER USER`.execute(t.db.kysely);
+  await sql`UPDATE consent_event SET state = 'given' WHERE subject_id = ${subjectId}`.execute(t.db.kysely);
+  await sql`ALTER TABLE consent_event ENABLE TRIGGER USER`.execute(t.db.kysely);
 });
 
 test('many choices at once are each committed and answered (group commit)', async () => {

@@ -31,7 +31,8 @@ import { rolesWith } from '../staff/roles.ts';
 import type { ConsentLedger } from './consent-ledger.ts';
 import { gpcSignalled } from './consent-purposes.ts';
 import { buildReceipt, type ReceiptContext } from './consent-receipt.ts';
-import { consentHistory, currentConsent } from './consent-state.ts';
+import { consentProof } from './consent-proof.ts';
+import { currentConsent } from './consent-state.ts';
 import { receiptEventsOf } from './consent-store.ts';
 import type { People } from './people.ts';
 
@@ -191,30 +192,3 @@ export const consentRoutes: FastifyPluginAsync<{ ctx: AppContext; ledger: Consen
     async (req) => consentProof(ctx, people, req.params.id, await receiptContext()),
   );
 };
-
-/** Every event and receipt for an id: what they agreed to or refused, when, how, under which notice. */
-async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people: People, id: string, rc: ReceiptContext): Promise<Record<string, unknown>> {
-  const { kind, events } = await consentHistory(ctx, people, id);
-  if (events.length === 0) throw new CustodianError('not_found', 'no consent is recorded for that id');
-  const byReceipt = Map.groupBy(events, (e) => e.receiptId);
-  return {
-    id,
-    kind,
-    generatedAt: rc.now.toISOString(),
-    events: events.map((e) => ({
-      id: e.id,
-      receiptId: e.receiptId,
-      at: e.at.toISOString(),
-      purpose: e.purpose,
-      channel: e.channel,
-      state: e.state,
-      method: e.method,
-      point: e.point,
-      noticeFingerprint: e.noticeFingerprint,
-      expiresAt: e.expiresAt?.toISOString() ?? null,
-      ...(e.context ? { context: e.context } : {}),
-      ...(e.subjectId ? { subjectId: e.subjectId } : {}),
-    })),
-    receipts: [...byReceipt.values()].map((evs) => buildReceipt(evs, rc)),
-  };
-}

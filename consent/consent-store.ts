@@ -388,3 +388,16 @@ export async function reconcileLedger(ex: Kysely<Tables>): Promise<LedgerReconci
     unvouchedExample: unvouched.rows[0]?.example ?? null,
   };
 }
+
+/** The digest of the rows stored now under each receipt (or row id) asked for, as ledger-digest.ts makes it. */
+export async function storedDigests(ex: Kysely<Tables>, keys: readonly string[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const ids = [...keys];
+  const { rows } = await sql<{ key: string; digest: string }>`
+    SELECT coalesce(c.receipt_id, c.id)::text AS key,
+           encode(sha256(convert_to(string_agg(${sql.raw(DIGEST_LINE_SQL)}, E'\n' ORDER BY c.id), 'UTF8')), 'hex') AS digest
+    FROM consent_event c
+    WHERE c.receipt_id = ANY(${ids}::uuid[]) OR (c.receipt_id IS NULL AND c.id = ANY(${ids}::uuid[]))
+    GROUP BY 1`.execute(ex);
+  return new Map(rows.map((r) => [r.key, r.digest]));
+}
