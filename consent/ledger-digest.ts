@@ -59,7 +59,7 @@ function line(r: DigestRow): string {
 }
 
 /** The digest of some rows: hex SHA-256 of their lines in id order, joined by newlines. */
-export function ledgerDigest(rows: readonly DigestRow[]): string {
+function ledgerDigest(rows: readonly DigestRow[]): string {
   const lines = rows.map((r) => ({ id: r.id.toLowerCase(), text: line(r) })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return createHash('sha256')
     .update(lines.map((l) => l.text).join('\n'))
