@@ -235,6 +235,20 @@ test('the console: consent rates per purpose by week as a chart, and the proof l
   assert.match(page.body, /Every event for this visitor/);
   assert.match(page.body, /<code>analytics<\/code><\/td><td><\/td><td>given<\/td><td>banner<\/td>/);
   assert.match(page.body, /href="\/api\/v1\/consent\/receipts\/[0-9a-f-]{36}"/);
+  assert.match(page.body, /The audit trail vouches for every receipt above/);
+  // A row changed by hand: the page says which receipt no longer matches.
+  const { rows } = await sql<{ receipt: string }>`SELECT receipt_id::text AS receipt FROM consent_event WHERE visitor_id = ${id} LIMIT 1`.execute(t.db.kysely);
+  await sql`ALTER TABLE consent_event DISABLE TRIGGER USER`.execute(t.db.kysely);
+  await sql`UPDATE consent_event SET state = 'given' WHERE visitor_id = ${id} AND purpose = 'newsletter'`.execute(t.db.kysely);
+  await sql`ALTER TABLE consent_event ENABLE TRIGGER USER`.execute(t.db.kysely);
+  const tampered = await dpo.request({ url: `/console/consent?id=${id}` });
+  assert.match(
+    tampered.body,
+    new RegExp(`1 receipt no longer matches the audit trail</strong> \\(changed, deleted or added outside Custodian\\): <code>${rows[0]!.receipt}</code>`),
+  );
+  await sql`ALTER TABLE consent_event DISABLE TRIGGER USER`.execute(t.db.kysely);
+  await sql`UPDATE consent_event SET state = 'refused' WHERE visitor_id = ${id} AND purpose = 'newsletter'`.execute(t.db.kysely);
+  await sql`ALTER TABLE consent_event ENABLE TRIGGER USER`.execute(t.db.kysely);
   const auditor = await t.signedIn('auditor');
   assert.equal((await auditor.request({ url: '/console/consent' })).statusCode, 403);
 });

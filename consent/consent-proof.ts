@@ -4,12 +4,14 @@
 // signed checkpoint made after the newest of those events, which covers them all. A verifier holding the published
 // key (`/.well-known/custodian-audit-key`) can check the checkpoint's signature, and `custodian audit verify` the chains
 // up to it: none of what the proof shows could have been changed since without it being named.
+import type { Kysely } from 'kysely';
 import type { AppContext } from '../app/app-context.ts';
 import { eventsNaming, firstCheckpointSince } from '../audit/audit-store.ts';
 import { CustodianError } from '../core/errors.ts';
+import type { Tables } from '../db/tables.ts';
 import { buildReceipt, type ReceiptContext } from './consent-receipt.ts';
 import { consentHistory } from './consent-state.ts';
-import { storedDigests } from './consent-store.ts';
+import { type LedgerEvent, storedDigests } from './consent-store.ts';
 import type { People } from './people.ts';
 
 /** How one receipt (or row) stands against the trail. */
@@ -22,15 +24,13 @@ interface Vouched {
   readonly matches: boolean;
 }
 
-export async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people: People, id: string, rc: ReceiptContext): Promise<Record<string, unknown>> {
-  const { kind, events } = await consentHistory(ctx, people, id);
-  if (events.length === 0) throw new CustodianError('not_found', 'no consent is recorded for that id');
-  const byReceipt = Map.groupBy(events, (e) => e.receiptId);
-  const keys = [...byReceipt.keys()];
+/** How each receipt of these events stands against the audit trail. */
+export async function trailOf(db: Kysely<Tables>, events: readonly LedgerEvent[]): Promise<{ receipts: Vouched[]; newestAt: string | null }> {
+  const keys = [...new Set(events.map((e) => e.receiptId))];
   const times = [...new Set(events.map((e) => e.at.getTime()))].map((t) => new Date(t));
-  const vouching = await eventsNaming(ctx.db.kysely, 'consent.record', ['receipt', 'consent'], keys, times);
-  const stored = await storedDigests(ctx.db.kysely, keys);
-  const trail: Vouched[] = keys.map((receiptId) => {
+  const vouching = await eventsNaming(db, 'consent.record', ['receipt', 'consent'], keys, times);
+  const stored = await storedDigests(db, keys);
+  const receipts = keys.map((receiptId) => {
     const e = vouching.find((v) => v.named === receiptId);
     return {
       receiptId,
@@ -39,8 +39,15 @@ export async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people
       matches: e?.rows != null && e.rows === stored.get(receiptId),
     };
   });
-  const newest = vouching.at(-1);
-  const checkpoint = newest ? await firstCheckpointSince(ctx.db.kysely, new Date(newest.at_text)) : undefined;
+  return { receipts, newestAt: vouching.at(-1)?.at_text ?? null };
+}
+
+export async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people: People, id: string, rc: ReceiptContext): Promise<Record<string, unknown>> {
+  const { kind, events } = await consentHistory(ctx, people, id);
+  if (events.length === 0) throw new CustodianError('not_found', 'no consent is recorded for that id');
+  const byReceipt = Map.groupBy(events, (e) => e.receiptId);
+  const trail = await trailOf(ctx.db.kysely, events);
+  const checkpoint = trail.newestAt ? await firstCheckpointSince(ctx.db.kysely, new Date(trail.newestAt)) : undefined;
   return {
     id,
     kind,
@@ -61,8 +68,8 @@ export async function consentProof(ctx: Pick<AppContext, 'db' | 'clock'>, people
     })),
     receipts: [...byReceipt.values()].map((evs) => buildReceipt(evs, rc)),
     trail: {
-      vouched: trail.every((v) => v.matches),
-      receipts: trail,
+      vouched: trail.receipts.every((v) => v.matches),
+      receipts: trail.receipts,
       // Null until a checkpoint is made after the newest event (every minute with a witness).
       checkpoint: checkpoint
         ? { seq: Number(checkpoint.seq), at: checkpoint.at.toISOString(), body: checkpoint.body, signature: Buffer.from(checkpoint.signature).toString('hex') }

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { consentRates } from '../consent/consent-rates.ts';
+import { trailOf } from '../consent/consent-proof.ts';
 import { consentHistory } from '../consent/consent-state.ts';
 import { parseInput } from '../core/framework-errors.ts';
 import { requireStaff } from '../staff/require-staff.ts';
@@ -31,10 +32,14 @@ export function consentRoutes(app: FastifyInstance, scope: ConsoleScope): void {
       return t === undefined ? p : typeof t === 'string' ? t : t.en;
     };
     const history = id ? await consentHistory(ctx, subjectPeople, id) : null;
+    // Whether the audit trail still vouches for every receipt shown (consent/ledger-digest.ts).
+    const trail = history && history.events.length > 0 ? await trailOf(ctx.db.kysely, history.events) : null;
+    const unvouched = trail?.receipts.filter((r) => !r.matches).map((r) => r.receiptId) ?? [];
     return sendPage(req, reply, controllerName, 'Consent', 'consent', {
       rates: rates.map((r) => ({ ...r, title: titleOf(r.purpose) })),
       id: id ?? '',
       kind: history?.kind ?? null,
+      unvouched,
       events: (history?.events ?? []).map((e) => ({
         at: e.at.toISOString().replace('T', ' ').slice(0, 19),
         purpose: e.purpose,
