@@ -69,6 +69,24 @@ test('a registration with "no news" unticked is recorded with its sale, and only
   assert.doesNotMatch(JSON.stringify(audit), /clinician10/);
 });
 
+test('a sale sent with a Global Privacy Control signal: the objection, and no soft opt-in beside it', async () => {
+  const res = await idt.app.inject({
+    method: 'POST',
+    url: '/api/v1/collect/clinician-registration',
+    headers: { 'sec-gpc': '1' },
+    payload: clinician(40, false),
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  const { subjectId } = res.json() as { subjectId: string };
+  const ledger = await ledgerOf(idt, subjectId);
+  assert.ok(
+    ledger.some((e) => e.state === 'objected' && e.purpose === 'product-news' && e.method === 'gpc'),
+    JSON.stringify(ledger),
+  );
+  assert.ok(!ledger.some((e) => e.state === 'soft-opt-in'), JSON.stringify(ledger));
+  assert.equal((await mayMarket(idt.ctx, { subjectId, purpose: 'product-news', channel: 'email' })).allowed, false);
+});
+
 test('"no news" ticked: the objection and no soft opt-in', async () => {
   const res = await idt.app.inject({ method: 'POST', url: '/api/v1/collect/clinician-registration', payload: clinician(14, true) });
   assert.equal(res.statusCode, 201, res.body);

@@ -239,10 +239,12 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   // 3c. Global Privacy Control sent with a public submission (`Sec-GPC: 1`): objections to legitimate-interest
   // marketing and profiling, refusals of every consent purpose the form does not tick (consent-purposes.ts), method
   // gpc. Boxes ticked on the form stay consents: the tick is the person's specific act, GPC a general signal.
+  const gpcObjected = new Map<number, Set<string>>();
   for (const [i, s] of batch.entries()) {
     if (!s.gpc) continue;
     const subjectId = subjects[i]!.subjectId;
     const choices = gpcOnSubmission(register, s.consents);
+    gpcObjected.set(i, new Set(choices.filter((c) => c.state === 'objected').map((c) => c.purpose)));
     // One receipt for the signal's rows, named by their audit event.
     const receiptId = randomUUID();
     for (const c of choices) {
@@ -291,6 +293,8 @@ async function writeBatch(trx: Transaction<Tables>, deps: WriterDeps, batch: rea
   // without such a record nobody is sent soft opt-in marketing (consent/marketing.ts).
   for (const [i, s] of batch.entries()) {
     for (const o of softOptInsOf(register, s.point, (name) => s.values.get(name))) {
+      // A Global Privacy Control signal sent with the sale objects to that marketing: no soft opt-in beside it.
+      if (gpcObjected.get(i)?.has(o.purpose)) continue;
       const id = randomUUID();
       const subjectId = subjects[i]!.subjectId;
       const method = s.vouched ? ('staff' as const) : ('form' as const);
