@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { subjectPeople } from '../subjects/people.ts';
 import { contactHash, mayMarket as mayMarketOf, suppressRefusedMarketing } from './marketing.ts';
+import { clinicianRegistration } from '../test/helpers/clinician-registration.ts';
 
 const mayMarket = (deps: Parameters<typeof mayMarketOf>[0], input: Parameters<typeof mayMarketOf>[2]) => mayMarketOf(deps, subjectPeople, input);
 
@@ -21,14 +22,7 @@ after(async () => {
   await it?.close();
 });
 
-const clinician = (n: number, noNews: boolean) => ({
-  name: `Dr Clinician ${n}`,
-  email: `clinician${n}@practice.example`,
-  address: '1 High Street, Exeter',
-  postcode: 'EX1 1AA',
-  phone: `+44 1392 00${String(n).padStart(4, '0')}`,
-  ...(noNews ? { 'no-news': true } : {}),
-});
+const clinician = clinicianRegistration;
 
 test('the scan-referral form: "no news" ticked records an objection and stops the product news on every channel at once', async () => {
   const ticked = await idt.app.inject({ method: 'POST', url: '/api/v1/collect/clinician-registration', payload: clinician(1, true) });

@@ -9,6 +9,7 @@ import { subjectPeople } from '../subjects/people.ts';
 import { exampleRegister, testApp, type TestApp } from '../test/helpers/test-app.ts';
 import { recordConsentEvents } from './consent-store.ts';
 import { mayMarket as mayMarketOf } from './marketing.ts';
+import { clinicianRegistration } from '../test/helpers/clinician-registration.ts';
 
 const mayMarket = (deps: Parameters<typeof mayMarketOf>[0], input: Parameters<typeof mayMarketOf>[2]) => mayMarketOf(deps, subjectPeople, input);
 
@@ -23,14 +24,7 @@ after(async () => {
   await odl?.close();
 });
 
-const clinician = (n: number, noNews: boolean) => ({
-  name: `Dr Clinician ${n}`,
-  email: `clinician${n}@practice.example`,
-  address: '1 High Street, Exeter',
-  postcode: 'EX1 1AA',
-  phone: `+44 1392 00${String(n).padStart(4, '0')}`,
-  ...(noNews ? { 'no-news': true } : {}),
-});
+const clinician = clinicianRegistration;
 
 const IDT_SALE = 'sale:clinician-registration; Registration to order CT and CBCT scans for your patients';
 
