@@ -30,8 +30,11 @@ export async function trailOf(db: Kysely<Tables>, events: readonly LedgerEvent[]
   const times = [...new Set(events.map((e) => e.at.getTime()))].map((t) => new Date(t));
   const vouching = await eventsNaming(db, 'consent.record', ['receipt', 'consent'], keys, times);
   const stored = await storedDigests(db, keys);
+  // The first event naming each receipt (oldest first), as it recorded it.
+  const byName = new Map<string, (typeof vouching)[number]>();
+  for (const v of vouching) if (!byName.has(v.named)) byName.set(v.named, v);
   const receipts = keys.map((receiptId) => {
-    const e = vouching.find((v) => v.named === receiptId);
+    const e = byName.get(receiptId);
     return {
       receiptId,
       event: e ? { partition: e.partition, seq: Number(e.seq), id: e.id, at: e.at_text, hash: e.hash } : null,

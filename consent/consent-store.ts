@@ -259,22 +259,14 @@ export async function insertLedgerRowsGuarded(
   return held;
 }
 
-/** A stored event, as receipts and proofs show it. */
-export interface LedgerEvent {
-  readonly id: string;
+/**
+ * A stored event, as receipts and proofs show it: every column the ledger digest covers, with the receipt id filled
+ * in (an event from before receipts is its own receipt) and the state and method typed.
+ */
+export interface LedgerEvent extends Omit<DigestRow, 'receiptId' | 'state' | 'method'> {
   readonly receiptId: string;
-  readonly subjectId: string | null;
-  readonly visitorId: string | null;
-  readonly purpose: string;
-  readonly channel: string | null;
   readonly state: ConsentState;
   readonly method: ConsentMethod;
-  readonly point: string | null;
-  readonly noticeFingerprint: string;
-  readonly at: Date;
-  readonly expiresAt: Date | null;
-  readonly language: string | null;
-  readonly context: string | null;
 }
 
 const EVENT_COLUMNS = sql`id::text AS id, coalesce(receipt_id, id)::text AS receipt_id, subject_id::text AS subject_id, visitor_id,
@@ -364,6 +356,9 @@ export interface LedgerReconciliation {
   readonly unvouchedExample: string | null;
 }
 
+/** The digest of a group of ledger rows `c` (ledger-digest.ts), as an aggregate: of no rows, the digest of nothing. */
+const ROWS_DIGEST_SQL = sql`encode(sha256(convert_to(coalesce(string_agg(${sql.raw(DIGEST_LINE_SQL)}, E'\n' ORDER BY c.id), ''), 'UTF8')), 'hex')`;
+
 export async function reconcileLedger(ex: Kysely<Tables>): Promise<LedgerReconciliation> {
   const vouchers = eventDetailFieldsSql('consent.record', ['receipt', 'consent', 'rows']);
   const altered = await sql<{ n: string; example: string | null }>`
@@ -373,7 +368,7 @@ export async function reconcileLedger(ex: Kysely<Tables>): Promise<LedgerReconci
     ),
     found AS (
       SELECT n.key, n.digest,
-             encode(sha256(convert_to(coalesce(string_agg(${sql.raw(DIGEST_LINE_SQL)}, E'\n' ORDER BY c.id), ''), 'UTF8')), 'hex') AS actual
+             ${ROWS_DIGEST_SQL} AS actual
       FROM named n LEFT JOIN consent_event c ON coalesce(c.receipt_id, c.id)::text = n.key
       GROUP BY n.key, n.digest
     )
@@ -395,7 +390,7 @@ export async function storedDigests(ex: Kysely<Tables>, keys: readonly string[])
   const ids = [...keys];
   const { rows } = await sql<{ key: string; digest: string }>`
     SELECT coalesce(c.receipt_id, c.id)::text AS key,
-           encode(sha256(convert_to(string_agg(${sql.raw(DIGEST_LINE_SQL)}, E'\n' ORDER BY c.id), 'UTF8')), 'hex') AS digest
+           ${ROWS_DIGEST_SQL} AS digest
     FROM consent_event c
     WHERE c.receipt_id = ANY(${ids}::uuid[]) OR (c.receipt_id IS NULL AND c.id = ANY(${ids}::uuid[]))
     GROUP BY 1`.execute(ex);

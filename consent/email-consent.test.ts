@@ -11,7 +11,7 @@ import { subjectPeople } from '../subjects/people.ts';
 import { headersOf, partOf, type SmtpSink, smtpSink } from '../test/helpers/smtp-sink.ts';
 import { staffApi } from '../test/helpers/staff-api.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
-import { heldConsentsOf, recordConsentEvents } from './consent-store.ts';
+import { withdrawHeldConsents } from '../test/helpers/withdraw-consents.ts';
 import { purgeLapsedEmailConsents } from './email-consent.ts';
 import { contactHash, mayMarket, suppressHashes } from './marketing.ts';
 
@@ -273,17 +273,8 @@ test('withdrawn before it is confirmed (a withdrawal request): the link then con
   const link = linkIn(mail!.text);
   t.clock.advance(60_000);
   // What fulfilling a withdraw-consent request records for a consent awaiting confirmation.
-  await t.db.kysely.transaction().execute(async (trx) => {
-    const held = await heldConsentsOf(trx, [subjectId]);
-    assert.deepEqual(held, [{ subjectId, purpose: 'marketing-consent', channel: 'email' }]);
-    await recordConsentEvents(
-      trx,
-      t.ctx.auditor,
-      held.map((h) => ({ ...h, state: 'withdrawn' as const, method: 'privacy-centre' as const, actor: 'staff:test' })),
-      t.register.fingerprint,
-      t.clock.now(),
-    );
-  });
+  const held = await t.db.kysely.transaction().execute((trx) => withdrawHeldConsents(t, trx, subjectId));
+  assert.deepEqual(held, [{ subjectId, purpose: 'marketing-consent', channel: 'email' }]);
   t.clock.advance(60_000);
   const pressed = await press(tokenOf(link));
   assert.doesNotMatch(pressed.body, /your consent is confirmed/);

@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { verifyTrail } from '../audit/verify-trail.ts';
 import { testApp, type TestApp } from '../test/helpers/test-app.ts';
-import { heldConsentsOf, insertLedgerRows, recordConsentEvents } from './consent-store.ts';
+import { withdrawHeldConsents } from '../test/helpers/withdraw-consents.ts';
+import { insertLedgerRows } from './consent-store.ts';
 import { reconcileConsentLedger } from './reconcile-ledger.ts';
 
 let t: TestApp;
@@ -55,14 +56,7 @@ test('every way a consent is written is vouched for by its audit event', async (
   // non-ASCII), written the way the newsletter and confirmation links write them.
   t.clock.advance(1000);
   await t.db.kysely.transaction().execute(async (trx) => {
-    const held = await heldConsentsOf(trx, [formSubject]);
-    await recordConsentEvents(
-      trx,
-      t.ctx.auditor,
-      held.map((h) => ({ ...h, state: 'withdrawn' as const, method: 'privacy-centre' as const, actor: 'staff:test' })),
-      t.register.fingerprint,
-      t.clock.now(),
-    );
+    await withdrawHeldConsents(t, trx, formSubject);
     const receiptId = randomUUID();
     await insertLedgerRows(
       trx,
